@@ -1,0 +1,118 @@
+"""Generate an 8-module x 5-lesson course (with slides) against the fake OpenAI server.
+
+Prints wall time, the ideal time for the configured concurrency, their ratio, calls made,
+tokens and peak memory. Targets (read, not asserted): ratio <= 1.3 at concurrency 8, and
+our own overhead under 5 ms per call.
+
+    python bench/generate.py [--latency-ms 200] [--concurrency 8] [--modules 8] [--lessons 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _start_server(latency_ms: int) -> tuple[subprocess.Popen[str], str]:
+    # A process of its own, so the fake server's threads do not compete with ours for the GIL.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakes.openai_server", "--port", "0", "--latency-ms", str(latency_ms)],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline().strip()
+    if not line.startswith("http"):
+        proc.kill()
+        raise SystemExit(f"fake server did not start: {line!r}")
+    return proc, line
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--latency-ms", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--modules", type=int, default=8)
+    parser.add_argument("--lessons", type=int, default=5)
+    parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
+    args = parser.parse_args()
+
+    server, base_url = _start_server(args.latency_ms)
+    tmp = tempfile.mkdtemp(prefix="cs-bench-")
+    os.environ.update(
+        {
+            "DATABASE_URL": args.database_url or f"sqlite:///{tmp}/bench.db",
+            "LLM_PROVIDER": "openai",
+            "OPENAI_API_KEY": "sk-bench-not-a-real-key",
+            "OPENAI_BASE_URL": base_url,
+            "GENERATION_CONCURRENCY": str(args.concurrency),
+            "HTTP_RETRIES": "0",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    os.environ.pop("REDIS_URL", None)
+    try:
+        from sqlmodel import func, select
+
+        from core.db import migrate, session_scope
+        from core.jobs import create_job, execute, get_job
+        from core.models import LLMCall
+        from core.schemas import CourseParams
+        from core.services.courses import create_course
+        from core.services.generation import KIND_COURSE
+
+        migrate()
+        lessons = args.modules * args.lessons
+        params = CourseParams(topic="Data engineering with Python", module_count=args.modules,
+                              lessons_per_module=args.lessons, total_duration_minutes=lessons * 20)
+        with session_scope() as session:
+            course_id = int(create_course(session, params=params).id or 0)
+            job_id = int(create_job(session, kind=KIND_COURSE, course_id=course_id).id or 0)
+
+        started = time.perf_counter()
+        status = execute(job_id)
+        wall = time.perf_counter() - started
+
+        with session_scope() as session:
+            job = get_job(session, job_id)
+            calls, tin, tout, cost, lat = session.exec(
+                select(func.count(), func.sum(LLMCall.input_tokens), func.sum(LLMCall.output_tokens),
+                       func.sum(LLMCall.cost_usd), func.avg(LLMCall.latency_ms)).where(LLMCall.job_id == job_id)
+            ).one()
+        latency = args.latency_ms / 1000
+        # Critical path: the outline, then each lesson's details and slides in turn, in
+        # waves of `concurrency` lessons.
+        ideal = latency + math.ceil(lessons / args.concurrency) * 2 * latency
+        engine_overhead_ms = (wall - ideal) * 1000 * args.concurrency / max(1, calls)
+        client_overhead_ms = float(lat or 0) - args.latency_ms
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+        print(f"course            {args.modules} modules x {args.lessons} lessons, with slides")
+        print(f"job               {status} ({job.error_code or 'no error'})")
+        print(f"latency per call  {args.latency_ms} ms (fake server)")
+        print(f"concurrency       {args.concurrency}")
+        print(f"calls made        {calls}")
+        print(f"tokens            {tin} in, {tout} out; cost ${float(cost or 0):.4f}")
+        print(f"wall time         {wall:.3f} s")
+        print(f"ideal time        {ideal:.3f} s")
+        print(f"ratio             {wall / ideal:.3f}  (target <= 1.3)")
+        print(f"overhead per call {engine_overhead_ms:.2f} ms of worker time  (target < 5 ms)")
+        print(f"client per call   {client_overhead_ms:.2f} ms over server latency (HTTP + SDK + validation)")
+        print(f"peak memory       {peak_mb:.1f} MiB (max RSS)")
+        return 0 if status == "succeeded" else 1
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

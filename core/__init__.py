@@ -1,0 +1,1 @@
+"""Course Studio core: domain, services and gateways. Never imports streamlit."""

@@ -1,0 +1,94 @@
+"""Application errors with machine-readable codes."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+
+class Code(StrEnum):
+    OPENAI_TIMEOUT = "E.OPENAI.TIMEOUT"
+    OPENAI_RATE_LIMIT = "E.OPENAI.RATE_LIMIT"
+    OPENAI_AUTH = "E.OPENAI.AUTH"
+    OPENAI_SERVER = "E.OPENAI.SERVER"
+    OPENAI_BAD_REQUEST = "E.OPENAI.BAD_REQUEST"
+    OPENAI_CONNECTION = "E.OPENAI.CONNECTION"
+    LLM_INVALID_OUTPUT = "E.LLM.INVALID_OUTPUT"
+    LLM_REFUSED = "E.LLM.REFUSED"
+    LLM_TRUNCATED = "E.LLM.TRUNCATED"
+    HEYGEN_QUOTA = "E.HEYGEN.QUOTA"
+    DB_CONSTRAINT = "E.DB.CONSTRAINT"
+    DB_CONFLICT = "E.DB.CONFLICT"
+    NOT_FOUND = "E.NOT_FOUND"
+    VALIDATION = "E.VALIDATION"
+    JOB_CANCELED = "E.JOB.CANCELED"
+    JOB_ORPHANED = "E.JOB.ORPHANED"
+    PROMPT_INVALID = "E.PROMPT.INVALID"
+    IMPORT_INVALID = "E.IMPORT.INVALID"
+    BUDGET_EXCEEDED = "E.BUDGET.EXCEEDED"
+    INTERNAL = "E.INTERNAL"
+
+
+class AppError(Exception):
+    """An error a user or a job record can show: a code, a message, optional details."""
+
+    def __init__(
+        self,
+        code: Code | str,
+        message: str,
+        *,
+        details: Any = None,
+        retryable: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.code = str(code)
+        self.message = message
+        self.details = details
+        self.retryable = retryable
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+    def problem(self, status: int = 400) -> dict[str, Any]:
+        """RFC 7807 problem-details shape."""
+        return {
+            "type": f"urn:course-studio:error:{self.code}",
+            "title": self.code,
+            "status": status,
+            "detail": self.message,
+            **({"errors": self.details} if self.details is not None else {}),
+        }
+
+
+class NotFound(AppError):
+    def __init__(self, what: str, ident: object) -> None:
+        super().__init__(Code.NOT_FOUND, f"{what} {ident} not found")
+
+
+class ConflictError(AppError):
+    """An optimistic-concurrency save lost: someone saved first."""
+
+    def __init__(self, message: str, *, kept_revision_id: int | None = None) -> None:
+        super().__init__(Code.DB_CONFLICT, message, details={"kept_revision_id": kept_revision_id})
+        self.kept_revision_id = kept_revision_id
+
+
+class InvalidInput(AppError):
+    """Bad input from a form, a CLI flag or an imported file: every problem listed."""
+
+    def __init__(self, message: str, errors: list[dict[str, str]]) -> None:
+        super().__init__(Code.VALIDATION, message, details=errors)
+        self.errors = errors
+
+
+def field_errors(exc: Exception) -> list[dict[str, str]]:
+    """Flatten a pydantic ValidationError into [{field, message}]."""
+    from pydantic import ValidationError
+
+    if not isinstance(exc, ValidationError):
+        return [{"field": "", "message": str(exc)}]
+    out = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err.get("loc", ()))
+        out.append({"field": loc, "message": err.get("msg", "invalid")})
+    return out

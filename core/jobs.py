@@ -1,0 +1,449 @@
+"""Jobs: the table pages read, the task registry, and two runners (RQ and in-process).
+
+The jobs table, not the queue, decides what runs: a job is claimed with a conditional
+UPDATE, kept alive by a heartbeat, and a job whose heartbeat went stale is re-queued (or
+failed once it has used its attempts). Claiming is idempotent, so a job handed to a
+runner twice still runs once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import or_, update
+from sqlmodel import Session, col, select
+
+from core.db import session_scope
+from core.errors import AppError, Code, NotFound
+from core.models import Job, JobStatus, utcnow
+from core.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+TaskFn = Callable[["JobContext"], dict[str, Any] | None]
+TASKS: dict[str, TaskFn] = {}
+WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
+
+
+class JobCanceled(Exception):
+    """Raised inside a task when the user asked to cancel; the job ends as canceled."""
+
+
+def task(kind: str) -> Callable[[TaskFn], TaskFn]:
+    """Register a task function for a job kind."""
+
+    def register(fn: TaskFn) -> TaskFn:
+        TASKS[kind] = fn
+        return fn
+
+    return register
+
+
+def _load_tasks() -> None:
+    # Services register their tasks on import.
+    import core.services.evals  # noqa: F401
+    import core.services.generation  # noqa: F401
+    import core.services.prompt_lab  # noqa: F401
+
+
+# ---------------------------------------------------------------- job store
+
+
+def create_job(
+    session: Session,
+    *,
+    kind: str,
+    course_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+    steps: list[str] | None = None,
+) -> Job:
+    settings = get_settings()
+    job = Job(
+        kind=kind,
+        course_id=course_id,
+        payload=payload or {},
+        steps=[{"name": s, "label": s, "status": "queued", "detail": ""} for s in steps or []],
+        max_attempts=settings.JOB_MAX_ATTEMPTS,
+        runner="rq" if settings.REDIS_URL else "inprocess",
+    )
+    session.add(job)
+    session.flush()
+    return job
+
+
+def start_job(*, kind: str, course_id: int | None = None, payload: dict[str, Any] | None = None) -> Job:
+    """Create a job in its own transaction, then hand it to the runner."""
+    _load_tasks()
+    if kind not in TASKS:
+        raise AppError(Code.VALIDATION, f"unknown job kind {kind!r}")
+    with session_scope() as session:
+        job = create_job(session, kind=kind, course_id=course_id, payload=payload)
+    submit(int(job.id or 0))
+    return job
+
+
+def get_job(session: Session, job_id: int) -> Job:
+    job = session.get(Job, job_id)
+    if job is None:
+        raise NotFound("job", job_id)
+    return job
+
+
+def list_jobs(session: Session, *, course_id: int | None = None, limit: int = 100) -> list[Job]:
+    query = select(Job).order_by(col(Job.id).desc()).limit(limit)
+    if course_id is not None:
+        query = query.where(Job.course_id == course_id)
+    return list(session.exec(query))
+
+
+def latest_job(session: Session, *, course_id: int, kinds: tuple[str, ...]) -> Job | None:
+    """The newest job of these kinds for a course: what a page picks up after a reload."""
+    query = (
+        select(Job)
+        .where(Job.course_id == course_id, col(Job.kind).in_(kinds))
+        .order_by(col(Job.id).desc())
+        .limit(1)
+    )
+    return session.exec(query).first()
+
+
+def request_cancel(session: Session, job_id: int) -> Job:
+    """Queued jobs end at once; a running job stops before its next model call."""
+    job = get_job(session, job_id)
+    if JobStatus(job.status).finished:
+        return job
+    job.cancel_requested = True
+    if job.status == JobStatus.queued:
+        job.status = JobStatus.canceled
+        job.finished_at = utcnow()
+        job.error_code = Code.JOB_CANCELED
+        job.error_detail = "canceled before it started"
+    session.add(job)
+    return job
+
+
+def retry_job(job_id: int) -> Job:
+    """Put a failed or canceled job back in the queue; finished work inside it is kept."""
+    with session_scope() as session:
+        job = get_job(session, job_id)
+        if job.status not in (JobStatus.failed, JobStatus.canceled):
+            raise AppError(
+                Code.VALIDATION, f"job {job_id} is {job.status}; only failed or canceled jobs can be retried"
+            )
+        job.status = JobStatus.queued
+        job.cancel_requested = False
+        job.error_code = None
+        job.error_detail = None
+        job.attempts = 0
+        job.finished_at = None
+        session.add(job)
+    submit(job_id)
+    return job
+
+
+# ---------------------------------------------------------------- execution
+
+
+class JobContext:
+    """What a task sees: its job's payload, and ways to report and to stop."""
+
+    def __init__(self, job: Job) -> None:
+        self.job_id = int(job.id or 0)
+        self.kind = job.kind
+        self.course_id = job.course_id
+        self.payload = dict(job.payload)
+        self.attempt = job.attempts
+        self._lock = threading.Lock()
+
+    def _update(self, fn: Callable[[Job], None]) -> None:
+        # Lessons finish on several threads; one lock keeps the steps list consistent.
+        with self._lock, session_scope() as session:
+            job = session.get(Job, self.job_id)
+            if job is not None:
+                fn(job)
+                job.heartbeat_at = utcnow()
+                session.add(job)
+
+    def set_steps(self, steps: list[tuple[str, str]]) -> None:
+        """Declare (name, label) steps, keeping the status a previous attempt reached."""
+
+        def apply(job: Job) -> None:
+            old = {s["name"]: s for s in job.steps}
+            job.steps = [
+                {**old.get(name, {"name": name, "status": "queued", "detail": ""}), "label": label}
+                for name, label in steps
+            ]
+
+        self._update(apply)
+
+    def done_steps(self) -> set[str]:
+        with session_scope() as session:
+            job = session.get(Job, self.job_id)
+            return {s["name"] for s in (job.steps if job else []) if s["status"] in ("done", "skipped")}
+
+    def step(self, name: str, status: str, detail: str = "") -> None:
+        def apply(job: Job) -> None:
+            steps = [dict(s) for s in job.steps]
+            for s in steps:
+                if s["name"] == name:
+                    s["status"], s["detail"] = status, detail
+                    break
+            else:
+                steps.append({"name": name, "label": name, "status": status, "detail": detail})
+            job.steps = steps
+            finished = sum(1 for s in steps if s["status"] in ("done", "skipped", "draft", "failed"))
+            job.progress = round(finished / len(steps), 4) if steps else 0.0
+
+        self._update(apply)
+
+    def check_cancel(self) -> None:
+        with session_scope() as session:
+            job = session.get(Job, self.job_id)
+            if job is not None and job.cancel_requested:
+                raise JobCanceled()
+
+
+def _claim(job_id: int) -> Job | None:
+    """Take the job if it is queued, or running with a stale heartbeat; else None."""
+    settings = get_settings()
+    now = utcnow()
+    stale = now - timedelta(seconds=settings.JOB_STALE_AFTER_S)
+    with session_scope() as session:
+        claimed = session.execute(
+            update(Job)
+            .execution_options(synchronize_session=False)
+            .where(
+                col(Job.id) == job_id,
+                or_(
+                    col(Job.status) == JobStatus.queued,
+                    (col(Job.status) == JobStatus.running) & (col(Job.heartbeat_at) < stale),
+                ),
+            )
+            .values(
+                status=JobStatus.running,
+                attempts=Job.attempts + 1,
+                worker=WORKER_ID,
+                started_at=now,
+                heartbeat_at=now,
+            )
+        ).rowcount
+        if claimed != 1:
+            return None
+        job = session.get(Job, job_id)
+        session.refresh(job)
+        return job
+
+
+def _finish(job_id: int, status: JobStatus, **values: Any) -> None:
+    with session_scope() as session:
+        job = session.get(Job, job_id)
+        if job is None:
+            return
+        job.status = status
+        job.finished_at = utcnow()
+        job.heartbeat_at = job.finished_at
+        for key, value in values.items():
+            setattr(job, key, value)
+        session.add(job)
+
+
+class _Heartbeat(threading.Thread):
+    def __init__(self, job_id: int, interval: float) -> None:
+        super().__init__(daemon=True, name=f"heartbeat-{job_id}")
+        self.job_id, self.interval = job_id, interval
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.interval):
+            try:
+                with session_scope() as session:
+                    session.execute(
+                        update(Job)
+                        .execution_options(synchronize_session=False)
+                        .where(col(Job.id) == self.job_id, col(Job.status) == JobStatus.running)
+                        .values(heartbeat_at=utcnow())
+                    )
+            except Exception:  # a missed beat is retried on the next tick
+                log.warning("heartbeat for job %s failed", self.job_id, exc_info=True)
+
+
+def execute(job_id: int) -> str:
+    """Run one job to its end in this process. Returns the final status."""
+    _load_tasks()
+    job = _claim(job_id)
+    if job is None:
+        with session_scope() as session:
+            current = session.get(Job, job_id)
+            return str(current.status) if current else "missing"
+    if job.attempts > job.max_attempts:
+        _finish(
+            job_id,
+            JobStatus.failed,
+            error_code=Code.JOB_ORPHANED,
+            error_detail=f"gave up after {job.max_attempts} attempts",
+        )
+        return JobStatus.failed
+    fn = TASKS.get(job.kind)
+    if fn is None:
+        _finish(
+            job_id, JobStatus.failed, error_code=Code.INTERNAL, error_detail=f"no task for kind {job.kind}"
+        )
+        return JobStatus.failed
+
+    beat = _Heartbeat(job_id, get_settings().JOB_HEARTBEAT_S)
+    beat.start()
+    try:
+        ctx = JobContext(job)
+        ctx.check_cancel()
+        result = fn(ctx) or {}
+    except JobCanceled:
+        _finish(job_id, JobStatus.canceled, error_code=Code.JOB_CANCELED, error_detail="canceled by the user")
+        return JobStatus.canceled
+    except AppError as exc:
+        log.warning("job %s failed: %s", job_id, exc)
+        _finish(job_id, JobStatus.failed, error_code=exc.code, error_detail=exc.message)
+        return JobStatus.failed
+    except Exception as exc:
+        log.exception("job %s crashed", job_id)
+        _finish(
+            job_id, JobStatus.failed, error_code=Code.INTERNAL, error_detail=f"{type(exc).__name__}: {exc}"
+        )
+        return JobStatus.failed
+    finally:
+        beat.stopped.set()
+    _finish(job_id, JobStatus.succeeded, progress=1.0, result=result)
+    return JobStatus.succeeded
+
+
+def recover_orphans() -> list[int]:
+    """Re-queue running jobs whose heartbeat went stale (their process died).
+
+    The conditional UPDATE makes recovery safe to run from several processes at once.
+    Jobs past their attempts are failed with E.JOB.ORPHANED rather than left running.
+    """
+    settings = get_settings()
+    stale = utcnow() - timedelta(seconds=settings.JOB_STALE_AFTER_S)
+    recovered: list[int] = []
+    with session_scope() as session:
+        ids = list(
+            session.exec(select(Job.id).where(Job.status == JobStatus.running, col(Job.heartbeat_at) < stale))
+        )
+    for job_id in ids:
+        with session_scope() as session:
+            job = session.get(Job, job_id)
+            exhausted = job is not None and job.attempts >= job.max_attempts
+            values: dict[str, Any] = (
+                {
+                    "status": JobStatus.failed,
+                    "error_code": Code.JOB_ORPHANED,
+                    "finished_at": utcnow(),
+                    "error_detail": f"worker died; gave up after {job.attempts if job else 0} attempts",
+                }
+                if exhausted
+                else {"status": JobStatus.queued}
+            )
+            moved = session.execute(
+                update(Job)
+                .execution_options(synchronize_session=False)
+                .where(
+                    col(Job.id) == job_id, col(Job.status) == JobStatus.running, col(Job.heartbeat_at) < stale
+                )
+                .values(**values)
+            ).rowcount
+        if moved == 1 and not exhausted:
+            recovered.append(int(job_id))
+            submit(int(job_id), replace=True)
+    return recovered
+
+
+def resubmit_queued(runner: str) -> list[int]:
+    """Hand queued jobs of a runner to it again (the in-process queue dies with its process)."""
+    with session_scope() as session:
+        ids = [
+            int(i)
+            for i in session.exec(select(Job.id).where(Job.status == JobStatus.queued, Job.runner == runner))
+        ]
+    for job_id in ids:
+        submit(job_id)
+    return ids
+
+
+# ---------------------------------------------------------------- runners
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _inprocess_pool() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="job")
+        return _pool
+
+
+def rq_queue() -> Any:
+    from redis import Redis
+    from rq import Queue
+
+    settings = get_settings()
+    return Queue(settings.RQ_QUEUE, connection=Redis.from_url(str(settings.REDIS_URL)))
+
+
+def rq_job_id(job_id: int) -> str:
+    return f"course-studio-job-{job_id}"
+
+
+def submit(job_id: int, *, replace: bool = False) -> None:
+    """Hand a job to the configured runner. Safe to call twice: execution claims first."""
+    if not get_settings().REDIS_URL:
+        _inprocess_pool().submit(execute, job_id)
+        return
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job as RQJob
+
+    queue = rq_queue()
+    rq_id = rq_job_id(job_id)
+    try:
+        existing = RQJob.fetch(rq_id, connection=queue.connection)
+        if not replace and existing.get_status(refresh=True) in (
+            "queued",
+            "started",
+            "scheduled",
+            "deferred",
+        ):
+            return
+        # A dead worker's entry would otherwise linger in the started registry.
+        existing.delete()
+    except NoSuchJobError:
+        pass
+    queue.enqueue(
+        "workers.tasks.run_job",
+        job_id,
+        job_id=rq_id,
+        job_timeout=get_settings().RQ_JOB_TIMEOUT_S,
+        result_ttl=3600,
+        failure_ttl=86400,
+    )
+
+
+def wait_for(job_id: int, *, timeout: float = 60.0, poll: float = 0.05) -> Job:
+    """Block until a job finishes (command line and tests); raises TimeoutError."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        with session_scope() as session:
+            job = get_job(session, job_id)
+        if JobStatus(job.status).finished:
+            return job
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"job {job_id} still {job.status} after {timeout}s")
+        time.sleep(poll)

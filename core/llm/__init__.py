@@ -1,0 +1,1 @@
+"""LLM gateway: providers, pricing, validation and remediation."""

@@ -1,0 +1,1 @@
+"""One module per capability; functions take keyword arguments and a session."""

@@ -1,0 +1,529 @@
+"""The course tree: create from parameters, read as one document, list, duplicate, archive."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from sqlmodel import Session, col, select
+
+from core.errors import InvalidInput, NotFound, field_errors
+from core.models import Course, CourseStep, Lesson, Module, Revision, SlideRow, utcnow
+from core.schemas import CourseParams
+
+
+class Provenance(BaseModel):
+    revision_id: int | None = None
+    source: str | None = None
+    prompt_id: str | None = None
+    prompt_version: str | None = None
+    prompt_checksum: str | None = None
+    model: str | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    generated_at: datetime | None = None
+    author: str | None = None
+
+
+class SlideDoc(BaseModel):
+    title: str
+    bullets: list[str]
+    notes: str = ""
+
+
+class LessonDoc(BaseModel):
+    id: int
+    position: int
+    title: str
+    objectives: list[str]
+    duration_minutes: int
+    body_md: str
+    key_points: list[str]
+    exercises: list[dict[str, Any]]
+    quiz: list[dict[str, Any]]
+    detail_status: str
+    slides_status: str
+    locked: bool
+    version: int
+    slides: list[SlideDoc]
+    provenance: Provenance | None = None
+    slides_provenance: Provenance | None = None
+
+
+class ModuleDoc(BaseModel):
+    id: int
+    position: int
+    title: str
+    summary: str
+    objectives: list[str]
+    locked: bool
+    version: int
+    lessons: list[LessonDoc]
+    provenance: Provenance | None = None
+
+    @property
+    def duration_minutes(self) -> int:
+        return sum(lesson.duration_minutes for lesson in self.lessons)
+
+
+class CourseDoc(BaseModel):
+    id: int
+    title: str
+    summary: str
+    language: str
+    step: str
+    archived: bool
+    params: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    modules: list[ModuleDoc]
+    provenance: Provenance | None = None
+
+    @property
+    def lessons(self) -> list[LessonDoc]:
+        return [lesson for module in self.modules for lesson in module.lessons]
+
+    @property
+    def duration_minutes(self) -> int:
+        return sum(m.duration_minutes for m in self.modules)
+
+
+def validate_params(data: dict[str, Any]) -> CourseParams:
+    """Parse form or CLI input; every invalid field is listed in the error."""
+    try:
+        return CourseParams.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput("course parameters are invalid", field_errors(exc)) from exc
+
+
+def create_course(session: Session, *, params: CourseParams) -> Course:
+    course = Course(
+        title=params.topic[:200],
+        params=params.model_dump(mode="json"),
+        language=params.language.value,
+        step=CourseStep.parameters,
+    )
+    session.add(course)
+    session.flush()
+    return course
+
+
+def get_course(session: Session, course_id: int) -> Course:
+    course = session.get(Course, course_id)
+    if course is None:
+        raise NotFound("course", course_id)
+    return course
+
+
+def list_courses(session: Session, *, include_archived: bool = False) -> list[Course]:
+    query = select(Course).order_by(col(Course.updated_at).desc())
+    if not include_archived:
+        query = query.where(col(Course.archived).is_(False))
+    return list(session.exec(query))
+
+
+def course_params(course: Course) -> CourseParams:
+    return CourseParams.model_validate(course.params)
+
+
+def modules_of(session: Session, course_id: int) -> list[Module]:
+    return list(
+        session.exec(
+            select(Module).where(Module.course_id == course_id).order_by(col(Module.position), col(Module.id))
+        )
+    )
+
+
+def lessons_of(session: Session, course_id: int) -> list[Lesson]:
+    """Lessons in reading order: module position, then lesson position."""
+    modules = {m.id: m.position for m in modules_of(session, course_id)}
+    lessons = list(session.exec(select(Lesson).where(Lesson.course_id == course_id)))
+    return sorted(lessons, key=lambda lsn: (modules.get(lsn.module_id, 0), lsn.position, lsn.id or 0))
+
+
+def _provenance(rev: Revision | None) -> Provenance | None:
+    if rev is None:
+        return None
+    return Provenance(
+        revision_id=rev.id,
+        source=rev.source,
+        prompt_id=rev.prompt_id,
+        prompt_version=rev.prompt_version,
+        prompt_checksum=rev.prompt_checksum,
+        model=rev.model,
+        input_tokens=rev.input_tokens,
+        output_tokens=rev.output_tokens,
+        cost_usd=rev.cost_usd,
+        generated_at=rev.created_at,
+        author=rev.author,
+    )
+
+
+def load_course(session: Session, course_id: int) -> CourseDoc:
+    """The whole current tree in a few queries (no per-lesson round trips)."""
+    course = get_course(session, course_id)
+    modules = modules_of(session, course_id)
+    lessons = lessons_of(session, course_id)
+    lesson_ids = [lsn.id for lsn in lessons]
+    slides: dict[int, list[SlideRow]] = {}
+    if lesson_ids:
+        for row in session.exec(
+            select(SlideRow).where(col(SlideRow.lesson_id).in_(lesson_ids)).order_by(col(SlideRow.position))
+        ):
+            slides.setdefault(row.lesson_id, []).append(row)
+    rev_ids = {m.current_revision_id for m in modules} | {
+        r for lsn in lessons for r in (lsn.current_revision_id, lsn.slides_revision_id)
+    }
+    rev_ids.discard(None)
+    revisions = (
+        {r.id: r for r in session.exec(select(Revision).where(col(Revision.id).in_(rev_ids)))}
+        if rev_ids
+        else {}
+    )
+    course_rev = session.exec(
+        select(Revision)
+        .where(Revision.node_type == "course", Revision.node_id == course_id, Revision.status == "current")
+        .order_by(col(Revision.id).desc())
+        .limit(1)
+    ).first()
+
+    by_module: dict[int, list[LessonDoc]] = {}
+    for lsn in lessons:
+        by_module.setdefault(lsn.module_id, []).append(
+            LessonDoc(
+                id=int(lsn.id or 0),
+                position=lsn.position,
+                title=lsn.title,
+                objectives=list(lsn.objectives),
+                duration_minutes=lsn.duration_minutes,
+                body_md=lsn.body_md,
+                key_points=list(lsn.key_points),
+                exercises=list(lsn.exercises),
+                quiz=list(lsn.quiz),
+                detail_status=lsn.detail_status,
+                slides_status=lsn.slides_status,
+                locked=lsn.locked,
+                version=lsn.version,
+                slides=[
+                    SlideDoc(title=s.title, bullets=list(s.bullets), notes=s.notes)
+                    for s in slides.get(int(lsn.id or 0), [])
+                ],
+                provenance=_provenance(revisions.get(lsn.current_revision_id)),
+                slides_provenance=_provenance(revisions.get(lsn.slides_revision_id)),
+            )
+        )
+    return CourseDoc(
+        id=int(course.id or 0),
+        title=course.title,
+        summary=course.summary,
+        language=course.language,
+        step=course.step,
+        archived=course.archived,
+        params=dict(course.params),
+        created_at=course.created_at,
+        updated_at=course.updated_at,
+        provenance=_provenance(course_rev),
+        modules=[
+            ModuleDoc(
+                id=int(m.id or 0),
+                position=m.position,
+                title=m.title,
+                summary=m.summary,
+                objectives=list(m.objectives),
+                locked=m.locked,
+                version=m.version,
+                lessons=by_module.get(int(m.id or 0), []),
+                provenance=_provenance(revisions.get(m.current_revision_id)),
+            )
+            for m in modules
+        ],
+    )
+
+
+def touch(session: Session, course_id: int, *, step: str | None = None) -> None:
+    course = get_course(session, course_id)
+    course.updated_at = utcnow()
+    if step is not None:
+        course.step = step
+    session.add(course)
+
+
+# ------------------------------------------------------------------ outline editing
+# The Structure step edits the tree before the expensive lesson generation. Lesson
+# outline fields (title, objectives, duration) are metadata, not co-edited text, so
+# they do not bump the lesson's optimistic version; module text goes through
+# revisions.save_edit so it keeps a history.
+
+
+def get_module(session: Session, module_id: int) -> Module:
+    module = session.get(Module, module_id)
+    if module is None:
+        raise NotFound("module", module_id)
+    return module
+
+
+def get_lesson(session: Session, lesson_id: int) -> Lesson:
+    lesson = session.get(Lesson, lesson_id)
+    if lesson is None:
+        raise NotFound("lesson", lesson_id)
+    return lesson
+
+
+def _refuse_locked(node: Module | Lesson, what: str) -> None:
+    if node.locked:
+        raise InvalidInput(f"{what} {node.id} is locked", [{"field": "locked", "message": "unlock it first"}])
+
+
+def update_lesson_outline(
+    session: Session, *, lesson_id: int, title: str, objectives: list[str], duration_minutes: int
+) -> Lesson:
+    from core.schemas import OutlineLesson
+
+    try:
+        valid = OutlineLesson.model_validate(
+            {"title": title, "objectives": objectives, "duration_minutes": duration_minutes}
+        )
+    except ValidationError as exc:
+        raise InvalidInput("the lesson outline is invalid", field_errors(exc)) from exc
+    lesson = get_lesson(session, lesson_id)
+    _refuse_locked(lesson, "lesson")
+    lesson.title = valid.title
+    lesson.objectives = list(valid.objectives)
+    lesson.duration_minutes = valid.duration_minutes
+    lesson.updated_at = utcnow()
+    session.add(lesson)
+    return lesson
+
+
+def _renumber(session: Session, nodes: list[Any]) -> None:
+    for i, node in enumerate(nodes):
+        if node.position != i:
+            node.position = i
+            session.add(node)
+
+
+def _lessons_in(session: Session, module_id: int) -> list[Lesson]:
+    return list(
+        session.exec(
+            select(Lesson).where(Lesson.module_id == module_id).order_by(col(Lesson.position), col(Lesson.id))
+        )
+    )
+
+
+def add_module(
+    session: Session, *, course_id: int, title: str, objectives: list[str] | None = None
+) -> Module:
+    get_course(session, course_id)
+    module = Module(
+        course_id=course_id,
+        position=len(modules_of(session, course_id)),
+        title=title.strip()[:200] or "New module",
+        objectives=list(objectives or []),
+    )
+    session.add(module)
+    session.flush()
+    return module
+
+
+def add_lesson(
+    session: Session,
+    *,
+    module_id: int,
+    title: str,
+    duration_minutes: int = 10,
+    objectives: list[str] | None = None,
+) -> Lesson:
+    module = get_module(session, module_id)
+    lesson = Lesson(
+        course_id=module.course_id,
+        module_id=module_id,
+        position=len(_lessons_in(session, module_id)),
+        title=title.strip()[:200] or "New lesson",
+        duration_minutes=max(1, duration_minutes),
+        objectives=list(objectives or []),
+    )
+    session.add(lesson)
+    session.flush()
+    return lesson
+
+
+def _delete_lesson_rows(session: Session, lesson: Lesson) -> None:
+    # Revisions stay: they are the history, and a deleted node's text can be read back.
+    for slide in session.exec(select(SlideRow).where(SlideRow.lesson_id == lesson.id)):
+        session.delete(slide)
+    session.delete(lesson)
+
+
+def delete_lesson(session: Session, *, lesson_id: int) -> None:
+    lesson = get_lesson(session, lesson_id)
+    _refuse_locked(lesson, "lesson")
+    module_id = lesson.module_id
+    _delete_lesson_rows(session, lesson)
+    session.flush()
+    _renumber(session, _lessons_in(session, module_id))
+
+
+def delete_module(session: Session, *, module_id: int) -> None:
+    module = get_module(session, module_id)
+    _refuse_locked(module, "module")
+    lessons = _lessons_in(session, module_id)
+    if any(lesson.locked for lesson in lessons):
+        raise InvalidInput(
+            f"module {module_id} has locked lessons", [{"field": "locked", "message": "unlock them first"}]
+        )
+    for lesson in lessons:
+        _delete_lesson_rows(session, lesson)
+    session.flush()
+    session.delete(module)
+    session.flush()
+    _renumber(session, modules_of(session, module.course_id))
+
+
+def _move(session: Session, siblings: list[Any], node_id: int, offset: int) -> None:
+    ids = [n.id for n in siblings]
+    i = ids.index(node_id)
+    j = max(0, min(len(siblings) - 1, i + offset))
+    siblings.insert(j, siblings.pop(i))
+    _renumber(session, siblings)
+
+
+def move_module(session: Session, *, module_id: int, offset: int) -> None:
+    """Move a module up (negative offset) or down among its course's modules."""
+    module = get_module(session, module_id)
+    _move(session, modules_of(session, module.course_id), module_id, offset)
+
+
+def move_lesson(session: Session, *, lesson_id: int, offset: int) -> None:
+    lesson = get_lesson(session, lesson_id)
+    _move(session, _lessons_in(session, lesson.module_id), lesson_id, offset)
+
+
+def set_locked(session: Session, *, node_type: str, node_id: int, locked: bool) -> None:
+    """A locked node is skipped by generation and refused by regeneration."""
+    node = get_module(session, node_id) if node_type == "module" else get_lesson(session, node_id)
+    node.locked = locked
+    session.add(node)
+
+
+# ------------------------------------------------------------------ course lifecycle
+
+
+def set_archived(session: Session, *, course_id: int, archived: bool) -> Course:
+    course = get_course(session, course_id)
+    course.archived = archived
+    course.updated_at = utcnow()
+    session.add(course)
+    return course
+
+
+def duplicate_course(session: Session, *, course_id: int, author: str = "system") -> Course:
+    """Copy the current tree into a new course; each copied node starts its history with
+    an `imported` revision that keeps the original's provenance."""
+    from core.models import RevisionSource
+    from core.services.revisions import Provenance as RevProvenance
+    from core.services.revisions import add_revision, lesson_content, module_content, slides_content
+
+    src = get_course(session, course_id)
+    copy = Course(
+        title=f"{src.title} (copy)"[:200],
+        params=dict(src.params),
+        language=src.language,
+        summary=src.summary,
+        step=src.step,
+    )
+    session.add(copy)
+    session.flush()
+    new_id = int(copy.id or 0)
+
+    def prov(rev_id: int | None) -> RevProvenance | None:
+        rev = session.get(Revision, rev_id) if rev_id else None
+        if rev is None:
+            return None
+        return RevProvenance(
+            prompt_id=rev.prompt_id,
+            prompt_version=rev.prompt_version,
+            prompt_checksum=rev.prompt_checksum,
+            model=rev.model,
+            input_tokens=rev.input_tokens,
+            output_tokens=rev.output_tokens,
+            cost_usd=rev.cost_usd,
+        )
+
+    def record(node_type: str, node_id: int, content: dict[str, Any], rev_id: int | None) -> int:
+        rev = add_revision(
+            session,
+            course_id=new_id,
+            node_type=node_type,
+            node_id=node_id,
+            content=content,
+            source=RevisionSource.imported,
+            provenance=prov(rev_id),
+            author=author,
+            note=f"duplicated from course {course_id}",
+        )
+        return int(rev.id or 0)
+
+    for module in modules_of(session, course_id):
+        new_module = Module(
+            course_id=new_id,
+            position=module.position,
+            title=module.title,
+            summary=module.summary,
+            objectives=list(module.objectives),
+            locked=module.locked,
+        )
+        session.add(new_module)
+        session.flush()
+        new_module.current_revision_id = record(
+            "module", int(new_module.id or 0), module_content(new_module), module.current_revision_id
+        )
+        for lesson in _lessons_in(session, int(module.id or 0)):
+            new_lesson = Lesson(
+                course_id=new_id,
+                module_id=int(new_module.id or 0),
+                **{
+                    f: getattr(lesson, f)
+                    for f in (
+                        "position",
+                        "title",
+                        "objectives",
+                        "duration_minutes",
+                        "body_md",
+                        "key_points",
+                        "exercises",
+                        "quiz",
+                        "detail_status",
+                        "slides_status",
+                        "locked",
+                    )
+                },
+            )
+            session.add(new_lesson)
+            session.flush()
+            lid = int(new_lesson.id or 0)
+            if lesson.body_md:
+                new_lesson.current_revision_id = record(
+                    "lesson", lid, lesson_content(new_lesson), lesson.current_revision_id
+                )
+            deck = slides_content(session, int(lesson.id or 0))
+            for i, slide in enumerate(deck["slides"]):
+                session.add(SlideRow(lesson_id=lid, position=i, **slide))
+            if deck["slides"]:
+                new_lesson.slides_revision_id = record("slides", lid, deck, lesson.slides_revision_id)
+            session.add(new_lesson)
+    session.flush()
+    return copy
+
+
+def update_params(session: Session, *, course_id: int, params: CourseParams) -> Course:
+    """New parameters shape future generations; nothing already written changes."""
+    course = get_course(session, course_id)
+    course.params = params.model_dump(mode="json")
+    course.language = params.language.value
+    if course.step == CourseStep.parameters:
+        course.title = params.topic[:200]
+    course.updated_at = utcnow()
+    session.add(course)
+    return course

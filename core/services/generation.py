@@ -1,0 +1,652 @@
+"""Generation jobs: outline, lesson details and slides (fanned out under a bound), whole
+courses, and regeneration of one section as a proposal.
+
+Every finished node is committed on its own with the job's id on its revision; the unique
+(job, node) key makes a resumed job skip what it already wrote and never write it twice.
+No transaction is open while the model is called.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from core.db import session_scope
+from core.errors import AppError, Code
+from core.jobs import JobContext, start_job, task
+from core.llm.gateway import CallContext, Generation, generate
+from core.llm.providers import get_provider
+from core.models import (
+    Course,
+    CourseStep,
+    Job,
+    Lesson,
+    Module,
+    NodeType,
+    Revision,
+    RevisionStatus,
+    SlideRow,
+    utcnow,
+)
+from core.prompts import active_prompt
+from core.schemas import CourseParams, Outline, outline_problems
+from core.services import courses as course_svc
+from core.services.revisions import Provenance, add_revision, make_current
+from core.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+KIND_OUTLINE = "outline"
+KIND_LESSONS = "lessons"
+KIND_SLIDES = "slides"
+KIND_COURSE = "course"
+KIND_REGENERATE = "regenerate"
+GENERATION_KINDS = (KIND_OUTLINE, KIND_LESSONS, KIND_SLIDES, KIND_COURSE, KIND_REGENERATE)
+
+
+# ------------------------------------------------------------------ starting jobs
+
+
+def start_outline(*, course_id: int) -> Job:
+    return start_job(kind=KIND_OUTLINE, course_id=course_id)
+
+
+def start_lessons(*, course_id: int, lesson_ids: list[int] | None = None, with_slides: bool = False) -> Job:
+    payload = {"lesson_ids": lesson_ids, "with_slides": with_slides}
+    return start_job(kind=KIND_LESSONS, course_id=course_id, payload=payload)
+
+
+def start_slides(*, course_id: int, lesson_ids: list[int] | None = None) -> Job:
+    return start_job(kind=KIND_SLIDES, course_id=course_id, payload={"lesson_ids": lesson_ids})
+
+
+def start_course(*, course_id: int) -> Job:
+    """Outline, then every lesson's details and slides: the headless path."""
+    return start_job(kind=KIND_COURSE, course_id=course_id)
+
+
+def start_regenerate(*, course_id: int, node_type: str, node_id: int, instruction: str = "") -> Job:
+    """Regenerate one module, lesson or deck as a proposal; refuses locked nodes."""
+    if node_type not in (NodeType.module, NodeType.lesson, NodeType.slides):
+        raise AppError(Code.VALIDATION, f"cannot regenerate a {node_type}")
+    with session_scope() as session:
+        node = session.get(Module if node_type == NodeType.module else Lesson, node_id)
+        if node is None or node.course_id != course_id:
+            raise AppError(Code.NOT_FOUND, f"{node_type} {node_id} not found in course {course_id}")
+        if node.locked:
+            raise AppError(Code.VALIDATION, f"{node_type} {node_id} is locked; unlock it to regenerate")
+    payload = {"node_type": str(node_type), "node_id": node_id, "instruction": instruction.strip()[:500]}
+    return start_job(kind=KIND_REGENERATE, course_id=course_id, payload=payload)
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _params(course_id: int) -> tuple[Course, CourseParams]:
+    with session_scope() as session:
+        course = course_svc.get_course(session, course_id)
+        return course, course_svc.course_params(course)
+
+
+def _provenance(gen: Generation[Any], variables: dict[str, Any]) -> Provenance:
+    return Provenance(
+        prompt_id=gen.prompt.prompt_id,
+        prompt_version=gen.prompt.version,
+        prompt_checksum=gen.prompt.checksum,
+        model=gen.model,
+        parameters={k: v for k, v in variables.items() if k != "body_md"},
+        input_tokens=gen.input_tokens,
+        output_tokens=gen.output_tokens,
+        cost_usd=round(gen.cost_usd, 6),
+    )
+
+
+def _draft_content(gen: Generation[Any]) -> dict[str, Any]:
+    return {"raw": gen.raw_text, "problems": gen.problems}
+
+
+def _already_written(session: Session, job_id: int, node_type: str, node_id: int) -> bool:
+    return (
+        session.exec(
+            select(Revision.id).where(
+                Revision.job_id == job_id, Revision.node_type == node_type, Revision.node_id == node_id
+            )
+        ).first()
+        is not None
+    )
+
+
+def _bump(session: Session, node_type: str, node_id: int) -> None:
+    # Generated content replaces the current text: editors holding the old version must
+    # get a conflict rather than overwrite it unseen.
+    if node_type == NodeType.module:
+        session.execute(
+            update(Module)
+            .execution_options(synchronize_session=False)
+            .where(col(Module.id) == node_id)
+            .values(version=Module.version + 1)
+        )
+    elif node_type == NodeType.lesson:
+        session.execute(
+            update(Lesson)
+            .execution_options(synchronize_session=False)
+            .where(col(Lesson.id) == node_id)
+            .values(version=Lesson.version + 1)
+        )
+    else:
+        session.execute(
+            update(Lesson)
+            .execution_options(synchronize_session=False)
+            .where(col(Lesson.id) == node_id)
+            .values(slides_version=Lesson.slides_version + 1)
+        )
+
+
+def _save_generated(
+    *,
+    ctx: JobContext,
+    node_type: str,
+    node_id: int,
+    content: dict[str, Any] | None,
+    gen: Generation[Any],
+    variables: dict[str, Any],
+    expected_revision_id: int | None,
+    as_proposal: bool = False,
+) -> str:
+    """Commit one node's result in its own transaction. Returns done | draft | proposal | skipped."""
+    try:
+        with session_scope() as session:
+            if _already_written(session, ctx.job_id, node_type, node_id):
+                return "skipped"
+            owner = session.get(Module if node_type == NodeType.module else Lesson, node_id)
+            if owner is None:
+                return "skipped"
+            current = owner.slides_revision_id if node_type == NodeType.slides else owner.current_revision_id
+            status: str
+            if content is None:
+                status = RevisionStatus.draft
+            elif as_proposal or owner.locked or current != expected_revision_id:
+                # Someone edited (or locked) the node while the model was writing: never
+                # overwrite that; offer the result as a proposal instead.
+                status = RevisionStatus.proposal
+            else:
+                status = RevisionStatus.current
+            rev = add_revision(
+                session,
+                course_id=owner.course_id,
+                node_type=node_type,
+                node_id=node_id,
+                content=content if content is not None else _draft_content(gen),
+                status=status,
+                job_id=ctx.job_id,
+                provenance=_provenance(gen, variables),
+                error_code=gen.error_code,
+                note="; ".join(gen.problems)[:500] if content is None else "",
+            )
+            if status == RevisionStatus.current:
+                _bump(session, node_type, node_id)
+                make_current(session, rev)
+            elif status == RevisionStatus.draft and isinstance(owner, Lesson):
+                if node_type == NodeType.slides:
+                    owner.slides_status = "draft"
+                else:
+                    owner.detail_status = "draft"
+                session.add(owner)
+    except IntegrityError:
+        # Another attempt of this job wrote the node between our check and insert.
+        return "skipped"
+    return {"current": "done", "draft": "draft", "proposal": "proposal"}[status]
+
+
+def _base_variables(course: Course, params: CourseParams) -> dict[str, Any]:
+    return {
+        "course_title": course.title,
+        "topic": params.topic,
+        "audience": params.audience,
+        "level": params.level.value,
+        "language": params.language.value,
+        "tone": params.tone.value,
+        "constraints": params.constraints,
+    }
+
+
+# ------------------------------------------------------------------ outline
+
+
+def _write_outline(
+    session: Session, *, course: Course, outline: Outline, job_id: int, prov: Provenance
+) -> None:
+    existing = course_svc.modules_of(session, int(course.id or 0))
+    if any(m.locked for m in existing) or any(
+        lsn.body_md for lsn in course_svc.lessons_of(session, int(course.id or 0))
+    ):
+        raise AppError(
+            Code.VALIDATION,
+            "this course already has locked modules or written lessons; regenerate modules one at a time",
+        )
+    for module in existing:
+        for lesson in session.exec(select(Lesson).where(Lesson.module_id == module.id)):
+            for slide in session.exec(select(SlideRow).where(SlideRow.lesson_id == lesson.id)):
+                session.delete(slide)
+            session.delete(lesson)
+        session.delete(module)
+    session.flush()
+    course_id = int(course.id or 0)
+    add_revision(
+        session,
+        course_id=course_id,
+        node_type=NodeType.course,
+        node_id=course_id,
+        content=outline.model_dump(mode="json"),
+        job_id=job_id,
+        provenance=prov,
+    )
+    course.title = outline.title
+    course.summary = outline.summary
+    course.step = CourseStep.structure
+    course.updated_at = utcnow()
+    session.add(course)
+    for mi, om in enumerate(outline.modules):
+        module = Module(
+            course_id=course_id,
+            position=mi,
+            title=om.title,
+            summary=om.summary,
+            objectives=list(om.objectives),
+        )
+        session.add(module)
+        session.flush()
+        mrev = add_revision(
+            session,
+            course_id=course_id,
+            node_type=NodeType.module,
+            node_id=int(module.id or 0),
+            content={"title": om.title, "summary": om.summary, "objectives": list(om.objectives)},
+            job_id=job_id,
+            provenance=prov,
+        )
+        module.current_revision_id = mrev.id
+        for li, ol in enumerate(om.lessons):
+            session.add(
+                Lesson(
+                    course_id=course_id,
+                    module_id=int(module.id or 0),
+                    position=li,
+                    title=ol.title,
+                    objectives=list(ol.objectives),
+                    duration_minutes=ol.duration_minutes,
+                )
+            )
+
+
+def _run_outline(ctx: JobContext, course_id: int) -> dict[str, Any]:
+    with session_scope() as session:
+        if _already_written(session, ctx.job_id, NodeType.course, course_id):
+            ctx.step("outline", "done", "written by an earlier attempt")
+            return {"outline": "resumed"}
+    course, params = _params(course_id)
+    ctx.step("outline", "running")
+    variables = {**_base_variables(course, params), **params.model_dump(mode="json")}
+    spec = active_prompt("outline")
+    gen = generate(
+        provider=get_provider(),
+        spec=spec,
+        variables=variables,
+        ctx=CallContext(
+            step="outline",
+            job_id=ctx.job_id,
+            course_id=course_id,
+            node_type=NodeType.course,
+            node_id=course_id,
+        ),
+        check=lambda o: outline_problems(o, params),
+    )
+    prov = _provenance(gen, variables)
+    if not gen.ok:
+        with session_scope() as session:
+            if not _already_written(session, ctx.job_id, NodeType.course, course_id):
+                add_revision(
+                    session,
+                    course_id=course_id,
+                    node_type=NodeType.course,
+                    node_id=course_id,
+                    content=_draft_content(gen),
+                    status=RevisionStatus.draft,
+                    job_id=ctx.job_id,
+                    provenance=prov,
+                    error_code=gen.error_code,
+                    note="; ".join(gen.problems)[:500],
+                )
+        ctx.step("outline", "draft", f"{gen.error_code}: kept the model's answer as a draft")
+        raise AppError(
+            str(gen.error_code),
+            "the outline did not validate; the answer is kept as a draft: " + "; ".join(gen.problems[:5]),
+        )
+    with session_scope() as session:
+        course = course_svc.get_course(session, course_id)
+        _write_outline(session, course=course, outline=gen.value, job_id=ctx.job_id, prov=prov)
+    ctx.step("outline", "done", f"{len(gen.value.modules)} modules")
+    return {"modules": len(gen.value.modules)}
+
+
+@task(KIND_OUTLINE)
+def run_outline(ctx: JobContext) -> dict[str, Any]:
+    assert ctx.course_id is not None
+    ctx.set_steps([("outline", "Course structure")])
+    return _run_outline(ctx, ctx.course_id)
+
+
+# ------------------------------------------------------------------ lessons and slides
+
+
+@dataclass
+class _LessonWork:
+    lesson_id: int
+    label: str
+    details: bool
+    slides: bool
+
+
+def _lesson_label(session: Session, lesson: Lesson) -> str:
+    module = session.get(Module, lesson.module_id)
+    return f"{(module.position if module else 0) + 1}.{lesson.position + 1} {lesson.title}"[:120]
+
+
+def _generate_details(
+    ctx: JobContext, lesson_id: int, course: Course, params: CourseParams, *, as_proposal: bool = False
+) -> str:
+    with session_scope() as session:
+        lesson = session.get(Lesson, lesson_id)
+        if lesson is None:
+            return "skipped"
+        module = session.get(Module, lesson.module_id)
+        expected = lesson.current_revision_id
+        variables = {
+            **_base_variables(course, params),
+            "module_title": module.title if module else "",
+            "lesson_title": lesson.title,
+            "objectives": list(lesson.objectives),
+            "duration_minutes": lesson.duration_minutes,
+        }
+        base = {
+            "title": lesson.title,
+            "objectives": list(lesson.objectives),
+            "duration_minutes": lesson.duration_minutes,
+        }
+    gen = generate(
+        provider=get_provider(),
+        spec=active_prompt("lesson"),
+        variables=variables,
+        ctx=CallContext(
+            step="lesson",
+            job_id=ctx.job_id,
+            course_id=course.id,
+            node_type=NodeType.lesson,
+            node_id=lesson_id,
+        ),
+        extra_instruction=ctx.payload.get("instruction") or None,
+    )
+    content = {**base, **gen.value.model_dump(mode="json")} if gen.ok else None
+    return _save_generated(
+        ctx=ctx,
+        node_type=NodeType.lesson,
+        node_id=lesson_id,
+        content=content,
+        gen=gen,
+        variables=variables,
+        expected_revision_id=expected,
+        as_proposal=as_proposal,
+    )
+
+
+def _slide_count(duration_minutes: int) -> int:
+    return max(3, min(12, round(duration_minutes / 4) + 2))
+
+
+def _generate_slides(
+    ctx: JobContext, lesson_id: int, course: Course, params: CourseParams, *, as_proposal: bool = False
+) -> str:
+    with session_scope() as session:
+        lesson = session.get(Lesson, lesson_id)
+        if lesson is None:
+            return "skipped"
+        if not lesson.body_md:
+            return "skipped"
+        expected = lesson.slides_revision_id
+        variables = {
+            "course_title": course.title,
+            "language": params.language.value,
+            "tone": params.tone.value,
+            "lesson_title": lesson.title,
+            "body_md": lesson.body_md,
+            "key_points": list(lesson.key_points),
+            "slide_count": _slide_count(lesson.duration_minutes),
+        }
+    gen = generate(
+        provider=get_provider(),
+        spec=active_prompt("slides"),
+        variables=variables,
+        ctx=CallContext(
+            step="slides",
+            job_id=ctx.job_id,
+            course_id=course.id,
+            node_type=NodeType.slides,
+            node_id=lesson_id,
+        ),
+        extra_instruction=ctx.payload.get("instruction") or None,
+    )
+    content = gen.value.model_dump(mode="json") if gen.ok else None
+    return _save_generated(
+        ctx=ctx,
+        node_type=NodeType.slides,
+        node_id=lesson_id,
+        content=content,
+        gen=gen,
+        variables=variables,
+        expected_revision_id=expected,
+        as_proposal=as_proposal,
+    )
+
+
+def _plan(course_id: int, lesson_ids: list[int] | None, details: bool, slides: bool) -> list[_LessonWork]:
+    with session_scope() as session:
+        work = []
+        for lesson in course_svc.lessons_of(session, course_id):
+            if lesson_ids is not None and lesson.id not in lesson_ids:
+                continue
+            work.append(_LessonWork(int(lesson.id or 0), _lesson_label(session, lesson), details, slides))
+        return work
+
+
+def _run_fanout(
+    ctx: JobContext, course_id: int, work: list[_LessonWork], prefix_steps: list[tuple[str, str]]
+) -> dict[str, Any]:
+    course, params = _params(course_id)
+    steps = list(prefix_steps)
+    for w in work:
+        if w.details:
+            steps.append((f"lesson:{w.lesson_id}", f"Lesson {w.label}"))
+        if w.slides:
+            steps.append((f"slides:{w.lesson_id}", f"Slides {w.label}"))
+    ctx.set_steps(steps)
+    finished = ctx.done_steps()
+    counts = {"done": 0, "draft": 0, "proposal": 0, "skipped": 0, "failed": 0}
+    failures: list[AppError] = []
+    lock = threading.Lock()
+
+    def tally(key: str) -> None:
+        with lock:
+            counts[key] = counts.get(key, 0) + 1
+
+    def one(w: _LessonWork) -> None:
+        for kind, fn in (("lesson", _generate_details), ("slides", _generate_slides)):
+            if not (w.details if kind == "lesson" else w.slides):
+                continue
+            name = f"{kind}:{w.lesson_id}"
+            if name in finished:
+                tally("skipped")
+                continue
+            ctx.check_cancel()
+            with session_scope() as session:
+                lesson = session.get(Lesson, w.lesson_id)
+                locked = lesson is None or lesson.locked
+            if locked:
+                ctx.step(name, "skipped", "locked")
+                tally("skipped")
+                continue
+            ctx.step(name, "running")
+            try:
+                outcome = fn(ctx, w.lesson_id, course, params)
+            except AppError as exc:
+                # One lesson's provider error does not stop the others; a retry of the
+                # job redoes only the lessons that failed.
+                ctx.step(name, "failed", f"{exc.code}: {exc.message}")
+                tally("failed")
+                with lock:
+                    failures.append(exc)
+                return
+            tally(outcome)
+            detail = {
+                "draft": "the answer did not validate; kept as a draft",
+                "proposal": "edited meanwhile; result kept as a proposal",
+                "skipped": "already written",
+            }.get(outcome, "")
+            ctx.step(name, "draft" if outcome == "draft" else "done", detail)
+
+    concurrency = get_settings().GENERATION_CONCURRENCY
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=f"job{ctx.job_id}") as pool:
+        futures = [pool.submit(one, w) for w in work]
+        done, pending = wait(futures, return_when=FIRST_EXCEPTION)
+        for f in pending:
+            f.cancel()
+        for f in done:
+            exc = f.exception()
+            if exc is not None:
+                raise exc
+    if failures:
+        first = failures[0]
+        raise AppError(
+            first.code,
+            f"{len(failures)} of {len(work)} lessons failed ({first.message}); retry the job to redo only those",
+        )
+    with session_scope() as session:
+        course_svc.touch(
+            session, course_id, step=CourseStep.slides if any(w.slides for w in work) else CourseStep.lessons
+        )
+    return counts
+
+
+@task(KIND_LESSONS)
+def run_lessons(ctx: JobContext) -> dict[str, Any]:
+    assert ctx.course_id is not None
+    work = _plan(ctx.course_id, ctx.payload.get("lesson_ids"), True, bool(ctx.payload.get("with_slides")))
+    return _run_fanout(ctx, ctx.course_id, work, [])
+
+
+@task(KIND_SLIDES)
+def run_slides(ctx: JobContext) -> dict[str, Any]:
+    assert ctx.course_id is not None
+    work = _plan(ctx.course_id, ctx.payload.get("lesson_ids"), False, True)
+    return _run_fanout(ctx, ctx.course_id, work, [])
+
+
+@task(KIND_COURSE)
+def run_course(ctx: JobContext) -> dict[str, Any]:
+    assert ctx.course_id is not None
+    ctx.set_steps([("outline", "Course structure")])
+    if "outline" not in ctx.done_steps():
+        _run_outline(ctx, ctx.course_id)
+    work = _plan(ctx.course_id, None, True, True)
+    return _run_fanout(ctx, ctx.course_id, work, [("outline", "Course structure")])
+
+
+# ------------------------------------------------------------------ regenerate one section
+
+
+def _regenerate_module(
+    ctx: JobContext, course: Course, params: CourseParams, module_id: int, instruction: str
+) -> str:
+    with session_scope() as session:
+        module = session.get(Module, module_id)
+        if module is None:
+            raise AppError(Code.NOT_FOUND, f"module {module_id} not found")
+        lessons = list(
+            session.exec(select(Lesson).where(Lesson.module_id == module_id).order_by(col(Lesson.position)))
+        )
+        others = [m.title for m in course_svc.modules_of(session, int(course.id or 0)) if m.id != module_id]
+        expected = module.current_revision_id
+    variables = {
+        **_base_variables(course, params),
+        "module_title": module.title,
+        "lesson_count": len(lessons),
+        "duration_minutes": sum(lsn.duration_minutes for lsn in lessons),
+        "other_modules": others,
+        "instruction": instruction,
+    }
+    total = variables["duration_minutes"]
+
+    def check(om: Any) -> list[str]:
+        problems = []
+        if len(om.lessons) != len(lessons):
+            problems.append(f"lessons: expected exactly {len(lessons)} lessons, got {len(om.lessons)}")
+        if om.duration_minutes != total:
+            problems.append(
+                f"duration: lesson durations add up to {om.duration_minutes}; they must add up to {total}"
+            )
+        return problems
+
+    gen = generate(
+        provider=get_provider(),
+        spec=active_prompt("module"),
+        variables=variables,
+        ctx=CallContext(
+            step="module",
+            job_id=ctx.job_id,
+            course_id=course.id,
+            node_type=NodeType.module,
+            node_id=module_id,
+        ),
+        check=check,
+    )
+    content = gen.value.model_dump(mode="json") if gen.ok else None
+    return _save_generated(
+        ctx=ctx,
+        node_type=NodeType.module,
+        node_id=module_id,
+        content=content,
+        gen=gen,
+        variables=variables,
+        expected_revision_id=expected,
+        as_proposal=True,
+    )
+
+
+@task(KIND_REGENERATE)
+def run_regenerate(ctx: JobContext) -> dict[str, Any]:
+    assert ctx.course_id is not None
+    node_type, node_id = ctx.payload["node_type"], int(ctx.payload["node_id"])
+    instruction = str(ctx.payload.get("instruction") or "")
+    name = f"{node_type}:{node_id}"
+    ctx.set_steps([(name, f"Regenerate {node_type} {node_id}")])
+    if name in ctx.done_steps():
+        return {"outcome": "resumed"}
+    course, params = _params(ctx.course_id)
+    ctx.step(name, "running")
+    if node_type == NodeType.module:
+        outcome = _regenerate_module(ctx, course, params, node_id, instruction)
+    else:
+        fn = _generate_details if node_type == NodeType.lesson else _generate_slides
+        outcome = fn(ctx, node_id, course, params, as_proposal=True)
+    ctx.step(
+        name,
+        "draft" if outcome == "draft" else "done",
+        "the answer did not validate; kept as a draft" if outcome == "draft" else "proposal ready",
+    )
+    return {"outcome": outcome, "node_type": node_type, "node_id": node_id}

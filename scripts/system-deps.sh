@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Debian packages the tests drive: chromium (browser tests), LibreOffice and poppler
+# (PPTX -> PDF -> PNG). Installed only when missing.
+set -euo pipefail
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+command -v libreoffice >/dev/null || missing+=(libreoffice-impress)
+command -v pdftoppm >/dev/null || missing+=(poppler-utils)
+[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+fi

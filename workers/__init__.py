@@ -1,0 +1,1 @@
+"""RQ entry points: functions that take ids and call one core service."""
