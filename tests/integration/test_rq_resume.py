@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -52,18 +53,23 @@ def redis_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
 
 def _start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     full_env = {**os.environ, **env, "PYTHONPATH": str(ROOT)}
-    # A session of its own, so SIGKILL reaches the worker and its forked work horse alike.
     return subprocess.Popen(
-        [sys.executable, "-m", "workers"], cwd=ROOT, env=full_env, start_new_session=True,
+        [sys.executable, "-m", "workers"], cwd=ROOT, env=full_env,
         stdout=log.open("ab"), stderr=subprocess.STDOUT,
     )
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the worker and its work horse (RQ puts the horse in a session of its own)."""
     try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+        victims = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        victims = []
+    for victim in victims:
+        try:
+            victim.send_signal(signal.SIGKILL)
+        except psutil.NoSuchProcess:
+            pass
     proc.wait(10)
 
 
