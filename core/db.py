@@ -46,7 +46,9 @@ def _make_engine(url: str) -> Engine:
     def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
         # IMMEDIATE takes the write lock up front: a deferred transaction that later
         # upgrades to write fails at once with "database is locked" instead of waiting.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Read-only sessions stay deferred so they never queue behind writers (WAL).
+        readonly = conn.get_execution_options().get("readonly", False)
+        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -79,9 +81,14 @@ def dispose_engines() -> None:
 
 
 @contextmanager
-def session_scope(url: str | None = None) -> Iterator[Session]:
-    """A short unit of work: commits on success, rolls back on error."""
-    with Session(get_engine(url), expire_on_commit=False) as session:
+def session_scope(url: str | None = None, *, readonly: bool = False) -> Iterator[Session]:
+    """A short unit of work: commits on success, rolls back on error.
+
+    `readonly=True` is for reads only: on SQLite it does not take the write lock.
+    """
+    engine = get_engine(url)
+    bind = engine.execution_options(readonly=True) if readonly else engine
+    with Session(bind, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

@@ -12,6 +12,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -152,7 +153,15 @@ def retry_job(job_id: int) -> Job:
 
 
 class JobContext:
-    """What a task sees: its job's payload, and ways to report and to stop."""
+    """What a task sees: its job's payload, and ways to report and to stop.
+
+    Step updates from the fan-out threads are coalesced and written by one reporter
+    thread, which also beats the heartbeat and reads the cancel flag: the hot path of a
+    lesson never waits on a progress write.
+    """
+
+    FLUSH_INTERVAL_S = 0.25
+    CANCEL_FRESH_S = 0.25
 
     def __init__(self, job: Job) -> None:
         self.job_id = int(job.id or 0)
@@ -161,27 +170,79 @@ class JobContext:
         self.payload = dict(job.payload)
         self.attempt = job.attempts
         self._lock = threading.Lock()
+        self._pending: dict[str, tuple[str, str]] = {}
+        self._canceled = bool(job.cancel_requested)
+        self._cancel_read_at = 0.0
+        self._wake = threading.Event()
+        self._stopped = threading.Event()
+        self._reporter: threading.Thread | None = None
 
-    def _update(self, fn: Callable[[Job], None]) -> None:
-        # Lessons finish on several threads; one lock keeps the steps list consistent.
-        with self._lock, session_scope() as session:
+    # ---- lifecycle (execute() owns it)
+
+    def start_reporting(self, heartbeat_s: float) -> None:
+        self._reporter = threading.Thread(
+            target=self._report_loop, args=(heartbeat_s,), daemon=True, name=f"job-{self.job_id}-reporter"
+        )
+        self._reporter.start()
+
+    def stop_reporting(self) -> None:
+        self._stopped.set()
+        self._wake.set()
+        if self._reporter is not None:
+            self._reporter.join(30)
+        self.flush()
+
+    def _report_loop(self, heartbeat_s: float) -> None:
+        while not self._stopped.is_set():
+            self._wake.wait(heartbeat_s)
+            if self._stopped.is_set():
+                return
+            # Let a burst of step updates from several threads land in one write.
+            self._stopped.wait(self.FLUSH_INTERVAL_S)
+            self._wake.clear()
+            try:
+                self.flush()
+            except Exception:  # a missed beat is retried on the next tick
+                log.warning("progress write for job %s failed", self.job_id, exc_info=True)
+
+    def flush(self) -> None:
+        """Write pending step updates and the heartbeat; pick up a cancel request."""
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        with session_scope() as session:
             job = session.get(Job, self.job_id)
-            if job is not None:
-                fn(job)
-                job.heartbeat_at = utcnow()
-                session.add(job)
+            if job is None:
+                return
+            if pending:
+                steps = [dict(s) for s in job.steps]
+                index = {s["name"]: s for s in steps}
+                for name, (status, detail) in pending.items():
+                    if name in index:
+                        index[name]["status"], index[name]["detail"] = status, detail
+                    else:
+                        steps.append({"name": name, "label": name, "status": status, "detail": detail})
+                job.steps = steps
+                finished = sum(1 for s in steps if s["status"] in FINISHED_STEP_STATES)
+                job.progress = round(finished / len(steps), 4) if steps else 0.0
+            job.heartbeat_at = utcnow()
+            self._note_cancel(bool(job.cancel_requested))
+            session.add(job)
+
+    # ---- what tasks call
 
     def set_steps(self, steps: list[tuple[str, str]]) -> None:
         """Declare (name, label) steps, keeping the status a previous attempt reached."""
-
-        def apply(job: Job) -> None:
+        with session_scope() as session:
+            job = session.get(Job, self.job_id)
+            if job is None:
+                return
             old = {s["name"]: s for s in job.steps}
             job.steps = [
                 {**old.get(name, {"name": name, "status": "queued", "detail": ""}), "label": label}
                 for name, label in steps
             ]
-
-        self._update(apply)
+            job.heartbeat_at = utcnow()
+            session.add(job)
 
     def done_steps(self) -> set[str]:
         with session_scope() as session:
@@ -189,25 +250,28 @@ class JobContext:
             return {s["name"] for s in (job.steps if job else []) if s["status"] in ("done", "skipped")}
 
     def step(self, name: str, status: str, detail: str = "") -> None:
-        def apply(job: Job) -> None:
-            steps = [dict(s) for s in job.steps]
-            for s in steps:
-                if s["name"] == name:
-                    s["status"], s["detail"] = status, detail
-                    break
-            else:
-                steps.append({"name": name, "label": name, "status": status, "detail": detail})
-            job.steps = steps
-            finished = sum(1 for s in steps if s["status"] in ("done", "skipped", "draft", "failed"))
-            job.progress = round(finished / len(steps), 4) if steps else 0.0
-
-        self._update(apply)
+        with self._lock:
+            self._pending[name] = (status, detail)
+        if self._reporter is None:
+            self.flush()  # no reporter thread (a task called outside execute())
+        else:
+            self._wake.set()
 
     def check_cancel(self) -> None:
-        with session_scope() as session:
-            job = session.get(Job, self.job_id)
-            if job is not None and job.cancel_requested:
-                raise JobCanceled()
+        """Raise JobCanceled if the user asked; the flag is at most CANCEL_FRESH_S old."""
+        if not self._canceled and time.monotonic() - self._cancel_read_at > self.CANCEL_FRESH_S:
+            with session_scope(readonly=True) as session:
+                flag = session.exec(select(Job.cancel_requested).where(Job.id == self.job_id)).first()
+            self._note_cancel(bool(flag))
+        if self._canceled:
+            raise JobCanceled()
+
+    def _note_cancel(self, flag: bool) -> None:
+        self._canceled = self._canceled or flag
+        self._cancel_read_at = time.monotonic()
+
+
+FINISHED_STEP_STATES = ("done", "skipped", "draft", "failed")
 
 
 def _claim(job_id: int) -> Job | None:
@@ -254,26 +318,6 @@ def _finish(job_id: int, status: JobStatus, **values: Any) -> None:
         session.add(job)
 
 
-class _Heartbeat(threading.Thread):
-    def __init__(self, job_id: int, interval: float) -> None:
-        super().__init__(daemon=True, name=f"heartbeat-{job_id}")
-        self.job_id, self.interval = job_id, interval
-        self.stopped = threading.Event()
-
-    def run(self) -> None:
-        while not self.stopped.wait(self.interval):
-            try:
-                with session_scope() as session:
-                    session.execute(
-                        update(Job)
-                        .execution_options(synchronize_session=False)
-                        .where(col(Job.id) == self.job_id, col(Job.status) == JobStatus.running)
-                        .values(heartbeat_at=utcnow())
-                    )
-            except Exception:  # a missed beat is retried on the next tick
-                log.warning("heartbeat for job %s failed", self.job_id, exc_info=True)
-
-
 def execute(job_id: int) -> str:
     """Run one job to its end in this process. Returns the final status."""
     _load_tasks()
@@ -297,10 +341,9 @@ def execute(job_id: int) -> str:
         )
         return JobStatus.failed
 
-    beat = _Heartbeat(job_id, get_settings().JOB_HEARTBEAT_S)
-    beat.start()
+    ctx = JobContext(job)
+    ctx.start_reporting(get_settings().JOB_HEARTBEAT_S)
     try:
-        ctx = JobContext(job)
         ctx.check_cancel()
         result = fn(ctx) or {}
     except JobCanceled:
@@ -317,7 +360,7 @@ def execute(job_id: int) -> str:
         )
         return JobStatus.failed
     finally:
-        beat.stopped.set()
+        ctx.stop_reporting()
     _finish(job_id, JobStatus.succeeded, progress=1.0, result=result)
     return JobStatus.succeeded
 
@@ -436,8 +479,6 @@ def submit(job_id: int, *, replace: bool = False) -> None:
 
 def wait_for(job_id: int, *, timeout: float = 60.0, poll: float = 0.05) -> Job:
     """Block until a job finishes (command line and tests); raises TimeoutError."""
-    import time
-
     deadline = time.monotonic() + timeout
     while True:
         with session_scope() as session:

@@ -9,12 +9,13 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from sqlalchemy import insert
 
 from core.db import session_scope
 from core.errors import AppError, Code
 from core.llm.base import LLMProvider, LLMRequest, LLMResponse
 from core.llm.pricing import cost_usd
-from core.models import LLMCall
+from core.models import LLMCall, utcnow
 from core.prompts import PromptSpec
 from core.settings import get_settings
 
@@ -94,30 +95,33 @@ def _record(
     remediation: bool,
 ) -> int:
     usage = resp or LLMResponse(text="", model=model)
-    call = LLMCall(
-        job_id=ctx.job_id,
-        course_id=ctx.course_id,
-        step=ctx.step,
-        node_type=ctx.node_type,
-        node_id=ctx.node_id,
-        provider=provider,
-        model=usage.model or model,
-        prompt_id=spec.prompt_id,
-        prompt_version=spec.version,
-        prompt_checksum=spec.checksum,
-        input_tokens=usage.input_tokens,
-        cached_tokens=usage.cached_tokens,
-        output_tokens=usage.output_tokens,
-        cost_usd=cost_usd(usage.model or model, usage.input_tokens, usage.cached_tokens, usage.output_tokens),
-        latency_ms=latency_ms,
-        outcome=outcome,
-        error_code=error_code,
-        remediation=remediation,
-    )
+    row = {
+        "job_id": ctx.job_id,
+        "course_id": ctx.course_id,
+        "step": ctx.step,
+        "node_type": ctx.node_type,
+        "node_id": ctx.node_id,
+        "provider": provider,
+        "model": usage.model or model,
+        "prompt_id": spec.prompt_id,
+        "prompt_version": spec.version,
+        "prompt_checksum": spec.checksum,
+        "input_tokens": usage.input_tokens,
+        "cached_tokens": usage.cached_tokens,
+        "output_tokens": usage.output_tokens,
+        "cost_usd": cost_usd(
+            usage.model or model, usage.input_tokens, usage.cached_tokens, usage.output_tokens
+        ),
+        "latency_ms": latency_ms,
+        "outcome": outcome,
+        "error_code": error_code,
+        "remediation": remediation,
+        "created_at": utcnow(),
+    }
+    # A plain INSERT: one row per model call is on the hot path of every lesson.
     with session_scope() as session:
-        session.add(call)
-        session.flush()
-        return int(call.id or 0)
+        result = session.execute(insert(LLMCall).values(**row).returning(LLMCall.id))
+        return int(result.scalar_one())
 
 
 def generate(

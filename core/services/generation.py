@@ -354,6 +354,16 @@ class _LessonWork:
     slides: bool
 
 
+def _written_steps(job_id: int) -> set[str]:
+    """Steps whose node this job already committed: the truth a resumed attempt trusts,
+    since step statuses are written a moment after the node itself."""
+    with session_scope() as session:
+        rows = session.exec(
+            select(Revision.node_type, Revision.node_id).where(Revision.job_id == job_id)
+        ).all()
+    return {f"{node_type}:{node_id}" for node_type, node_id in rows}
+
+
 def _lesson_label(session: Session, lesson: Lesson) -> str:
     module = session.get(Module, lesson.module_id)
     return f"{(module.position if module else 0) + 1}.{lesson.position + 1} {lesson.title}"[:120]
@@ -364,8 +374,8 @@ def _generate_details(
 ) -> str:
     with session_scope() as session:
         lesson = session.get(Lesson, lesson_id)
-        if lesson is None:
-            return "skipped"
+        if lesson is None or lesson.locked:
+            return "locked"
         module = session.get(Module, lesson.module_id)
         expected = lesson.current_revision_id
         variables = {
@@ -415,8 +425,8 @@ def _generate_slides(
 ) -> str:
     with session_scope() as session:
         lesson = session.get(Lesson, lesson_id)
-        if lesson is None:
-            return "skipped"
+        if lesson is None or lesson.locked:
+            return "locked"
         if not lesson.body_md:
             return "skipped"
         expected = lesson.slides_revision_id
@@ -476,7 +486,7 @@ def _run_fanout(
         if w.slides:
             steps.append((f"slides:{w.lesson_id}", f"Slides {w.label}"))
     ctx.set_steps(steps)
-    finished = ctx.done_steps()
+    finished = ctx.done_steps() | _written_steps(ctx.job_id)
     counts = {"done": 0, "draft": 0, "proposal": 0, "skipped": 0, "failed": 0}
     failures: list[AppError] = []
     lock = threading.Lock()
@@ -494,13 +504,6 @@ def _run_fanout(
                 tally("skipped")
                 continue
             ctx.check_cancel()
-            with session_scope() as session:
-                lesson = session.get(Lesson, w.lesson_id)
-                locked = lesson is None or lesson.locked
-            if locked:
-                ctx.step(name, "skipped", "locked")
-                tally("skipped")
-                continue
             ctx.step(name, "running")
             try:
                 outcome = fn(ctx, w.lesson_id, course, params)
@@ -512,6 +515,10 @@ def _run_fanout(
                 with lock:
                     failures.append(exc)
                 return
+            if outcome == "locked":
+                ctx.step(name, "skipped", "locked")
+                tally("skipped")
+                continue
             tally(outcome)
             detail = {
                 "draft": "the answer did not validate; kept as a draft",

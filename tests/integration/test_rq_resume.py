@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -54,8 +55,11 @@ def redis_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
 def _start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     full_env = {**os.environ, **env, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen(
-        [sys.executable, "-m", "workers"], cwd=ROOT, env=full_env,
-        stdout=log.open("ab"), stderr=subprocess.STDOUT,
+        [sys.executable, "-m", "workers"],
+        cwd=ROOT,
+        env=full_env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
     )
 
 
@@ -66,10 +70,8 @@ def _kill(proc: subprocess.Popen[bytes]) -> None:
     except psutil.NoSuchProcess:
         victims = []
     for victim in victims:
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess):
             victim.send_signal(signal.SIGKILL)
-        except psutil.NoSuchProcess:
-            pass
     proc.wait(10)
 
 
@@ -94,8 +96,9 @@ def _lesson_revisions(job_id: int) -> list[int]:
 def test_sigkilled_worker_job_is_finished_by_the_next_worker(any_db: str, redis_env, tmp_path: Path) -> None:
     env = {**redis_env, "DATABASE_URL": any_db}
     log = tmp_path / "worker.log"
-    params = CourseParams(topic="Kubernetes basics", module_count=4, lessons_per_module=5,
-                          total_duration_minutes=200)
+    params = CourseParams(
+        topic="Kubernetes basics", module_count=4, lessons_per_module=5, total_duration_minutes=200
+    )
     with session_scope() as session:
         course_id = int(create_course(session, params=params).id or 0)
 
@@ -127,8 +130,9 @@ def test_sigkilled_worker_job_is_finished_by_the_next_worker(any_db: str, redis_
     assert len(rows) == 20 and len(set(rows)) == 20  # every lesson exactly once
     with session_scope() as session:
         generated = session.exec(
-            select(func.count()).select_from(Lesson).where(Lesson.course_id == course_id,
-                                                           Lesson.detail_status == "generated")
+            select(func.count())
+            .select_from(Lesson)
+            .where(Lesson.course_id == course_id, Lesson.detail_status == "generated")
         ).one()
         lesson_calls = session.exec(
             select(func.count()).select_from(LLMCall).where(LLMCall.job_id == job_id)
