@@ -209,7 +209,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return int(args.fn(args))
+        # Exporter commands register `func`; the engine's own register `fn`.
+        handler = getattr(args, "fn", None) or args.func
+        return int(handler(args))
     except InvalidInput as exc:
         _print_invalid(exc)
         return 2

@@ -1,0 +1,58 @@
+"""Fixed words the exports add around model text, in the course language."""
+
+from __future__ import annotations
+
+_LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "contents": "Contents",
+        "module": "Module",
+        "lesson": "Lesson",
+        # "Lessons: 3" reads right for any count; "3 lessons" needs plural rules per language.
+        "facts": "Modules: {modules} · Lessons: {lessons} · {minutes} min",
+        "module_facts": "Lessons: {lessons} · {minutes} min",
+        "min": "min",
+        "duration": "Duration",
+        "objectives": "Objectives",
+        "key_points": "Key points",
+        "exercises": "Exercises",
+        "quiz": "Quiz",
+        "answer": "Answer",
+        "slides": "Slides",
+        "notes": "Notes",
+        "previous": "Previous",
+        "next": "Next",
+        "home": "Course home",
+        "skip": "Skip to content",
+        "continued": "cont.",
+        "provenance": "Provenance",
+        "course_totals": "Generation totals",
+    },
+    "ru": {
+        "contents": "Содержание",
+        "module": "Модуль",
+        "lesson": "Урок",
+        "facts": "Модулей: {modules} · Уроков: {lessons} · {minutes} мин",
+        "module_facts": "Уроков: {lessons} · {minutes} мин",
+        "min": "мин",
+        "duration": "Длительность",
+        "objectives": "Цели",
+        "key_points": "Ключевые моменты",
+        "exercises": "Упражнения",
+        "quiz": "Тест",
+        "answer": "Ответ",
+        "slides": "Слайды",
+        "notes": "Заметки",
+        "previous": "Назад",
+        "next": "Далее",
+        "home": "К курсу",
+        "skip": "Перейти к содержанию",
+        "continued": "продолж.",
+        "provenance": "Происхождение",
+        "course_totals": "Итоги генерации",
+    },
+}
+
+
+def labels(language: str) -> dict[str, str]:
+    """Labels for a course language; unknown languages read English."""
+    return _LABELS.get((language or "en").split("-")[0].lower(), _LABELS["en"])

@@ -1,0 +1,88 @@
+"""Settings, logs and the command line as a user meets them."""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.logs import JsonFormatter
+from core.settings import ROOT, Settings, reset_settings
+
+
+def test_provider_auto_follows_the_key(monkeypatch) -> None:
+    assert Settings().provider_name == "offline"
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-live-abcdefghijkl")
+    assert Settings().provider_name == "openai"
+    monkeypatch.setenv("OPENAI_API_KEY", "   ")
+    assert Settings().provider_name == "offline"
+
+
+def test_secrets_are_masked_and_placeholders_refused(monkeypatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-live-abcdefghijkl")
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://app:hunter2@db:5432/cs")
+    safe = json.dumps(Settings().safe_dict())
+    assert "sk-live" not in safe and "hunter2" not in safe
+    assert "sk-live" not in repr(Settings())
+    monkeypatch.setenv("APP_ENV", "prod")
+    monkeypatch.setenv("OPENAI_API_KEY", "changeme")
+    with pytest.raises(ValueError, match="placeholder"):
+        Settings()
+
+
+def test_openai_provider_without_key_is_refused(monkeypatch) -> None:
+    monkeypatch.setenv("LLM_PROVIDER", "openai")
+    with pytest.raises(ValueError, match="OPENAI_API_KEY"):
+        Settings()
+
+
+def test_log_records_never_carry_keys() -> None:
+    record = logging.LogRecord("x", logging.ERROR, __file__, 1, "call failed with key sk-abcdef1234567890",
+                               None, None)
+    record.header = "Bearer sk-abcdef1234567890"
+    line = JsonFormatter().format(record)
+    assert "sk-abcdef" not in line and "[redacted]" in line
+
+
+def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "core", *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch) -> dict[str, str]:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "OPENAI_API_KEY")}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'cli' / 'cli.db'}", LLM_PROVIDER="offline")
+    reset_settings()
+    return env
+
+
+def test_generate_with_bad_parameters_lists_every_field_and_writes_nothing(cli_env, tmp_path) -> None:
+    out = tmp_path / "course.json"
+    result = _cli("generate", "--topic", "x", "--modules", "0", "--lessons", "abc", "--level", "expert",
+                  "--language", "de", "--out", str(out), env=cli_env)
+    assert result.returncode == 2
+    for flag in ("--topic", "--modules", "--lessons", "--level", "--language"):
+        assert flag in result.stderr
+    assert not out.exists()
+    assert not (tmp_path / "cli").exists()  # not even a database file
+
+
+def test_generate_writes_a_complete_course_and_jobs_lists_it(cli_env, tmp_path) -> None:
+    out = tmp_path / "course.json"
+    result = _cli("generate", "--topic", "Основы SQL", "--language", "ru", "--modules", "2", "--lessons", "2",
+                  "--duration", "60", "--out", str(out), "--quiet", env=cli_env)
+    assert result.returncode == 0, result.stderr
+    document = json.loads(out.read_text(encoding="utf-8"))
+    text = json.dumps(document, ensure_ascii=False)
+    assert "Основы SQL" in text or "SQL" in text
+    modules = document.get("modules") or document.get("course", {}).get("modules")
+    assert len(modules) == 2 and all(len(m["lessons"]) == 2 for m in modules)
+    jobs = _cli("jobs", env=cli_env)
+    assert jobs.returncode == 0 and "course" in jobs.stdout and "succeeded" in jobs.stdout
