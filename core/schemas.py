@@ -13,6 +13,7 @@ Bullet = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, m
 
 # Generated durations may drift from the requested total by this share and still pass.
 DURATION_TOLERANCE = 0.10
+MAX_LESSON_MINUTES = 600
 
 
 class Level(StrEnum):
@@ -58,6 +59,11 @@ class CourseParams(_Strict):
                 f"total_duration_minutes={self.total_duration_minutes} leaves under 5 minutes "
                 f"for each of {lessons} lessons; raise the duration or lower the counts"
             )
+        if self.total_duration_minutes > lessons * MAX_LESSON_MINUTES:
+            raise ValueError(
+                f"total_duration_minutes={self.total_duration_minutes} needs lessons over "
+                f"{MAX_LESSON_MINUTES} minutes each for {lessons} lessons; add lessons or shorten the course"
+            )
         return self
 
     @property
@@ -68,7 +74,7 @@ class CourseParams(_Strict):
 class OutlineLesson(_Strict):
     title: Title
     objectives: list[Bullet] = Field(min_length=1, max_length=5)
-    duration_minutes: int = Field(ge=1, le=600)
+    duration_minutes: int = Field(ge=1, le=MAX_LESSON_MINUTES)
 
 
 class OutlineModule(_Strict):

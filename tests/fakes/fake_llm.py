@@ -31,8 +31,11 @@ def valid_answer(request: LLMRequest) -> dict[str, Any]:
                     "summary": "",
                     "objectives": [f"Objective {m + 1}"],
                     "lessons": [
-                        {"title": f"Lesson {m + 1}.{i + 1}", "objectives": ["Do a thing"],
-                         "duration_minutes": durations[m * lessons + i]}
+                        {
+                            "title": f"Lesson {m + 1}.{i + 1}",
+                            "objectives": ["Do a thing"],
+                            "duration_minutes": durations[m * lessons + i],
+                        }
                         for i in range(lessons)
                     ],
                 }
@@ -46,13 +49,17 @@ def valid_answer(request: LLMRequest) -> dict[str, Any]:
             "title": f"Reworked {v['module_title']}"[:120],
             "summary": v.get("instruction") or "Reworked.",
             "objectives": ["A new objective"],
-            "lessons": [{"title": f"New lesson {i + 1}", "objectives": ["x"], "duration_minutes": d}
-                        for i, d in enumerate(durations)],
+            "lessons": [
+                {"title": f"New lesson {i + 1}", "objectives": ["x"], "duration_minutes": d}
+                for i, d in enumerate(durations)
+            ],
         }
     if name == "LessonDetail":
         extra = f" Instruction: {v['instruction']}." if v.get("instruction") else ""
         return {
-            "body_md": f"# {v['lesson_title']}\n\n" + "This lesson explains the topic step by step. " * 6 + extra,
+            "body_md": f"# {v['lesson_title']}\n\n"
+            + "This lesson explains the topic step by step. " * 6
+            + extra,
             "key_points": ["First point", "Second point", "Third point"],
             "exercises": [{"title": "Try it", "instructions": "Do the exercise described above."}],
             "quiz": [
@@ -61,8 +68,16 @@ def valid_answer(request: LLMRequest) -> dict[str, Any]:
             ],
         }
     if name == "SlideDeck":
-        return {"slides": [{"title": f"{v['lesson_title']} {i + 1}"[:90], "bullets": ["One", "Two"],
-                            "notes": "Say this."} for i in range(3)]}
+        return {
+            "slides": [
+                {
+                    "title": f"{v['lesson_title']} {i + 1}"[:90],
+                    "bullets": ["One", "Two"],
+                    "notes": "Say this.",
+                }
+                for i in range(3)
+            ]
+        }
     raise AssertionError(f"FakeLLM has no default for {name}")
 
 
@@ -105,7 +120,9 @@ class FakeLLM:
             if isinstance(item, LLMResponse):
                 return item
             text = item if isinstance(item, str) else json.dumps(valid_answer(request))
-            return LLMResponse(text=text, model="gpt-4.1-mini", input_tokens=100, output_tokens=len(text) // 4)
+            return LLMResponse(
+                text=text, model="gpt-4.1-mini", input_tokens=100, output_tokens=len(text) // 4
+            )
         finally:
             with self._lock:
                 self.in_flight -= 1
