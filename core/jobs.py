@@ -447,6 +447,7 @@ def submit(job_id: int, *, replace: bool = False) -> None:
     if not get_settings().REDIS_URL:
         _inprocess_pool().submit(execute, job_id)
         return
+    from rq import Retry
     from rq.exceptions import NoSuchJobError
     from rq.job import Job as RQJob
 
@@ -469,6 +470,8 @@ def submit(job_id: int, *, replace: bool = False) -> None:
         "workers.tasks.run_job",
         job_id,
         job_id=rq_id,
+        # Should a work horse die, RQ hands the id over again; the claim makes that safe.
+        retry=Retry(max=2, interval=[15, 60]),
         job_timeout=get_settings().RQ_JOB_TIMEOUT_S,
         result_ttl=3600,
         failure_ttl=86400,
