@@ -48,6 +48,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if out is not None and not out.parent.exists():
         print(f"error: --out: folder {out.parent} does not exist", file=sys.stderr)
         return 2
+    if args.budget is not None and args.budget <= 0:
+        print("error: --budget: must be a positive number of US dollars", file=sys.stderr)
+        return 2
 
     from tqdm import tqdm
 
@@ -61,9 +64,17 @@ def cmd_generate(args: argparse.Namespace) -> int:
     migrate()
     with session_scope() as session:
         course_id = int(create_course(session, params=params).id or 0)
-    job = start_course(course_id=course_id)
+    from core.services.estimate import estimate_course
+
+    estimate = estimate_course(params)
+    job = start_course(course_id=course_id, budget_usd=args.budget)
     provider = get_settings().provider_name
-    print(f"course {course_id}, job {job.id}, provider {provider}", file=sys.stderr)
+    print(
+        f"course {course_id}, job {job.id}, provider {provider}; estimate {estimate.calls} calls, "
+        f"~{estimate.tokens} tokens, ~${estimate.cost_usd:.4f}"
+        + (f"; budget ${args.budget:.2f}" if args.budget is not None else ""),
+        file=sys.stderr,
+    )
     deadline = time.monotonic() + args.timeout
     with tqdm(total=1, unit="step", desc="generating", file=sys.stderr, disable=args.quiet) as bar:
         while True:
@@ -109,6 +120,30 @@ def _course_json(course_id: int) -> str:
     with session_scope() as session:
         data, _name, _mime = export_course(session, course_id, "json", "full")
     return data.decode("utf-8")
+
+
+def cmd_estimate(args: argparse.Namespace) -> int:
+    from core.services.courses import validate_params
+    from core.services.estimate import estimate_course
+
+    raw = {
+        field: getattr(args, flag) for flag, field in PARAM_FLAGS.items() if getattr(args, flag) is not None
+    }
+    try:
+        params = validate_params(raw)
+    except InvalidInput as exc:
+        _print_invalid(exc)
+        return 2
+    estimate = estimate_course(params)
+    print(f"{'step':<8} {'model':<14} {'calls':>5} {'tokens in':>10} {'tokens out':>10} {'cost':>9}")
+    for s in estimate.steps:
+        print(
+            f"{s.step:<8} {s.model:<14} {s.calls:>5} {s.input_tokens:>10} {s.output_tokens:>10} ${s.cost_usd:>8.4f}"
+        )
+    print(
+        f"{'total':<8} {'':<14} {estimate.calls:>5} {'':>10} {estimate.tokens:>10} ${estimate.cost_usd:>8.4f}"
+    )
+    return 0
 
 
 def cmd_jobs(args: argparse.Namespace) -> int:
@@ -176,9 +211,15 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--tone", help="neutral | friendly | formal | playful")
     gen.add_argument("--constraints", help="extra constraints for the model")
     gen.add_argument("--out", help="write the course JSON here (default: stdout)")
+    gen.add_argument("--budget", type=float, help="stop before spending more than this (USD)")
     gen.add_argument("--timeout", type=float, default=3600)
     gen.add_argument("--quiet", action="store_true", help="no progress bar")
     gen.set_defaults(fn=cmd_generate)
+
+    est = sub.add_parser("estimate", help="calls, tokens and cost of a course before it runs")
+    for flag in PARAM_FLAGS:
+        est.add_argument(f"--{flag}")
+    est.set_defaults(fn=cmd_estimate)
 
     jobs = sub.add_parser("jobs", help="list jobs")
     jobs.add_argument("--course", type=int)

@@ -130,10 +130,15 @@ def request_cancel(session: Session, job_id: int) -> Job:
     return job
 
 
-def retry_job(job_id: int) -> Job:
-    """Put a failed or canceled job back in the queue; finished work inside it is kept."""
+def retry_job(job_id: int, *, budget_usd: float | None = None) -> Job:
+    """Put a failed or canceled job back in the queue; finished work inside it is kept.
+
+    `budget_usd` replaces the job's budget (for a job stopped by E.BUDGET.EXCEEDED).
+    """
     with session_scope() as session:
         job = get_job(session, job_id)
+        if budget_usd is not None:
+            job.payload = {**job.payload, "budget_usd": budget_usd}
         if job.status not in (JobStatus.failed, JobStatus.canceled):
             raise AppError(
                 Code.VALIDATION, f"job {job_id} is {job.status}; only failed or canceled jobs can be retried"
@@ -171,6 +176,10 @@ class JobContext:
         self._lock = threading.Lock()
         self._pending: dict[str, tuple[str, str]] = {}
         self._canceled = bool(job.cancel_requested)
+        budget = job.payload.get("budget_usd")
+        self.budget_usd: float | None = float(budget) if budget is not None else None
+        # A resumed attempt starts from what earlier attempts already spent.
+        self.spent_usd = _spent(self.job_id)
         self._wake = threading.Event()
         self._stopped = threading.Event()
         self._reporter: threading.Thread | None = None
@@ -265,11 +274,34 @@ class JobContext:
         if self._canceled:
             raise JobCanceled()
 
+    def charge(self, cost_usd: float) -> None:
+        with self._lock:
+            self.spent_usd += cost_usd
+
+    def check_budget(self) -> None:
+        """Refuse the next model call once the job has spent its budget (if it has one)."""
+        if self.budget_usd is not None and self.spent_usd >= self.budget_usd:
+            raise AppError(
+                Code.BUDGET_EXCEEDED,
+                f"this job has spent ${self.spent_usd:.4f} of its ${self.budget_usd:.4f} budget; "
+                "retry it with a larger budget to finish",
+            )
+
     def _note_cancel(self, flag: bool) -> None:
         self._canceled = self._canceled or flag
 
 
 FINISHED_STEP_STATES = ("done", "skipped", "draft", "failed")
+
+
+def _spent(job_id: int) -> float:
+    from sqlalchemy import func
+
+    from core.models import LLMCall
+
+    with session_scope(readonly=True) as session:
+        total = session.exec(select(func.sum(LLMCall.cost_usd)).where(LLMCall.job_id == job_id)).first()
+    return float(total or 0.0)
 
 
 def _claim(job_id: int) -> Job | None:

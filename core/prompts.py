@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from jinja2 import Environment, StrictUndefined, meta
+from jinja2 import Environment, StrictUndefined, Template, meta
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import select
 
@@ -31,6 +31,14 @@ LABELS = ("production", "staging")
 # Semantic versions; "+build" metadata marks unsaved playground edits ("1.0.0+edit").
 VERSION_RE = re.compile(r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
 _jinja = Environment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+
+
+@lru_cache(maxsize=256)
+def _compiled(text: str) -> Template:
+    # Compiling a template costs about a millisecond; every lesson renders the same two.
+    return _jinja.from_string(text)
+
+
 _REQUIRED = ("id", "version", "owner", "changelog", "schema", "system", "template")
 
 
@@ -87,8 +95,8 @@ class PromptSpec:
                 f"prompt {self.prompt_id}@{self.version} needs variables: {', '.join(missing)}",
             )
         return [
-            {"role": "system", "content": _jinja.from_string(self.system).render(**variables)},
-            {"role": "user", "content": _jinja.from_string(self.template).render(**variables)},
+            {"role": "system", "content": _compiled(self.system).render(**variables)},
+            {"role": "user", "content": _compiled(self.template).render(**variables)},
         ]
 
 
@@ -311,7 +319,7 @@ _MISSING_TABLES = (OperationalError, ProgrammingError)
 def db_label_version(prompt_id: str, label: str) -> str | None:
     """The version a label points at in the database, or None (never moved, or no tables)."""
     try:
-        with session_scope() as session:
+        with session_scope(readonly=True) as session:
             row = session.exec(
                 select(PromptLabel).where(PromptLabel.prompt_id == prompt_id, PromptLabel.label == label)
             ).first()
@@ -325,7 +333,7 @@ def db_label_version(prompt_id: str, label: str) -> str | None:
 def db_spec(prompt_id: str, version: str) -> PromptSpec | None:
     """A version rebuilt from its database mirror, checked against its recorded checksum."""
     try:
-        with session_scope() as session:
+        with session_scope(readonly=True) as session:
             row = session.exec(
                 select(PromptVersion).where(
                     PromptVersion.prompt_id == prompt_id, PromptVersion.version == version

@@ -58,8 +58,14 @@ def start_outline(*, course_id: int) -> Job:
     return start_job(kind=KIND_OUTLINE, course_id=course_id)
 
 
-def start_lessons(*, course_id: int, lesson_ids: list[int] | None = None, with_slides: bool = False) -> Job:
-    payload = {"lesson_ids": lesson_ids, "with_slides": with_slides}
+def start_lessons(
+    *,
+    course_id: int,
+    lesson_ids: list[int] | None = None,
+    with_slides: bool = False,
+    budget_usd: float | None = None,
+) -> Job:
+    payload = {"lesson_ids": lesson_ids, "with_slides": with_slides, "budget_usd": budget_usd}
     return start_job(kind=KIND_LESSONS, course_id=course_id, payload=payload)
 
 
@@ -67,9 +73,13 @@ def start_slides(*, course_id: int, lesson_ids: list[int] | None = None) -> Job:
     return start_job(kind=KIND_SLIDES, course_id=course_id, payload={"lesson_ids": lesson_ids})
 
 
-def start_course(*, course_id: int) -> Job:
-    """Outline, then every lesson's details and slides: the headless path."""
-    return start_job(kind=KIND_COURSE, course_id=course_id)
+def start_course(*, course_id: int, budget_usd: float | None = None) -> Job:
+    """Outline, then every lesson's details and slides: the headless path.
+
+    With a budget, the job stops before the call that would go past it.
+    """
+    payload = {"budget_usd": budget_usd} if budget_usd is not None else None
+    return start_job(kind=KIND_COURSE, course_id=course_id, payload=payload)
 
 
 def start_regenerate(*, course_id: int, node_type: str, node_id: int, instruction: str = "") -> Job:
@@ -293,6 +303,7 @@ def _run_outline(ctx: JobContext, course_id: int) -> dict[str, Any]:
             return {"outline": "resumed"}
     course, params = _params(course_id)
     ctx.step("outline", "running")
+    ctx.check_budget()
     variables = {**_base_variables(course, params), **params.model_dump(mode="json")}
     spec = active_prompt("outline")
     gen = generate(
@@ -308,6 +319,7 @@ def _run_outline(ctx: JobContext, course_id: int) -> dict[str, Any]:
         ),
         check=lambda o: outline_problems(o, params),
     )
+    ctx.charge(gen.cost_usd)
     prov = _provenance(gen, variables)
     if not gen.ok:
         with session_scope() as session:
@@ -403,6 +415,7 @@ def _generate_details(
         ),
         extra_instruction=ctx.payload.get("instruction") or None,
     )
+    ctx.charge(gen.cost_usd)
     content = {**base, **gen.value.model_dump(mode="json")} if gen.ok else None
     return _save_generated(
         ctx=ctx,
@@ -452,6 +465,7 @@ def _generate_slides(
         ),
         extra_instruction=ctx.payload.get("instruction") or None,
     )
+    ctx.charge(gen.cost_usd)
     content = gen.value.model_dump(mode="json") if gen.ok else None
     return _save_generated(
         ctx=ctx,
@@ -505,6 +519,14 @@ def _run_fanout(
                 continue
             ctx.check_cancel()
             ctx.step(name, "running")
+            try:
+                ctx.check_budget()
+            except AppError as exc:
+                ctx.step(name, "failed", f"{exc.code}: {exc.message}")
+                tally("failed")
+                with lock:
+                    failures.append(exc)
+                return
             try:
                 outcome = fn(ctx, w.lesson_id, course, params)
             except AppError as exc:
@@ -622,6 +644,7 @@ def _regenerate_module(
         ),
         check=check,
     )
+    ctx.charge(gen.cost_usd)
     content = gen.value.model_dump(mode="json") if gen.ok else None
     return _save_generated(
         ctx=ctx,
@@ -646,6 +669,7 @@ def run_regenerate(ctx: JobContext) -> dict[str, Any]:
         return {"outcome": "resumed"}
     course, params = _params(ctx.course_id)
     ctx.step(name, "running")
+    ctx.check_budget()
     if node_type == NodeType.module:
         outcome = _regenerate_module(ctx, course, params, node_id, instruction)
     else:

@@ -392,3 +392,48 @@ def test_slides_rows_follow_the_current_revision(db: str, fake: FakeLLM) -> None
     course_id = _course(modules=1, lessons=1, duration=15)
     assert _run(generation.KIND_COURSE, course_id).status == JobStatus.succeeded
     assert _count(SlideRow) == 3
+
+
+def test_budget_stops_the_job_before_the_call_that_would_pass_it(
+    any_db: str, fake: FakeLLM, monkeypatch
+) -> None:
+    monkeypatch.setenv("GENERATION_CONCURRENCY", "1")
+    reset_settings()
+    course_id = _course(modules=1, lessons=3, duration=45)
+    job = generation.start_course(course_id=course_id, budget_usd=0.0004)
+    job = wait_for(int(job.id or 0))
+    assert job.status == JobStatus.failed and job.error_code == Code.BUDGET_EXCEEDED
+    with session_scope() as session:
+        spent = session.exec(select(func.sum(LLMCall.cost_usd)).where(LLMCall.job_id == job.id)).one()
+    made = len(fake.requests)
+    assert 0 < made < 7  # stopped early: 1 outline + 3 lessons + 3 decks would be 7
+    # the last call may cross the line; none starts after it
+    assert spent >= 0.0004
+    retry_job(int(job.id or 0), budget_usd=1.0)
+    job = wait_for(int(job.id or 0))
+    assert job.status == JobStatus.succeeded
+    assert len(fake.requests) == 7  # nothing asked twice
+
+
+def test_estimate_is_in_the_range_of_what_a_run_costs(db: str, monkeypatch) -> None:
+    from core.services.estimate import estimate_course
+    from tests.fakes.openai_server import FakeOpenAIServer
+
+    params = CourseParams(
+        topic="Negotiation skills", module_count=2, lessons_per_module=3, total_duration_minutes=120
+    )
+    with FakeOpenAIServer() as server:
+        monkeypatch.setenv("LLM_PROVIDER", "openai")
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-estimate-0123456789")
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        reset_settings()
+        estimate = estimate_course(params)
+        with session_scope() as session:
+            course_id = int(create_course(session, params=params).id or 0)
+        job = wait_for(int(generation.start_course(course_id=course_id).id or 0))
+    assert job.status == JobStatus.succeeded
+    with session_scope() as session:
+        actual = session.exec(select(func.sum(LLMCall.cost_usd)).where(LLMCall.job_id == job.id)).one()
+        calls = session.exec(select(func.count()).select_from(LLMCall).where(LLMCall.job_id == job.id)).one()
+    assert estimate.calls == calls == 13
+    assert 0.5 * actual <= estimate.cost_usd <= 2 * actual, (estimate.cost_usd, actual)

@@ -1,0 +1,84 @@
+"""What a course will cost before it runs: calls, tokens and dollars per step.
+
+Token counts are estimated from rendered prompts and typical answer sizes (no tokenizer
+download); the figure is a planning number, shown next to what runs actually cost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.llm.pricing import cost_usd, estimate_tokens
+from core.prompts import active_prompt
+from core.schemas import CourseParams
+from core.settings import get_settings
+
+# Typical answer sizes, in tokens, measured on generated courses.
+OUTLINE_TOKENS_PER_LESSON = 90
+OUTLINE_TOKENS_PER_MODULE = 110
+LESSON_TOKENS_BASE = 450  # key points, exercises, quiz
+LESSON_TOKENS_PER_MINUTE = 45  # the Markdown body grows with the lesson's length
+SLIDE_TOKENS = 110
+LESSON_PROMPT_EXTRA = 120  # per-lesson variables on top of the rendered template
+
+
+@dataclass(frozen=True)
+class StepEstimate:
+    step: str
+    model: str
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+
+
+@dataclass(frozen=True)
+class CourseEstimate:
+    steps: list[StepEstimate]
+    provider: str
+
+    @property
+    def calls(self) -> int:
+        return sum(s.calls for s in self.steps)
+
+    @property
+    def cost_usd(self) -> float:
+        return round(sum(s.cost_usd for s in self.steps), 4)
+
+    @property
+    def tokens(self) -> int:
+        return sum(s.input_tokens + s.output_tokens for s in self.steps)
+
+
+def _template_tokens(prompt_id: str) -> int:
+    spec = active_prompt(prompt_id)
+    return estimate_tokens(spec.system) + estimate_tokens(spec.template)
+
+
+def _step(step: str, calls: int, tokens_in: int, tokens_out: int) -> StepEstimate:
+    settings = get_settings()
+    model = "offline" if settings.provider_name == "offline" else settings.model_for(step)
+    return StepEstimate(
+        step=step,
+        model=model,
+        calls=calls,
+        input_tokens=tokens_in,
+        output_tokens=tokens_out,
+        cost_usd=round(cost_usd(model, tokens_in, 0, tokens_out), 4),
+    )
+
+
+def estimate_course(params: CourseParams, *, slides: bool = True) -> CourseEstimate:
+    """Calls, tokens and cost of generating this course from scratch (no remediation)."""
+    lessons = params.lesson_count
+    minutes = params.total_duration_minutes
+    outline_in = _template_tokens("outline") + estimate_tokens(params.constraints) + 80
+    outline_out = lessons * OUTLINE_TOKENS_PER_LESSON + params.module_count * OUTLINE_TOKENS_PER_MODULE
+    lesson_in = lessons * (_template_tokens("lesson") + LESSON_PROMPT_EXTRA)
+    lesson_out = lessons * LESSON_TOKENS_BASE + minutes * LESSON_TOKENS_PER_MINUTE
+    steps = [_step("outline", 1, outline_in, outline_out), _step("lesson", lessons, lesson_in, lesson_out)]
+    if slides:
+        slide_count = sum(max(3, min(12, round(minutes / lessons / 4) + 2)) for _ in range(lessons))
+        slides_in = lessons * _template_tokens("slides") + lesson_out
+        steps.append(_step("slides", lessons, slides_in, slide_count * SLIDE_TOKENS))
+    return CourseEstimate(steps=steps, provider=get_settings().provider_name)

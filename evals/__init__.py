@@ -1,0 +1,1 @@
+"""Offline quality evaluation: the golden set of course requests and `python -m evals`."""

@@ -1,0 +1,24 @@
+"""RQ cron entry: `rq cron evals.cron --url $REDIS_URL` starts the nightly evaluation job.
+
+The job (kind "eval") runs on the normal workers, writes out/evals/job-<id>/report.*,
+records an eval_runs row and shows on the jobs and evaluations pages.
+"""
+
+from __future__ import annotations
+
+from rq import cron
+
+from core.settings import get_settings
+
+NIGHTLY_CRON = "0 3 * * *"  # 03:00 UTC, after the content team's day
+
+
+def nightly_eval() -> int:
+    """Start the nightly evaluation of the production outline prompt; returns the job id."""
+    from core.jobs import start_job
+
+    job = start_job(kind="eval", payload={"prompt_id": "outline", "label": "production", "repeats": 2})
+    return int(job.id or 0)
+
+
+cron.register(nightly_eval, queue_name=get_settings().RQ_QUEUE, cron=NIGHTLY_CRON, name="nightly-eval")

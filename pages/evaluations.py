@@ -1,0 +1,125 @@
+"""Evaluations: past golden-set runs, a new run as a job, and two runs compared score by score."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from core.db import session_scope
+from core.errors import AppError
+from core.jobs import get_job, start_job
+from core.models import JobStatus
+from core.prompts import LABELS
+from core.services import evals
+from core.services.prompt_lab import list_versions
+from ui import state
+from ui.layout import header
+
+# Page strings; the shared ones (title, banner) come from ui/i18n.py, these move there later.
+TEXT = {
+    "en": {
+        "runs": "Past runs", "none": "No evaluation has run yet.",
+        "new": "Run an evaluation", "target": "Label or version", "repeats": "Repeats",
+        "start": "Start", "job": "Job #{id}: {status}", "compare": "Compare two runs",
+        "run": "Run", "baseline": "Baseline", "threshold": "Allowed drop",
+        "dropped": "Dropped past {threshold}: {names}", "held": "No score dropped past {threshold}.",
+        "failed": "The job failed: {err}",
+    },
+    "ru": {
+        "runs": "Прошлые запуски", "none": "Оценок ещё не было.",
+        "new": "Запустить оценку", "target": "Метка или версия", "repeats": "Повторов",
+        "start": "Запустить", "job": "Задача #{id}: {status}", "compare": "Сравнить два запуска",
+        "run": "Запуск", "baseline": "База", "threshold": "Допустимое падение",
+        "dropped": "Упали больше чем на {threshold}: {names}", "held": "Ни одна оценка не упала больше чем на {threshold}.",
+        "failed": "Задача не удалась: {err}",
+    },
+}  # fmt: skip
+SCORE_COLUMNS = (*evals.QUALITY_SCORES, "cost_usd_per_run", "latency_ms_mean")
+
+
+def t(key: str, **kw: Any) -> str:
+    return TEXT.get(state.lang(), TEXT["en"])[key].format(**kw)
+
+
+def run_label(run: Any) -> str:
+    return f"#{run.id} · {run.prompt_id} {run.target} · {run.provider} · {run.created_at:%Y-%m-%d %H:%M}"
+
+
+header("📊", "nav_evaluations")
+
+with st.expander(t("new")), st.form("ev-new"):
+    with session_scope() as session:
+        versions = [v.version for v in list_versions(session, "outline")]
+    target = st.selectbox(t("target"), [f"label:{name}" for name in LABELS] + versions, key="ev-target")
+    repeats = st.number_input(t("repeats"), min_value=1, max_value=5, value=2, key="ev-repeats")
+    if st.form_submit_button(t("start")):
+        which = {"label": target.split(":", 1)[1]} if target.startswith("label:") else {"version": target}
+        try:
+            job = start_job(
+                kind=evals.KIND_EVAL, payload={"prompt_id": "outline", "repeats": repeats, **which}
+            )
+            st.session_state["ev-job"] = int(job.id or 0)
+        except AppError as exc:
+            st.error(f"{exc.message} ({exc.code})")
+
+if st.session_state.get("ev-job"):
+    job_id = int(st.session_state["ev-job"])
+    with session_scope() as session:
+        running = not JobStatus(get_job(session, job_id).status).finished
+
+    @st.fragment(run_every=1.5 if running else None)
+    def poll() -> None:
+        with session_scope() as session:
+            job = get_job(session, job_id)
+        st.caption(t("job", id=job_id, status=job.status))
+        if job.status == JobStatus.failed:
+            st.error(t("failed", err=f"{job.error_code}: {job.error_detail}"))
+        if running and JobStatus(job.status).finished:
+            st.rerun(scope="app")
+
+    poll()
+
+with session_scope() as session:
+    runs = evals.list_runs(session)
+st.subheader(t("runs"))
+if not runs:
+    st.info(t("none"))
+    st.stop()
+st.dataframe(
+    [
+        {
+            "run": r.id,
+            "created": r.created_at,
+            "prompt": r.prompt_id,
+            "target": r.target,
+            "provider": r.provider,
+        }
+        | {name: r.scores.get(name) for name in SCORE_COLUMNS}
+        for r in runs
+    ],
+    hide_index=True,
+)
+
+st.subheader(t("compare"))
+by_id = {int(r.id or 0): r for r in runs}
+ids = list(by_id)
+cols = st.columns(3)
+current = cols[0].selectbox(t("run"), ids, format_func=lambda i: run_label(by_id[i]), key="ev-current")
+baseline = cols[1].selectbox(
+    t("baseline"),
+    ids,
+    index=min(1, len(ids) - 1),
+    format_func=lambda i: run_label(by_id[i]),
+    key="ev-baseline",
+)
+threshold = cols[2].number_input(t("threshold"), 0.0, 1.0, 0.05, step=0.01, key="ev-threshold")
+with session_scope() as session:
+    comparison = evals.compare_runs(session, run_id=current, baseline_id=baseline, threshold=threshold)
+st.dataframe(comparison["rows"], hide_index=True)
+if comparison["dropped"]:
+    st.error(t("dropped", threshold=threshold, names=", ".join(comparison["dropped"])))
+else:
+    st.success(t("held", threshold=threshold))
+for note in comparison["notes"]:
+    st.caption(note)

@@ -1,0 +1,329 @@
+"""Playground: edit a prompt version, run it (or compare two) on sample variables as a job,
+save the edit as a new version, and move the labels that choose what generation uses."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import streamlit as st
+from streamlit_ace import st_ace
+
+from core.db import session_scope
+from core.errors import AppError
+from core.jobs import get_job
+from core.models import JobStatus
+from core.prompts import LABELS, get_registry, get_spec
+from core.services import prompt_lab as lab
+from ui import state
+from ui.layout import header
+
+# Page strings; the shared ones (title, banner) come from ui/i18n.py, these move there later.
+TEXT = {
+    "en": {
+        "prompt": "Prompt",
+        "version": "Version",
+        "template": "Template",
+        "edited": "Edited - not saved yet",
+        "variables": "Variables (JSON)",
+        "fill_from": "Fill from",
+        "fill": "Fill variables",
+        "bad_json": "Variables are not valid JSON: {err}",
+        "run": "Run",
+        "compare": "Compare with",
+        "run_compare": "Run both",
+        "running": "Job #{id}: {status}",
+        "messages": "Rendered messages",
+        "raw": "Raw answer",
+        "valid": "Valid against {schema}",
+        "invalid": "Did not validate ({code})",
+        "tokens": "Tokens in / out",
+        "cost": "Cost",
+        "latency": "Latency",
+        "diff": "Diff of the answers",
+        "same": "The answers are identical.",
+        "save": "Save as a new version",
+        "new_version": "New version",
+        "owner": "Owner",
+        "changelog": "Changelog",
+        "save_btn": "Save version",
+        "saved": "Saved {id} {version}.",
+        "download": "Download {name}",
+        "labels": "Labels",
+        "label": "Label",
+        "to_version": "Version",
+        "move": "Move label",
+        "moved": "{label} now points at {version}.",
+        "rollback": "Roll back {label}",
+        "history": "Label history",
+        "failed": "The job failed: {err}",
+    },
+    "ru": {
+        "prompt": "Промпт",
+        "version": "Версия",
+        "template": "Шаблон",
+        "edited": "Изменено - ещё не сохранено",
+        "variables": "Переменные (JSON)",
+        "fill_from": "Заполнить из",
+        "fill": "Заполнить переменные",
+        "bad_json": "Переменные - не JSON: {err}",
+        "run": "Запустить",
+        "compare": "Сравнить с",
+        "run_compare": "Запустить обе",
+        "running": "Задача #{id}: {status}",
+        "messages": "Сообщения модели",
+        "raw": "Ответ модели",
+        "valid": "Соответствует {schema}",
+        "invalid": "Не прошёл проверку ({code})",
+        "tokens": "Токены вход / выход",
+        "cost": "Стоимость",
+        "latency": "Задержка",
+        "diff": "Разница ответов",
+        "same": "Ответы совпадают.",
+        "save": "Сохранить как новую версию",
+        "new_version": "Новая версия",
+        "owner": "Владелец",
+        "changelog": "Что изменилось",
+        "save_btn": "Сохранить версию",
+        "saved": "Сохранено: {id} {version}.",
+        "download": "Скачать {name}",
+        "labels": "Метки",
+        "label": "Метка",
+        "to_version": "Версия",
+        "move": "Переместить метку",
+        "moved": "{label} теперь указывает на {version}.",
+        "rollback": "Откатить {label}",
+        "history": "История меток",
+        "failed": "Задача не удалась: {err}",
+    },
+}
+
+
+def t(key: str, **kw: Any) -> str:
+    return TEXT.get(state.lang(), TEXT["en"])[key].format(**kw)
+
+
+def show_error(exc: AppError) -> None:
+    st.error(f"{exc.message} ({exc.code})")
+
+
+def editor(spec_key: str, template: str) -> str:
+    """The template editor; its text is kept in state so reruns never lose an edit."""
+    if st.session_state.get("pg-spec") != spec_key:
+        st.session_state.update({"pg-spec": spec_key, "pg-draft": template})
+        st.session_state["pg-epoch"] = st.session_state.get("pg-epoch", 0) + 1
+    widget_key = f"pg-editor-{st.session_state['pg-epoch']}"
+    if st.session_state.get(state.PLAIN_EDITOR):
+        text = st.text_area(t("template"), value=st.session_state["pg-draft"], height=360, key=widget_key)
+    else:
+        text = st_ace(
+            value=st.session_state["pg-draft"],
+            language="django",
+            theme="chrome",
+            wrap=True,
+            min_lines=16,
+            max_lines=40,
+            auto_update=True,
+            key=widget_key,
+        )
+    if text is not None:
+        st.session_state["pg-draft"] = text
+    return str(st.session_state["pg-draft"])
+
+
+def show_result(result: dict[str, Any], schema: str) -> None:
+    st.markdown(f"**{result['name']}** · `{result['prompt_version']}` · `{result['checksum'][:19]}…`")
+    if result.get("ok"):
+        st.success(t("valid", schema=schema))
+    else:
+        st.error(t("invalid", code=result.get("error_code")))
+        for problem in result.get("problems") or []:
+            st.caption(f"• {problem}")
+    cols = st.columns(3)
+    cols[0].metric(t("tokens"), f"{result.get('input_tokens', 0)} / {result.get('output_tokens', 0)}")
+    cols[1].metric(t("cost"), f"${result.get('cost_usd', 0.0):.5f}")
+    cols[2].metric(t("latency"), f"{result.get('latency_ms', 0.0):.0f} ms")
+    with st.expander(t("messages")):
+        for message in result["messages"]:
+            st.caption(message["role"])
+            st.code(message["content"], language=None, wrap_lines=True)
+    st.caption(t("raw"))
+    st.code(lab.output_text(result) or "-", language="json", wrap_lines=True)
+
+
+def job_panel(job_id: int, schema: str) -> None:
+    with session_scope() as session:
+        job = get_job(session, job_id)
+    running = not JobStatus(job.status).finished
+
+    @st.fragment(run_every=1.0 if running else None)
+    def poll() -> None:
+        with session_scope() as session:
+            current = get_job(session, job_id)
+        st.caption(t("running", id=job_id, status=current.status))
+        if running and JobStatus(current.status).finished:
+            st.rerun(scope="app")
+
+    poll()
+    if job.status == JobStatus.failed:
+        st.error(t("failed", err=f"{job.error_code}: {job.error_detail}"))
+    results = job.result.get("variants") or []
+    for col, result in zip(st.columns(len(results)) if results else [], results, strict=True):
+        with col:
+            show_result(result, schema)
+    if len(results) == 2:
+        diff = lab.output_diff(results[0], results[1])
+        st.caption(t("diff"))
+        if diff:
+            st.code(diff, language="diff")
+        else:
+            st.info(t("same"))
+
+
+header("🧪", "nav_playground")
+registry = get_registry()
+try:
+    lab.ensure_mirrored()
+except AppError as exc:
+    show_error(exc)
+prompt_id = st.selectbox(t("prompt"), registry.ids(), key="pg-prompt")
+with session_scope() as session:
+    versions = lab.list_versions(session, prompt_id)
+    sources = lab.sample_sources(session)
+    current = lab.current_labels(session, prompt_id)
+    history = lab.label_history(session, prompt_id)
+labels_of = {v.version: v.labels for v in versions}
+
+
+def fmt(v: str) -> str:
+    return f"{v} ({', '.join(labels_of[v])})" if labels_of.get(v) else v
+
+
+if opened := st.session_state.pop("pg-open-version", None):
+    st.session_state[f"pg-version-{prompt_id}"] = opened  # set before the widget exists
+version = st.selectbox(
+    t("version"), list(labels_of), index=len(labels_of) - 1, format_func=fmt, key=f"pg-version-{prompt_id}"
+)
+spec = get_spec(prompt_id, version)
+draft = editor(f"{prompt_id}@{version}", spec.template)
+if draft != spec.template:
+    st.caption("✏️ " + t("edited"))
+
+left, right = st.columns([3, 1], vertical_alignment="bottom")
+source = left.selectbox(t("fill_from"), list(sources), format_func=sources.get, key="pg-source")
+# Refill when asked, on first load, and when another prompt (other variables) is chosen.
+if right.button(t("fill"), key="pg-fill") or st.session_state.get("pg-vars-for") != prompt_id:
+    st.session_state["pg-vars-for"] = prompt_id
+    with session_scope() as session:
+        sample = lab.sample_variables(session, source=source, spec=spec) if source else {}
+    st.session_state["pg-vars"] = json.dumps(sample, indent=2, ensure_ascii=False)
+raw_vars = st.text_area(t("variables"), key="pg-vars", height=220)
+
+others = list(labels_of)
+production = current.get("production")
+compare_to = st.selectbox(
+    t("compare"),
+    others,
+    index=others.index(production) if production in others else 0,
+    format_func=fmt,
+    key=f"pg-compare-{prompt_id}",
+)
+run_cols = st.columns(2)
+clicked = {
+    "run": run_cols[0].button(t("run"), type="primary", key="pg-run"),
+    "compare": run_cols[1].button(t("run_compare"), key="pg-run-compare"),
+}
+if any(clicked.values()):
+    variants = [lab.Variant("A", version, template=draft)]
+    if clicked["compare"]:
+        variants.append(lab.Variant("B", compare_to))
+    try:
+        job = lab.start_playground(
+            prompt_id=prompt_id, variants=variants, variables=json.loads(raw_vars or "{}")
+        )
+        st.session_state["pg-job"] = int(job.id or 0)
+    except json.JSONDecodeError as exc:
+        st.error(t("bad_json", err=exc))
+    except AppError as exc:
+        show_error(exc)
+if st.session_state.get("pg-job"):
+    job_panel(int(st.session_state["pg-job"]), spec.schema_name)
+
+st.subheader(t("save"))
+with st.form("pg-save-form"):
+    with session_scope() as session:
+        suggested = lab.next_version(session, prompt_id)
+    new_version = st.text_input(t("new_version"), value=suggested, key="pg-new-version")
+    owner = st.text_input(t("owner"), value=state.author(), key="pg-owner")
+    changelog = st.text_area(t("changelog"), key="pg-changelog")
+    if st.form_submit_button(t("save_btn")):
+        try:
+            with session_scope() as session:
+                saved = lab.save_version(
+                    session,
+                    prompt_id=prompt_id,
+                    base_version=version,
+                    version=new_version,
+                    owner=owner,
+                    changelog=changelog,
+                    template=draft,
+                )
+        except AppError as exc:
+            show_error(exc)
+        else:
+            # Rerun so every list shows the new version, and open it in the editor.
+            st.session_state["pg-saved"] = (prompt_id, saved.version)
+            st.session_state["pg-open-version"] = saved.version
+            st.rerun()
+if st.session_state.get("pg-saved"):
+    saved_id, saved_version = st.session_state["pg-saved"]
+    st.success(t("saved", id=saved_id, version=saved_version))
+    name, text = lab.version_file(saved_id, saved_version)
+    st.download_button(
+        t("download", name=name),
+        data=text,
+        file_name=name,
+        mime="application/x-yaml",
+        key="pg-download-saved",
+    )
+
+st.subheader(t("labels"))
+label_cols = st.columns(3, vertical_alignment="bottom")
+label = label_cols[0].selectbox(t("label"), LABELS, key="pg-label")
+target = label_cols[1].selectbox(
+    t("to_version"),
+    list(labels_of),
+    index=len(labels_of) - 1,
+    format_func=fmt,
+    key=f"pg-label-version-{prompt_id}",
+)
+if label_cols[2].button(t("move"), key="pg-move"):
+    try:
+        with session_scope() as session:
+            lab.move_label(session, prompt_id=prompt_id, label=label, version=target, moved_by=state.author())
+        st.toast(t("moved", label=label, version=target))
+        st.rerun()
+    except AppError as exc:
+        show_error(exc)
+st.write({name: current.get(name, "-") for name in LABELS})
+if history:
+    st.caption(t("history"))
+    st.dataframe(
+        [
+            {"label": e.label, "from": e.from_version, "to": e.to_version, "by": e.moved_by, "at": e.moved_at}
+            for e in history
+        ],
+        hide_index=True,
+    )
+    for name in {e.label for e in history}:
+        if st.button(t("rollback", label=name), key=f"pg-rollback-{name}"):
+            try:
+                with session_scope() as session:
+                    lab.rollback_label(session, prompt_id=prompt_id, label=name, moved_by=state.author())
+                st.rerun()
+            except AppError as exc:
+                show_error(exc)
+name, text = lab.version_file(prompt_id, version)
+st.download_button(
+    t("download", name=name), data=text, file_name=name, mime="application/x-yaml", key="pg-download"
+)
