@@ -18,8 +18,15 @@ PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgre
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[None]:
     """Every test starts on embedded defaults: offline provider, in-process jobs."""
-    for var in ("REDIS_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL", "LLM_PROVIDER", "OFFLINE_FAULTS",
-                "OFFLINE_LATENCY_MS", "DATABASE_URL"):
+    for var in (
+        "REDIS_URL",
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "LLM_PROVIDER",
+        "OFFLINE_FAULTS",
+        "OFFLINE_LATENCY_MS",
+        "DATABASE_URL",
+    ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("APP_ENV", "test")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'default.db'}")

@@ -353,7 +353,9 @@ def _delete_lesson_rows(session: Session, lesson: Lesson) -> None:
     # Revisions stay: they are the history, and a deleted node's text can be read back.
     for slide in session.exec(select(SlideRow).where(SlideRow.lesson_id == lesson.id)):
         session.delete(slide)
+    session.flush()  # no ORM relationships: slides must go before their lesson
     session.delete(lesson)
+    session.flush()
 
 
 def delete_lesson(session: Session, *, lesson_id: int) -> None:

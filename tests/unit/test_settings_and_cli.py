@@ -41,16 +41,18 @@ def test_openai_provider_without_key_is_refused(monkeypatch) -> None:
 
 
 def test_log_records_never_carry_keys() -> None:
-    record = logging.LogRecord("x", logging.ERROR, __file__, 1, "call failed with key sk-abcdef1234567890",
-                               None, None)
+    record = logging.LogRecord(
+        "x", logging.ERROR, __file__, 1, "call failed with key sk-abcdef1234567890", None, None
+    )
     record.header = "Bearer sk-abcdef1234567890"
     line = JsonFormatter().format(record)
     assert "sk-abcdef" not in line and "[redacted]" in line
 
 
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "core", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "core", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 @pytest.fixture
@@ -65,8 +67,22 @@ def cli_env(tmp_path: Path, monkeypatch) -> dict[str, str]:
 
 def test_generate_with_bad_parameters_lists_every_field_and_writes_nothing(cli_env, tmp_path) -> None:
     out = tmp_path / "course.json"
-    result = _cli("generate", "--topic", "x", "--modules", "0", "--lessons", "abc", "--level", "expert",
-                  "--language", "de", "--out", str(out), env=cli_env)
+    result = _cli(
+        "generate",
+        "--topic",
+        "x",
+        "--modules",
+        "0",
+        "--lessons",
+        "abc",
+        "--level",
+        "expert",
+        "--language",
+        "de",
+        "--out",
+        str(out),
+        env=cli_env,
+    )
     assert result.returncode == 2
     for flag in ("--topic", "--modules", "--lessons", "--level", "--language"):
         assert flag in result.stderr
@@ -76,8 +92,23 @@ def test_generate_with_bad_parameters_lists_every_field_and_writes_nothing(cli_e
 
 def test_generate_writes_a_complete_course_and_jobs_lists_it(cli_env, tmp_path) -> None:
     out = tmp_path / "course.json"
-    result = _cli("generate", "--topic", "Основы SQL", "--language", "ru", "--modules", "2", "--lessons", "2",
-                  "--duration", "60", "--out", str(out), "--quiet", env=cli_env)
+    result = _cli(
+        "generate",
+        "--topic",
+        "Основы SQL",
+        "--language",
+        "ru",
+        "--modules",
+        "2",
+        "--lessons",
+        "2",
+        "--duration",
+        "60",
+        "--out",
+        str(out),
+        "--quiet",
+        env=cli_env,
+    )
     assert result.returncode == 0, result.stderr
     document = json.loads(out.read_text(encoding="utf-8"))
     text = json.dumps(document, ensure_ascii=False)

@@ -1,0 +1,40 @@
+"""Jobs: every job with status, progress, steps, error code; cancel and retry."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.db import session_scope
+from core.jobs import list_jobs
+from ui import state
+from ui.i18n import t
+from ui.jobs import is_running, job_progress, render_job, status_label
+from ui.layout import header
+
+header(":material/pending_actions:", "nav_jobs")
+only_current = st.toggle(
+    t("only_current_course"),
+    value=state.course_id() is not None,
+    key="jobs-only-current",
+    disabled=state.course_id() is None,
+)
+with session_scope() as session:
+    jobs = list_jobs(session, course_id=state.course_id() if only_current else None, limit=50)
+
+if not jobs:
+    st.info(t("no_jobs"))
+running = [j for j in jobs if is_running(j)]
+if running:
+    st.subheader(t("running_jobs"))
+    for job in running:
+        job_progress(int(job.id or 0), key=f"jobs-{job.id}")
+    st.subheader(t("finished_jobs"))
+for job in jobs:
+    if is_running(job):
+        continue
+    when = (job.finished_at or job.created_at).strftime("%Y-%m-%d %H:%M:%S")
+    title = f"#{job.id} · {t('kind_' + job.kind)} · {status_label(job.status)} · {when}"
+    if job.course_id:
+        title += f" · {t('course_n', id=job.course_id)}"
+    with st.expander(title, expanded=bool(job.error_code) and job is jobs[0]):
+        render_job(job, key=f"jobs-{job.id}")

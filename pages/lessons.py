@@ -1,0 +1,66 @@
+"""Lessons: write every lesson as a job, then edit each one with history and regeneration."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.services.courses import LessonDoc
+from core.services.generation import KIND_LESSONS, start_lessons, start_slides
+from ui.i18n import t
+from ui.jobs import is_running, job_progress, latest
+from ui.layout import header, require_course
+from ui.lessons import lesson_workspace, pick_lesson
+
+header(":material/edit_note:", "nav_lessons")
+course = require_course()
+if not course.lessons:
+    st.info(t("no_lessons_in_outline"))
+    st.page_link("pages/structure.py", label=t("nav_structure"), icon=":material/account_tree:")
+    st.stop()
+
+job = latest(course.id, (KIND_LESSONS,))
+if job is not None and (is_running(job) or job.error_code):
+    job_progress(int(job.id or 0), key="lessons-job")
+
+pending = [lsn.id for lsn in course.lessons if lsn.detail_status == "pending" and not lsn.locked]
+written = sum(1 for lsn in course.lessons if lsn.body_md)
+st.caption(t("lessons_written", done=written, total=len(course.lessons)))
+if (
+    pending
+    and not is_running(job)
+    and st.button(t("write_lessons", n=len(pending)), type="primary", key="lessons-write")
+):
+    start_lessons(course_id=course.id, lesson_ids=pending)
+    st.rerun()
+
+
+def status(lesson: LessonDoc) -> str:
+    return t("lstatus_" + lesson.detail_status)
+
+
+lesson = pick_lesson(course, key=f"lessons-{course.id}-pick", status=status)
+if lesson.detail_status == "pending" and not lesson.body_md:
+    st.info(t("lesson_not_written"))
+else:
+    lesson_workspace(course, lesson, node_type="lesson", preview_md=lambda text: text)
+    with st.expander(t("lesson_extras")):
+        st.markdown("**" + t("key_points") + "**")
+        for point in lesson.key_points:
+            st.text("• " + point)
+        st.markdown("**" + t("exercises") + "**")
+        for ex in lesson.exercises:
+            st.text(f"{ex.get('title', '')}: {ex.get('instructions', '')}")
+        st.markdown("**" + t("quiz") + "**")
+        for q in lesson.quiz:
+            st.text(q.get("question", ""))
+
+st.divider()
+if written and st.button("🖼 " + t("make_slides"), type="primary", key="lessons-to-slides"):
+    missing = [
+        lsn.id
+        for lsn in course.lessons
+        if lsn.body_md and lsn.slides_status != "generated" and not lsn.locked
+    ]
+    if missing:
+        start_slides(course_id=course.id, lesson_ids=missing)
+    st.switch_page("pages/slides.py")

@@ -1,0 +1,66 @@
+"""Slides: each lesson's deck (titles, bullets, speaker notes), edited and regenerated like lessons."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.errors import AppError
+from core.services.courses import LessonDoc
+from core.services.generation import KIND_SLIDES, start_slides
+from core.services.revisions import slides_from_text
+from ui.i18n import t
+from ui.jobs import is_running, job_progress, latest
+from ui.layout import header, require_course
+from ui.lessons import lesson_workspace, pick_lesson
+
+
+def deck_markdown(text: str) -> str:
+    """Preview of the deck text: one card-like block per slide, notes in italics."""
+    try:
+        slides = slides_from_text(text)["slides"]
+    except AppError as exc:
+        return f"⚠ {exc.message}"
+    blocks = []
+    for i, slide in enumerate(slides, 1):
+        bullets = "\n".join(f"- {b}" for b in slide["bullets"])
+        notes = f"\n\n> 🗣 {slide['notes']}" if slide["notes"] else ""
+        blocks.append(f"#### {i}. {slide['title']}\n\n{bullets}{notes}")
+    return "\n\n---\n\n".join(blocks)
+
+
+header(":material/slideshow:", "nav_slides")
+course = require_course()
+job = latest(course.id, (KIND_SLIDES,))
+if job is not None and (is_running(job) or job.error_code):
+    job_progress(int(job.id or 0), key="slides-job")
+
+ready = [lsn for lsn in course.lessons if lsn.body_md]
+missing = [lsn.id for lsn in ready if lsn.slides_status == "pending" and not lsn.locked]
+decks = sum(1 for lsn in course.lessons if lsn.slides)
+st.caption(t("decks_ready", done=decks, total=len(course.lessons)))
+if not ready:
+    st.info(t("write_lessons_first"))
+    st.page_link("pages/lessons.py", label=t("nav_lessons"), icon=":material/edit_note:")
+    st.stop()
+if (
+    missing
+    and not is_running(job)
+    and st.button(t("make_decks", n=len(missing)), type="primary", key="slides-make")
+):
+    start_slides(course_id=course.id, lesson_ids=missing)
+    st.rerun()
+
+
+def status(lesson: LessonDoc) -> str:
+    return t("sstatus_" + lesson.slides_status)
+
+
+lesson = pick_lesson(course, key=f"slides-{course.id}-pick", status=status)
+if not lesson.slides and lesson.slides_status == "pending":
+    st.info(t("deck_not_made"))
+else:
+    st.caption(t("deck_format_hint"))
+    lesson_workspace(course, lesson, node_type="slides", preview_md=deck_markdown)
+
+st.divider()
+st.page_link("pages/export.py", label=t("next_export"), icon=":material/arrow_forward:")

@@ -1,0 +1,67 @@
+"""Structure: propose an outline, edit it, then approve to start lesson generation."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.db import session_scope
+from core.services.courses import add_module
+from core.services.generation import KIND_OUTLINE, start_lessons, start_outline
+from ui.history import regenerate_panel
+from ui.i18n import t
+from ui.jobs import is_running, job_progress, latest
+from ui.layout import header, require_course
+from ui.outline import module_editor, overview
+
+header(":material/account_tree:", "nav_structure")
+course = require_course()
+
+job = latest(course.id, (KIND_OUTLINE,))
+if job is not None and (is_running(job) or job.error_code):
+    job_progress(int(job.id or 0), key="structure-job")
+if is_running(job):
+    st.stop()
+
+if not course.modules:
+    st.info(t("no_outline_yet"))
+    if st.button("✨ " + t("propose_structure"), type="primary", key="structure-propose"):
+        start_outline(course_id=course.id)
+        st.rerun()
+    st.stop()
+
+st.subheader(course.title)
+if course.summary:
+    st.caption(course.summary)
+overview(course)
+
+labels = {m.id: f"{i}. {m.title}" + (" 🔒" if m.locked else "") for i, m in enumerate(course.modules, 1)}
+picked = st.selectbox(
+    t("edit_module"), list(labels), format_func=labels.get, key=f"structure-{course.id}-module"
+)
+module = next(m for m in course.modules if m.id == picked)
+number = course.modules.index(module) + 1
+module_editor(course, module, number)
+
+with st.expander("✨ " + t("regenerate_module")):
+    regenerate_panel(
+        course_id=course.id,
+        node_type="module",
+        node_id=module.id,
+        locked=module.locked,
+        key=f"module-{module.id}-regen",
+        editor_key=f"module-{module.id}",
+    )
+
+st.divider()
+left, right = st.columns([3, 2], vertical_alignment="center")
+left.markdown(t("approve_hint"))
+if right.button("✅ " + t("approve_structure"), type="primary", key="structure-approve"):
+    # Approving again only writes lessons that have no text yet; edits are never redone.
+    pending = [lsn.id for lsn in course.lessons if lsn.detail_status == "pending"]
+    if pending:
+        start_lessons(course_id=course.id, lesson_ids=pending)
+    st.switch_page("pages/lessons.py")
+if st.button("➕ " + t("add_module"), key="structure-add-module"):
+    with session_scope() as session:
+        add_module(session, course_id=course.id, title=t("new_module"), objectives=[t("new_objective")])
+    st.rerun()

@@ -1,0 +1,197 @@
+"""The whole wizard in a real browser: Playwright drives Debian's chromium against
+`streamlit run app.py` on the offline provider, saving a screenshot of each step."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "test-output" / "e2e"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TIMEOUT_MS = 60_000
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'e2e.db'}",
+        "LLM_PROVIDER": "offline",
+        "APP_ENV": "test",
+        "OFFLINE_LATENCY_MS": "30",
+    }
+    env.pop("REDIS_URL", None)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    log_path = SHOTS / "server.log"  # kept next to the screenshots for post-mortems
+    log = log_path.open("w")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not start: {log_path.read_text()[-2000:]}")
+            time.sleep(0.2)  # polling interval for the health check, bounded by the deadline
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
+        log.close()
+
+
+def test_whole_wizard_in_chromium(server: str) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        page.set_default_timeout(TIMEOUT_MS)
+        expect = sync_api.expect
+        expect.set_options(timeout=TIMEOUT_MS)
+
+        def shot(name: str) -> None:
+            page.wait_for_timeout(300)  # let the last delta paint; not used for synchronisation
+            page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+        def main_text(text: str) -> object:
+            return page.get_by_test_id("stMain").get_by_text(text, exact=False).first
+
+        try:
+            page.goto(server)
+            expect(page.get_by_role("heading", name="Courses")).to_be_visible()
+            expect(main_text("Offline provider")).to_be_visible()
+            shot("01-courses")
+
+            page.get_by_role("button", name="New course").click()
+            expect(page.get_by_role("heading", name="Parameters")).to_be_visible()
+            page.get_by_label("Topic").fill("x")
+            page.get_by_role("button", name="Save parameters").click()
+            expect(main_text("at least 3 characters")).to_be_visible()
+            shot("02-parameters-invalid")
+            page.get_by_label("Topic").fill("Data cleaning with pandas")
+            page.get_by_label("Total duration, minutes").fill("60")
+            page.get_by_label("Modules").fill("2")
+            page.get_by_label("Lessons per module").fill("2")
+            shot("03-parameters")
+            page.get_by_role("button", name="Save parameters").click()
+
+            expect(page.get_by_role("heading", name="Structure")).to_be_visible()
+            expect(page.get_by_text("Module to edit")).to_be_visible()
+            expect(page.get_by_test_id("stSidebar").get_by_text("Step: Structure")).to_be_visible()
+            shot("04-structure")
+            page.get_by_label("Lesson title").first.fill("Reading messy CSV files")
+            page.get_by_role("button", name="Save module").click()
+            expect(page.get_by_label("Lesson title").first).to_have_value("Reading messy CSV files")
+
+            page.get_by_role("button", name="Approve and write lessons").click()
+            expect(page.get_by_role("heading", name="Lessons")).to_be_visible()
+            shot("05-lessons-job")
+            expect(main_text("4 of 4 lessons written")).to_be_visible()
+            ace = page.frame_locator("iframe[title='streamlit_ace.streamlit_ace']").first
+            expect(ace.locator(".ace_content")).to_be_visible()
+            shot("06-lesson-editor")
+
+            # Type into the real ace editor: auto_update sends the text, autosave stores it.
+            ace.locator(".ace_content").click()
+            page.keyboard.press("Control+End")
+            page.keyboard.type("\n\nA paragraph typed in the browser.")
+            expect(main_text("All changes saved")).to_be_visible()
+            expect(main_text("A paragraph typed in the browser.")).to_be_visible()  # the preview
+            shot("07-lesson-saved")
+
+            page.get_by_role("tab", name="History").click()
+            expect(page.locator(".cs-diff ins").first).to_be_visible()
+            expect(page.locator(".cs-diff ins").first).to_contain_text("typed in the browser")
+            shot("08-history-diff")
+
+            page.get_by_role("tab", name="Regenerate").click()
+            page.get_by_label("Instruction (optional)").fill("shorter")
+            page.get_by_role("button", name="Regenerate").click()
+            expect(main_text("A regenerated version is ready")).to_be_visible()
+            shot("09-proposal")
+            page.get_by_role("button", name="Accept").click()
+            expect(main_text("A regenerated version is ready")).to_have_count(0)
+
+            # Reload: the course stays current (it is in the URL) and nothing is lost.
+            page.reload()
+            expect(page.get_by_role("heading", name="Lessons")).to_be_visible()
+            expect(main_text("4 of 4 lessons written")).to_be_visible()
+
+            page.get_by_role("button", name="Make slides").click()
+            expect(page.get_by_role("heading", name="Slides")).to_be_visible()
+            expect(main_text("4 of 4 decks ready")).to_be_visible()
+            expect(
+                page.frame_locator("iframe[title='streamlit_ace.streamlit_ace']").first.locator(
+                    ".ace_content"
+                )
+            ).to_be_visible()
+            shot("10-slides")
+
+            for name, heading in (("Export", "Export"), ("Jobs", "Jobs"), ("Costs", "Costs")):
+                page.get_by_test_id("stSidebarNav").get_by_text(name, exact=True).click()
+                expect(page.get_by_role("heading", name=heading)).to_be_visible()
+                expect(main_text("Offline provider")).to_be_visible()
+                shot(f"11-{name.lower()}")
+
+            page.get_by_test_id("stSidebar").get_by_text("Русский").click()
+            expect(page.get_by_role("heading", name="Затраты")).to_be_visible()
+            shot("12-russian")
+        finally:
+            shot("99-last")
+            browser.close()

@@ -1,0 +1,209 @@
+"""Revision history, diffs between any two revisions, restore, and regeneration proposals."""
+
+from __future__ import annotations
+
+import nh3
+import streamlit as st
+
+from core.db import session_scope
+from core.errors import AppError
+from core.models import Revision
+from core.services import generation
+from core.services.revisions import (
+    accept_proposal,
+    content_text,
+    current_content,
+    diff,
+    diff_html_inline,
+    diff_html_side_by_side,
+    get_revision,
+    history,
+    pending_proposal,
+    reject_proposal,
+    restore,
+)
+from ui import editor, state
+from ui.i18n import t
+from ui.jobs import is_running, job_progress, latest
+from ui.layout import show_error
+
+# Static CSS only; no user or model text is ever part of it.
+_DIFF_CSS = """<style>
+.cs-diff { font-family: ui-monospace, monospace; font-size: 0.85rem; line-height: 1.5;
+  white-space: pre-wrap; border: 1px solid #ddd; border-radius: 6px; padding: 0.6rem;
+  max-height: 520px; overflow: auto; }
+.cs-diff ins { background: #d7f5dd; text-decoration: none; }
+.cs-diff del { background: #fbd9d9; }
+</style>"""
+
+
+def _diff_html(fragment: str) -> str:
+    # core escapes every text already; nh3 is a second layer that keeps only the diff tags.
+    return nh3.clean(fragment, tags={"ins", "del", "span", "br"}, attributes={})
+
+
+def show_diff(node_type: str, old: dict, new: dict, *, key: str, labels: tuple[str, str]) -> None:
+    pairs = diff(content_text(node_type, old), content_text(node_type, new))
+    if all(op == 0 for op, _ in pairs):
+        st.caption(t("no_differences"))
+        return
+    st.html(_DIFF_CSS)
+    mode = st.segmented_control(
+        t("diff_mode"),
+        ["inline", "side"],
+        format_func=lambda m: t("diff_" + m),
+        default="inline",
+        required=True,
+        key=f"{key}-mode",
+    )
+    if mode == "side":
+        left, right = diff_html_side_by_side(pairs)
+        a, b = st.columns(2)
+        a.caption(labels[0])
+        a.html(f'<div class="cs-diff">{_diff_html(left)}</div>')
+        b.caption(labels[1])
+        b.html(f'<div class="cs-diff">{_diff_html(right)}</div>')
+    else:
+        st.caption(f"{labels[0]} → {labels[1]}")
+        st.html(f'<div class="cs-diff">{_diff_html(diff_html_inline(pairs))}</div>')
+
+
+def _label(rev: Revision) -> str:
+    when = rev.created_at.strftime("%Y-%m-%d %H:%M:%S")
+    return f"#{rev.id} · {t('source_' + rev.source)} · {t('rstatus_' + rev.status)} · {when}"
+
+
+def history_panel(*, node_type: str, node_id: int, key: str, editor_key: str) -> None:
+    with session_scope() as session:
+        revisions = history(session, node_type=node_type, node_id=node_id)
+    if not revisions:
+        st.caption(t("no_history"))
+        return
+    st.dataframe(
+        [
+            {
+                "#": r.id,
+                t("col_time"): r.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                t("col_source"): t("source_" + r.source),
+                t("col_status"): t("rstatus_" + r.status),
+                t("col_author"): r.author,
+                t("col_prompt"): f"{r.prompt_id}@{r.prompt_version}" if r.prompt_id else "—",
+                t("col_model"): r.model or "—",
+                t("col_note"): r.note,
+            }
+            for r in revisions
+        ],
+        hide_index=True,
+        height=min(38 * (len(revisions) + 1), 300),
+    )
+    by_id = {int(r.id or 0): r for r in revisions}
+    ids = list(by_id)
+    # Keys carry the newest id: a new revision resets the comparison to newest vs previous.
+    a, b = st.columns(2)
+    old_id = a.selectbox(
+        t("compare_from"),
+        ids,
+        index=min(1, len(ids) - 1),
+        format_func=lambda i: _label(by_id[i]),
+        key=f"{key}-a-{ids[0]}",
+    )
+    new_id = b.selectbox(
+        t("compare_to"), ids, index=0, format_func=lambda i: _label(by_id[i]), key=f"{key}-b-{ids[0]}"
+    )
+    show_diff(
+        node_type,
+        by_id[old_id].content,
+        by_id[new_id].content,
+        key=f"{key}-diff",
+        labels=(f"#{old_id}", f"#{new_id}"),
+    )
+    restorable = [i for i in ids if "raw" not in by_id[i].content]
+    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+    chosen = c1.selectbox(
+        t("restore_which"), restorable, format_func=lambda i: _label(by_id[i]), key=f"{key}-restore-pick"
+    )
+    if c2.button(t("restore"), key=f"{key}-restore", disabled=chosen is None):
+        _restore(int(chosen), node_type=node_type, node_id=node_id, editor_key=editor_key)
+
+
+def _restore(revision_id: int, *, node_type: str, node_id: int, editor_key: str) -> None:
+    try:
+        with session_scope() as session:
+            # Restoring is an explicit action on what the author sees now: use the current version.
+            version = editor.node_text(node_type, node_id)[1]
+            result = restore(
+                session, revision_id=revision_id, expected_version=version, author=state.author()
+            )
+    except AppError as exc:
+        show_error(exc)
+        return
+    if result.saved:
+        editor.reload(editor_key)
+        st.toast(t("restored", rev=revision_id))
+        st.rerun()
+    st.error(result.message)
+
+
+def regenerate_panel(
+    *, course_id: int, node_type: str, node_id: int, locked: bool, key: str, editor_key: str
+) -> None:
+    """Start a regeneration job, follow it, then offer its proposal as a diff to accept or reject."""
+    job = latest(course_id, (generation.KIND_REGENERATE,))
+    mine = (
+        job is not None
+        and job.payload.get("node_type") == node_type
+        and job.payload.get("node_id") == node_id
+    )
+    if mine and job is not None and (is_running(job) or job.error_code):
+        job_progress(int(job.id or 0), key=f"{key}-job")
+    with session_scope() as session:
+        proposal = pending_proposal(session, node_type=node_type, node_id=node_id)
+        current = current_content(session, node_type, node_id) if proposal else None
+    if proposal is not None and current is not None:
+        st.markdown(f"**{t('proposal_ready', rev=proposal.id)}**")
+        if proposal.parameters.get("instruction") or proposal.note:
+            st.caption(proposal.note)
+        show_diff(
+            node_type, current, proposal.content, key=f"{key}-pdiff", labels=(t("current"), t("proposal"))
+        )
+        a, r, _ = st.columns([1, 1, 4])
+        if a.button(t("accept"), key=f"{key}-accept-{proposal.id}", type="primary"):
+            _decide(accept_proposal, int(proposal.id or 0), editor_key, t("accepted"))
+        if r.button(t("reject"), key=f"{key}-reject-{proposal.id}"):
+            _decide(reject_proposal, int(proposal.id or 0), editor_key, t("rejected"))
+        return
+    if locked:
+        st.caption("🔒 " + t("locked_no_regen"))
+        return
+    if mine and is_running(job):
+        return
+    with st.form(f"{key}-form", border=False):
+        instruction = st.text_input(
+            t("instruction"), placeholder=t("instruction_hint"), key=f"{key}-instruction"
+        )
+        if st.form_submit_button(t("regenerate"), type="primary"):
+            try:
+                generation.start_regenerate(
+                    course_id=course_id, node_type=node_type, node_id=node_id, instruction=instruction or ""
+                )
+            except AppError as exc:
+                show_error(exc)
+            else:
+                st.rerun()
+
+
+def _decide(action: object, revision_id: int, editor_key: str, message: str) -> None:
+    try:
+        with session_scope() as session:
+            action(session, revision_id=revision_id, author=state.author())  # type: ignore[operator]
+    except AppError as exc:
+        show_error(exc)
+        return
+    editor.reload(editor_key)
+    st.toast(message)
+    st.rerun()
+
+
+def revision(revision_id: int) -> Revision:
+    with session_scope() as session:
+        return get_revision(session, revision_id)

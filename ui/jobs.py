@@ -1,0 +1,105 @@
+"""Job progress: a fragment that polls the jobs table while a job runs, then stops."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from core.db import session_scope
+from core.errors import AppError
+from core.jobs import get_job, latest_job, request_cancel, retry_job
+from core.models import Job, JobStatus
+from ui.i18n import t
+from ui.layout import show_error
+
+POLL_SECONDS = 1.5
+STATUS_ICON = {
+    "queued": "⏳",
+    "running": "🔄",
+    "succeeded": "✅",
+    "failed": "❌",
+    "canceled": "⛔",
+    "done": "✅",
+    "draft": "📝",
+    "skipped": "⏭️",
+}
+
+
+def load_job(job_id: int) -> Job:
+    with session_scope() as session:
+        return get_job(session, job_id)
+
+
+def latest(course_id: int, kinds: tuple[str, ...]) -> Job | None:
+    with session_scope() as session:
+        return latest_job(session, course_id=course_id, kinds=kinds)
+
+
+def is_running(job: Job | None) -> bool:
+    return job is not None and not JobStatus(job.status).finished
+
+
+def status_label(status: str) -> str:
+    return f"{STATUS_ICON.get(status, '•')} {t('status_' + status)}"
+
+
+def steps_table(steps: list[dict[str, Any]]) -> list[dict[str, str]]:
+    return [
+        {
+            t("col_step"): str(s.get("label") or s.get("name")),
+            t("col_status"): status_label(str(s.get("status", ""))),
+            t("col_detail"): str(s.get("detail") or ""),
+        }
+        for s in steps
+    ]
+
+
+def render_job(job: Job, *, key: str, expanded_steps: bool = False) -> None:
+    """Status, progress bar, step list, error and the cancel/retry actions of one job."""
+    done = sum(1 for s in job.steps if s.get("status") in ("done", "skipped", "draft"))
+    st.markdown(f"**{t('kind_' + job.kind)}** · #{job.id} · {status_label(job.status)}")
+    st.progress(
+        min(1.0, max(0.0, float(job.progress))),
+        text=t("steps_done", done=done, total=len(job.steps), pct=round(100 * job.progress)),
+    )
+    running = [s for s in job.steps if s.get("status") == "running"]
+    if running:
+        st.caption(t("now_running", what=", ".join(str(s.get("label")) for s in running[:4])))
+    if job.error_code:
+        st.error(f"{job.error_code}: {job.error_detail or ''}")
+    if job.steps:
+        with st.expander(t("step_list", n=len(job.steps)), expanded=expanded_steps):
+            st.dataframe(steps_table(job.steps), hide_index=True)
+    cols = st.columns([1, 1, 4])
+    if is_running(job) and cols[0].button(t("cancel"), key=f"{key}-cancel-{job.id}"):
+        with session_scope() as session:
+            request_cancel(session, int(job.id or 0))
+        st.toast(t("cancel_requested"))
+    if job.status in (JobStatus.failed, JobStatus.canceled) and cols[1].button(
+        t("retry"), key=f"{key}-retry-{job.id}"
+    ):
+        try:
+            retry_job(int(job.id or 0))
+        except AppError as exc:
+            show_error(exc)
+        else:
+            st.rerun(scope="app")
+
+
+def job_progress(job_id: int, *, key: str) -> Job:
+    """Show a job; poll it every POLL_SECONDS while it runs. When it ends, the whole page
+    reruns once so it can show the results, and the fragment is redefined without a timer."""
+    job = load_job(job_id)
+    was_running = is_running(job)
+
+    @st.fragment(run_every=POLL_SECONDS if was_running else None)
+    def panel() -> None:
+        current = load_job(job_id)
+        render_job(current, key=key)
+        if was_running and not is_running(current):
+            st.rerun(scope="app")
+
+    with st.container(border=True):
+        panel()
+    return job

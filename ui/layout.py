@@ -1,0 +1,83 @@
+"""Page chrome shared by every screen: the offline banner, the sidebar, course loading."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.db import session_scope
+from core.errors import AppError
+from core.services.courses import CourseDoc, get_course, load_course
+from core.settings import get_settings
+from ui import state
+from ui.editor import flush_all
+from ui.i18n import STEPS, t
+
+STEP_ORDER = ("parameters", "structure", "lessons", "slides", "export")
+
+
+def offline_banner() -> None:
+    if get_settings().provider_name == "offline":
+        st.info(t("offline_banner"), icon=":material/cloud_off:")
+
+
+def header(icon: str, key: str) -> None:
+    """Page title plus the offline banner, after saving any pending editor text.
+
+    app.py does both for every page too; pages repeat them because AppTest (1.67) reruns a
+    switched-to page's script without app.py, and the flush is idempotent."""
+    flush_all()
+    st.title(f"{icon} {t(key)}")
+    offline_banner()
+
+
+def sidebar() -> None:
+    with st.sidebar:
+        st.segmented_control(
+            t("language"),
+            options=list(state.LANGUAGES),
+            format_func=lambda code: {"en": "English", "ru": "Русский"}[code],
+            key=state.LANG,
+            required=True,
+        )
+        course_id = state.course_id()
+        if course_id is None:
+            st.caption(t("no_course"))
+        else:
+            try:
+                with session_scope() as session:
+                    course = get_course(session, course_id)
+            except AppError:
+                state.set_course(None)
+                st.caption(t("no_course"))
+            else:
+                st.markdown(f"**{t('current_course')}**")
+                st.text(course.title)
+                step = course.step if course.step in STEP_ORDER else "parameters"
+                st.progress(
+                    (STEP_ORDER.index(step) + 1) / len(STEP_ORDER),
+                    text=t("step_is", step=STEPS[state.lang()][step]),
+                )
+        st.text_input(t("author"), key=state.AUTHOR, help=t("author_help"))
+        st.toggle(t("plain_editor"), key=state.PLAIN_EDITOR, help=t("plain_editor_help"))
+
+
+def require_course() -> CourseDoc:
+    """The current course's tree, or a pointer to the Courses page and a stop."""
+    course_id = state.course_id()
+    if course_id is not None:
+        try:
+            with session_scope() as session:
+                return load_course(session, course_id)
+        except AppError:
+            state.set_course(None)
+    st.info(t("pick_course_first"))
+    st.page_link("pages/courses.py", label=t("nav_courses"), icon="📚")
+    st.stop()
+    raise RuntimeError("unreachable")  # st.stop() raises; this keeps type checkers honest
+
+
+def show_error(exc: AppError) -> None:
+    """An AppError as a readable message, with field problems listed, never raw JSON."""
+    st.error(f"{exc.message} ({exc.code})")
+    for problem in getattr(exc, "errors", None) or []:
+        st.caption(f"• {problem.get('field') or '—'}: {problem.get('message')}")

@@ -1,0 +1,53 @@
+"""Session-state keys and the few values every page reads (course, language, author).
+
+The current course and language are mirrored into the URL so a browser reload lands on
+the same course in the same language.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+LANG = "ui.lang"
+COURSE = "ui.course_id"
+AUTHOR = "ui.author"
+PLAIN_EDITOR = "ui.plain_editor"
+LANGUAGES = ("en", "ru")
+
+
+def init_from_url() -> None:
+    params = st.query_params
+    if LANG not in st.session_state:
+        lang = params.get("lang", "en")
+        st.session_state[LANG] = lang if lang in LANGUAGES else "en"
+    if COURSE not in st.session_state:
+        raw = params.get("course", "")
+        st.session_state[COURSE] = int(raw) if raw.isdigit() else None
+    st.session_state.setdefault(AUTHOR, "editor")
+    st.session_state.setdefault(PLAIN_EDITOR, False)
+
+
+def sync_url() -> None:
+    # Page switches through st.navigation drop query parameters; put them back each run.
+    wanted = {"lang": st.session_state[LANG]}
+    if st.session_state.get(COURSE):
+        wanted["course"] = str(st.session_state[COURSE])
+    if dict(st.query_params) != wanted:
+        st.query_params.from_dict(wanted)
+
+
+def lang() -> str:
+    return str(st.session_state.get(LANG, "en"))
+
+
+def course_id() -> int | None:
+    value = st.session_state.get(COURSE)
+    return int(value) if value else None
+
+
+def set_course(course_id: int | None) -> None:
+    st.session_state[COURSE] = course_id
+
+
+def author() -> str:
+    return str(st.session_state.get(AUTHOR) or "editor").strip()[:120] or "editor"
