@@ -22,6 +22,8 @@ from core.exporters.html import render_markdown_safe
 from core.models import NodeType
 from core.services.courses import get_lesson
 from core.services.revisions import (
+    SaveResult,
+    keep_draft,
     lesson_content,
     save_edit,
     slides_content,
@@ -85,20 +87,41 @@ def reload(key: str) -> None:
 def _save(slot: dict[str, Any]) -> None:
     try:
         with session_scope() as session:
-            content = content_for(slot["node_type"], slot["node_id"], slot["draft"], session)
-            result = save_edit(
-                session,
-                node_type=slot["node_type"],
-                node_id=slot["node_id"],
-                content=content,
-                expected_version=slot["version"],
-                author=state.author(),
-            )
+            try:
+                content = content_for(slot["node_type"], slot["node_id"], slot["draft"], session)
+            except AppError as exc:
+                # Text that does not even parse (a deck) is kept verbatim as a draft.
+                problems = [f"{e.get('field')}: {e.get('message')}" for e in getattr(exc, "errors", [])]
+                draft = keep_draft(
+                    session,
+                    node_type=slot["node_type"],
+                    node_id=slot["node_id"],
+                    content={"raw": slot["draft"]},
+                    problems=problems or [exc.message],
+                    author=state.author(),
+                )
+                result = SaveResult(
+                    saved=False,
+                    revision_id=int(draft.id or 0),
+                    version=slot["version"],
+                    problems=problems or [exc.message],
+                )
+            else:
+                result = save_edit(
+                    session,
+                    node_type=slot["node_type"],
+                    node_id=slot["node_id"],
+                    content=content,
+                    expected_version=slot["version"],
+                    author=state.author(),
+                )
     except AppError as exc:
-        # Invalid text is kept in the editor and in session state; it is saved once fixed.
-        slot["invalid"] = [f"{e.get('field')}: {e.get('message')}" for e in getattr(exc, "errors", [])] or [
-            exc.message
-        ]
+        slot["invalid"] = [exc.message]
+        slot["invalid_text"] = slot["draft"]
+        return
+    if result.problems:
+        # Not applied, but kept: the draft revision holds the text until it is fixed.
+        slot["invalid"] = result.problems
         slot["invalid_text"] = slot["draft"]
         return
     slot["invalid"] = None

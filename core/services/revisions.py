@@ -4,14 +4,14 @@ accept or reject proposals, restore, and diff."""
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from diff_match_patch import diff_match_patch
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from core.errors import AppError, Code, NotFound
+from core.errors import AppError, Code, InvalidInput, NotFound
 from core.models import (
     Lesson,
     Module,
@@ -219,6 +219,7 @@ class SaveResult:
     revision_id: int
     version: int  # the node's version after the save (or the winner's, on conflict)
     message: str = ""
+    problems: list[str] = field(default_factory=list)  # why an invalid edit was kept as a draft
 
 
 def _version_column(node_type: str) -> tuple[type, Any, Any]:
@@ -245,13 +246,27 @@ def save_edit(
     """Save an edit if nobody saved since `expected_version`; otherwise keep it as a
     conflict revision and report the winner's version. Never overwrites silently.
 
-    The caller commits in both cases, so the losing text is never lost.
+    The caller commits in both cases, so the losing text is never lost. An edit that
+    breaks the node's schema is not applied either: it is kept as the author's draft.
     """
-    validate_content(node_type, content)
     table, version_col, id_col = _version_column(node_type)
     node = session.get(table, node_id)
     if node is None:
         raise NotFound(node_type, node_id)
+    try:
+        validate_content(node_type, content)
+    except InvalidInput as exc:
+        problems = [f"{e['field']}: {e['message']}" if e.get("field") else e["message"] for e in exc.errors]
+        draft = keep_draft(
+            session, node_type=node_type, node_id=node_id, content=content, problems=problems, author=author
+        )
+        return SaveResult(
+            saved=False,
+            revision_id=int(draft.id or 0),
+            version=int(getattr(node, version_col.key)),
+            message=f"Not applied: the {node_type} is not valid yet. Your text is kept as draft revision {draft.id}.",
+            problems=problems,
+        )
     course_id = node.course_id
     bumped = session.execute(
         update(table)
@@ -297,6 +312,57 @@ def save_edit(
     session.refresh(node)
     make_current(session, rev)
     return SaveResult(saved=True, revision_id=int(rev.id or 0), version=int(getattr(node, version_col.key)))
+
+
+def keep_draft(
+    session: Session,
+    *,
+    node_type: str,
+    node_id: int,
+    content: dict[str, Any],
+    problems: list[str],
+    author: str,
+) -> Revision:
+    """Keep text that cannot be applied yet. One draft per author and base revision is
+    updated in place, so autosaving a half-typed lesson does not flood the history."""
+    table, _version_col, _id_col = _version_column(node_type)
+    node = session.get(table, node_id)
+    if node is None:
+        raise NotFound(node_type, node_id)
+    based_on = node.slides_revision_id if node_type == NodeType.slides else node.current_revision_id
+    note = ("invalid: " + "; ".join(problems))[:500]
+    existing = session.exec(
+        select(Revision)
+        .where(
+            Revision.node_type == node_type,
+            Revision.node_id == node_id,
+            Revision.status == RevisionStatus.draft,
+            Revision.source == RevisionSource.edited,
+            Revision.author == author,
+            Revision.based_on_revision_id == based_on,
+        )
+        .order_by(col(Revision.id).desc())
+        .limit(1)
+    ).first()
+    if existing is not None:
+        existing.content = content
+        existing.note = note
+        existing.created_at = utcnow()
+        session.add(existing)
+        session.flush()
+        return existing
+    return add_revision(
+        session,
+        course_id=node.course_id,
+        node_type=node_type,
+        node_id=node_id,
+        content=content,
+        source=RevisionSource.edited,
+        status=RevisionStatus.draft,
+        author=author,
+        based_on_revision_id=based_on,
+        note=note,
+    )
 
 
 def history(session: Session, *, node_type: str, node_id: int) -> list[Revision]:
