@@ -15,7 +15,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-PAGES = ("courses", "parameters", "structure", "lessons", "slides", "export", "jobs", "costs")
+PAGES = (
+    "courses",
+    "parameters",
+    "structure",
+    "lessons",
+    "slides",
+    "export",
+    "jobs",
+    "costs",
+    "playground",
+    "evaluations",
+)
 RUNS = 5
 
 
