@@ -215,6 +215,45 @@ def _save_generated(
     return {"current": "done", "draft": "draft", "proposal": "proposal"}[status]
 
 
+def _generate_node(
+    ctx: JobContext,
+    *,
+    prompt_id: str,
+    node_type: str,
+    node_id: int,
+    course_id: int,
+    variables: dict[str, Any],
+    expected_revision_id: int | None,
+    as_proposal: bool,
+    base: dict[str, Any] | None = None,
+    check: Any = None,
+    instruction: str | None = None,
+) -> str:
+    """One node: call the model (no transaction open), charge the job, save the result."""
+    gen = generate(
+        provider=get_provider(),
+        spec=active_prompt(prompt_id),
+        variables=variables,
+        ctx=CallContext(
+            step=prompt_id, job_id=ctx.job_id, course_id=course_id, node_type=node_type, node_id=node_id
+        ),
+        check=check,
+        extra_instruction=instruction or None,
+    )
+    ctx.charge(gen.cost_usd)
+    content = {**(base or {}), **gen.value.model_dump(mode="json")} if gen.ok else None
+    return _save_generated(
+        ctx=ctx,
+        node_type=node_type,
+        node_id=node_id,
+        content=content,
+        gen=gen,
+        variables=variables,
+        expected_revision_id=expected_revision_id,
+        as_proposal=as_proposal,
+    )
+
+
 def _base_variables(course: Course, params: CourseParams) -> dict[str, Any]:
     return {
         "course_title": course.title,
@@ -402,30 +441,17 @@ def _generate_details(
             "objectives": list(lesson.objectives),
             "duration_minutes": lesson.duration_minutes,
         }
-    gen = generate(
-        provider=get_provider(),
-        spec=active_prompt("lesson"),
-        variables=variables,
-        ctx=CallContext(
-            step="lesson",
-            job_id=ctx.job_id,
-            course_id=course.id,
-            node_type=NodeType.lesson,
-            node_id=lesson_id,
-        ),
-        extra_instruction=ctx.payload.get("instruction") or None,
-    )
-    ctx.charge(gen.cost_usd)
-    content = {**base, **gen.value.model_dump(mode="json")} if gen.ok else None
-    return _save_generated(
-        ctx=ctx,
+    return _generate_node(
+        ctx,
+        prompt_id="lesson",
         node_type=NodeType.lesson,
         node_id=lesson_id,
-        content=content,
-        gen=gen,
+        course_id=int(course.id or 0),
         variables=variables,
         expected_revision_id=expected,
         as_proposal=as_proposal,
+        base=base,
+        instruction=ctx.payload.get("instruction"),
     )
 
 
@@ -452,30 +478,16 @@ def _generate_slides(
             "key_points": list(lesson.key_points),
             "slide_count": _slide_count(lesson.duration_minutes),
         }
-    gen = generate(
-        provider=get_provider(),
-        spec=active_prompt("slides"),
-        variables=variables,
-        ctx=CallContext(
-            step="slides",
-            job_id=ctx.job_id,
-            course_id=course.id,
-            node_type=NodeType.slides,
-            node_id=lesson_id,
-        ),
-        extra_instruction=ctx.payload.get("instruction") or None,
-    )
-    ctx.charge(gen.cost_usd)
-    content = gen.value.model_dump(mode="json") if gen.ok else None
-    return _save_generated(
-        ctx=ctx,
+    return _generate_node(
+        ctx,
+        prompt_id="slides",
         node_type=NodeType.slides,
         node_id=lesson_id,
-        content=content,
-        gen=gen,
+        course_id=int(course.id or 0),
         variables=variables,
         expected_revision_id=expected,
         as_proposal=as_proposal,
+        instruction=ctx.payload.get("instruction"),
     )
 
 
@@ -631,30 +643,17 @@ def _regenerate_module(
             )
         return problems
 
-    gen = generate(
-        provider=get_provider(),
-        spec=active_prompt("module"),
-        variables=variables,
-        ctx=CallContext(
-            step="module",
-            job_id=ctx.job_id,
-            course_id=course.id,
-            node_type=NodeType.module,
-            node_id=module_id,
-        ),
-        check=check,
-    )
-    ctx.charge(gen.cost_usd)
-    content = gen.value.model_dump(mode="json") if gen.ok else None
-    return _save_generated(
-        ctx=ctx,
+    # The module prompt takes the instruction as a variable of its own.
+    return _generate_node(
+        ctx,
+        prompt_id="module",
         node_type=NodeType.module,
         node_id=module_id,
-        content=content,
-        gen=gen,
+        course_id=int(course.id or 0),
         variables=variables,
         expected_revision_id=expected,
         as_proposal=True,
+        check=check,
     )
 
 
