@@ -50,6 +50,7 @@ def task(kind: str) -> Callable[[TaskFn], TaskFn]:
 def _load_tasks() -> None:
     # Services register their tasks on import.
     import core.services.evals
+    import core.services.exports
     import core.services.generation
     import core.services.prompt_lab  # noqa: F401
 

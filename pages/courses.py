@@ -1,4 +1,4 @@
-"""Courses: open, duplicate, archive and restore."""
+"""Courses: open, duplicate, archive and restore; import a course from its JSON export."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import streamlit as st
 from core.db import session_scope
 from core.services.courses import duplicate_course, list_courses, set_archived
 from ui import state
+from ui.exports import import_box
 from ui.i18n import STEPS, t
-from ui.layout import header
+from ui.layout import header, md_escape
 
 header(":material/library_books:", "nav_courses")
 
@@ -17,6 +18,11 @@ if top[0].button("➕ " + t("new_course"), type="primary", key="courses-new"):
     state.set_course(None)
     st.switch_page("pages/parameters.py")
 show_archived = top[1].toggle(t("show_archived"), key="courses-archived")
+imported = import_box()
+if imported is not None:
+    state.set_course(imported)
+    st.toast(t("course_imported", id=imported), icon="📥")
+    st.rerun()
 
 with session_scope() as session:
     courses = list_courses(session, include_archived=show_archived)
@@ -29,7 +35,7 @@ for course in courses:
         info, open_col, dup_col, arch_col = st.columns([6, 1, 1, 1], vertical_alignment="center")
         marker = " 📦" if course.archived else ""
         current = " ⭐" if cid == state.course_id() else ""
-        info.markdown(f"**{course.title}**{marker}{current}")
+        info.markdown(f"**{md_escape(course.title)}**{marker}{current}")
         info.caption(
             t(
                 "course_line",

@@ -1,4 +1,5 @@
-"""Parameters: a form validated by CourseParams; nothing is saved until it is valid."""
+"""Parameters: a form validated by CourseParams; nothing is saved until it is valid. A
+valid form shows what generating the course would cost, and takes an optional budget."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from core.schemas import CourseParams, Language, Level, Tone
 from core.services.courses import create_course, get_course, update_params, validate_params
 from core.services.generation import start_outline
 from ui import state
+from ui.estimate import budget_input, estimate_panel, move_budget
 from ui.i18n import t
-from ui.layout import header
+from ui.layout import header, md_escape
 
 FIELDS = tuple(CourseParams.model_fields)
 ERRORS = "parameters.errors"
@@ -36,15 +38,25 @@ def _submit() -> None:
     with session_scope() as session:
         if state.course_id() is None:
             state.set_course(int(create_course(session, params=params).id or 0))
+            move_budget(None, int(state.course_id() or 0))
         else:
             update_params(session, course_id=state.course_id(), params=params)
     st.session_state["parameters.start"] = bool(st.session_state.get(K("propose")))
 
 
+def _valid_params() -> CourseParams | None:
+    if st.session_state.get(ERRORS):
+        return None
+    try:
+        return validate_params({name: st.session_state.get(K(name)) for name in FIELDS})
+    except InvalidInput:
+        return None
+
+
 def _field(name: str, widget: Any, *args: Any, **kwargs: Any) -> None:
     widget(t("param_" + name), *args, key=K(name), **kwargs)
     for message in st.session_state.get(ERRORS, {}).get(name, []):
-        st.markdown(f":red[⚠ {message}]")
+        st.markdown(f":red[⚠ {md_escape(message)}]")
 
 
 header(":material/tune:", "nav_parameters")
@@ -80,5 +92,9 @@ if st.session_state.get(ERRORS):
 if st.session_state.pop("parameters.start", False) and state.course_id() is not None:
     start_outline(course_id=state.course_id())
     st.switch_page("pages/structure.py")
-elif state.course_id() is not None and not st.session_state.get(ERRORS):
+if (valid := _valid_params()) is not None:
+    with st.container(border=True):
+        estimate_panel(valid)
+        budget_input(state.course_id(), key="parameters")
+if state.course_id() is not None and not st.session_state.get(ERRORS):
     st.page_link("pages/structure.py", label=t("next_structure"), icon=":material/arrow_forward:")

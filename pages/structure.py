@@ -7,6 +7,7 @@ import streamlit as st
 from core.db import session_scope
 from core.services.courses import add_module
 from core.services.generation import KIND_OUTLINE, start_lessons, start_outline
+from ui.estimate import budget_input, budget_usd, estimate_panel, params_of
 from ui.history import regenerate_panel
 from ui.i18n import t
 from ui.jobs import is_running, job_progress, latest
@@ -53,13 +54,18 @@ with st.expander("✨ " + t("regenerate_module")):
     )
 
 st.divider()
+# Approving again only writes lessons that have no text yet; edits are never redone.
+pending = [lsn.id for lsn in course.lessons if lsn.detail_status == "pending"]
 left, right = st.columns([3, 2], vertical_alignment="center")
 left.markdown(t("approve_hint"))
+if pending and (params := params_of(course.params)) is not None:
+    with left:
+        estimate_panel(params, lessons=len(pending))
+    with right:
+        budget_input(course.id, key=f"structure-{course.id}")
 if right.button("✅ " + t("approve_structure"), type="primary", key="structure-approve"):
-    # Approving again only writes lessons that have no text yet; edits are never redone.
-    pending = [lsn.id for lsn in course.lessons if lsn.detail_status == "pending"]
     if pending:
-        start_lessons(course_id=course.id, lesson_ids=pending)
+        start_lessons(course_id=course.id, lesson_ids=pending, budget_usd=budget_usd(course.id))
     st.switch_page("pages/lessons.py")
 if st.button("➕ " + t("add_module"), key="structure-add-module"):
     with session_scope() as session:

@@ -1,55 +1,138 @@
-"""The export formats that exist in this build. Each format arrives with its own issue;
-the Export page lists whichever of these modules/functions are present."""
+"""Export and import glue: one row per export format (start a job, follow it, download the
+file), the template uploader, and the course-JSON import box of the Courses page."""
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
-from dataclasses import dataclass
+import streamlit as st
+from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from core.db import session_scope
-from core.services.courses import load_course
+from core.errors import AppError
+from core.exporters import Exporter, import_course_json
+from core.exporters.json_export import ImportInvalid
+from core.models import CourseStep, Job, JobStatus
+from core.services.courses import touch
+from core.services.exports import export_file, export_path, latest_export, start_export
+from ui import state
+from ui.i18n import t
+from ui.jobs import job_progress, load_job
+from ui.layout import md_escape, show_error
+
+PROFILES = ("minimal", "full")
+TEMPLATE_KEY = "export-template"
+IMPORT_NONCE = "courses-import-nonce"
 
 
-@dataclass(frozen=True)
-class ExportFormat:
-    name: str
-    module: str
-    function: str  # fn(CourseExport) -> bytes
-    file_ext: str
-    mime: str
+def job_key(course_id: int, fmt: str) -> str:
+    return f"export-{course_id}-{fmt}-job"
 
 
-FORMATS = (
-    ExportFormat("JSON", "core.exporters.json_export", "export_json", "json", "application/json"),
-    ExportFormat("Markdown", "core.exporters.markdown", "export_markdown", "zip", "application/zip"),
-    ExportFormat("HTML (ZIP)", "core.exporters.html", "export_html", "zip", "application/zip"),
-    ExportFormat(
-        "PPTX",
-        "core.exporters.pptx",
-        "export_pptx",
-        "pptx",
-        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-    ),
-    ExportFormat("SCORM (ZIP)", "core.exporters.scorm", "export_scorm", "zip", "application/zip"),
-)
+def current_job(course_id: int, fmt: str) -> Job | None:
+    """This session's export job of a format, else the newest one (after a reload)."""
+    job_id = st.session_state.get(job_key(course_id, fmt))
+    if job_id is not None:
+        try:
+            return load_job(int(job_id))
+        except AppError:
+            st.session_state.pop(job_key(course_id, fmt), None)
+    with session_scope(readonly=True) as session:
+        job = latest_export(session, course_id=course_id, fmt=fmt)
+    if job is not None:
+        st.session_state[job_key(course_id, fmt)] = int(job.id or 0)
+    return job
 
 
-def exporter(fmt: ExportFormat) -> Callable[..., bytes] | None:
+def template_uploader() -> UploadedFile | None:
+    file = st.file_uploader(t("pptx_template"), type=["pptx"], key=TEMPLATE_KEY, help=t("pptx_template_help"))
+    return file if isinstance(file, UploadedFile) else None
+
+
+def _prepare(course_id: int, exporter: Exporter, profile: str, template: UploadedFile | None) -> None:
+    upload = template if exporter.uses_template else None
     try:
-        module = importlib.import_module(fmt.module)
-    except ImportError:
-        return None
-    fn = getattr(module, fmt.function, None)
-    return fn if callable(fn) else None
-
-
-def build(fmt: ExportFormat, course_id: int, profile: str) -> bytes:
-    from core.exporters.document import build_document
-
-    fn = exporter(fmt)
-    if fn is None:
-        raise LookupError(fmt.name)
+        job = start_export(
+            course_id=course_id,
+            fmt=exporter.name,
+            profile=profile,
+            template=upload.getvalue() if upload else None,
+            template_name=upload.name if upload else None,
+        )
+    except AppError as exc:
+        # The message can quote the uploaded file's name: shown as plain text.
+        st.error(f"{md_escape(exc.message)} ({exc.code})")
+        return
+    st.session_state[job_key(course_id, exporter.name)] = int(job.id or 0)
     with session_scope() as session:
-        doc = build_document(load_course(session, course_id), profile)
-    return fn(doc)
+        touch(session, course_id, step=CourseStep.export)
+
+
+def _download(job: Job, key: str) -> None:
+    path = export_path(job)
+    if path is None:
+        st.caption(t("export_file_gone"))
+        return
+
+    def data() -> bytes:
+        found = export_file(job)
+        return found[0] if found else b""
+
+    st.download_button(
+        t("download_file", name=path.name),
+        data,
+        file_name=path.name,
+        mime=str(job.result.get("mime") or "application/octet-stream"),
+        key=key,
+        type="primary",
+        icon=":material/download:",
+        on_click="ignore",
+    )
+
+
+def export_row(course_id: int, exporter: Exporter, profile: str) -> None:
+    """One format: its name, a Prepare button, the job's progress and the download. The
+    PPTX row also takes an optional template."""
+    key = f"export-{course_id}-{exporter.name}"
+    with st.container(border=True):
+        name_col, action_col = st.columns([3, 2], vertical_alignment="center")
+        name_col.markdown(f"**{exporter.label}**")
+        name_col.caption(t("export_ext", ext=exporter.extension))
+        template = None
+        if exporter.uses_template:
+            with name_col:
+                template = template_uploader()
+        if action_col.button(t("prepare"), key=f"{key}-prepare", icon=":material/build:"):
+            _prepare(course_id, exporter, profile, template)
+        job = current_job(course_id, exporter.name)
+        if job is None:
+            return
+        job = job_progress(int(job.id or 0), key=key)
+        if job.status == JobStatus.succeeded:
+            _download(job, key=f"{key}-download-{job.id}")
+
+
+def import_box() -> int | None:
+    """A course JSON (the canonical export) in, a new course out; every problem listed."""
+    nonce = int(st.session_state.get(IMPORT_NONCE, 0))
+    with st.expander("📥 " + t("import_course"), expanded=False):
+        st.caption(t("import_hint"))
+        file = st.file_uploader(t("course_json"), type=["json"], key=f"courses-import-file-{nonce}")
+        clicked = st.button(
+            t("import"), key="courses-import", icon=":material/upload:", disabled=file is None
+        )
+        if not clicked or not isinstance(file, UploadedFile):
+            return None
+        try:
+            with session_scope() as session:
+                course_id = import_course_json(session, file.getvalue(), author=state.author())
+        except ImportInvalid as exc:
+            problems = [
+                f"- {md_escape(e.get('field') or '—')}: {md_escape(e.get('message') or '')}"
+                for e in exc.errors
+            ]
+            st.error(t("import_failed", n=len(exc.errors)) + "\n\n" + "\n".join(problems))
+            return None
+        except AppError as exc:
+            show_error(exc)
+            return None
+    st.session_state[IMPORT_NONCE] = nonce + 1  # a fresh, empty uploader
+    return course_id

@@ -220,6 +220,9 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "kind_slides": ("Slides", "Слайды"),
     "kind_course": ("Whole course", "Весь курс"),
     "kind_regenerate": ("Regenerate section", "Перегенерация раздела"),
+    "kind_export": ("Export", "Экспорт"),
+    "kind_playground": ("Playground run", "Запуск в песочнице"),
+    "kind_eval": ("Evaluation", "Оценка"),
     "status_queued": ("queued", "в очереди"),
     "status_running": ("running", "выполняется"),
     "status_succeeded": ("succeeded", "готово"),
@@ -248,10 +251,66 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "profile": ("Profile", "Профиль"),
     "profile_minimal": ("Minimal (content)", "Минимальный (содержание)"),
     "profile_full": ("Full (with provenance)", "Полный (с происхождением)"),
-    "format_available": ("Available in this build.", "Доступен в этой сборке."),
-    "format_not_available": ("Not available yet.", "Пока недоступен."),
+    "profile_minimal_hint": (
+        "The course content only: what learners see.",
+        "Только содержание курса: то, что видят слушатели.",
+    ),
+    "profile_full_hint": (
+        "Content plus provenance: prompt, model, tokens and cost of every part.",
+        "Содержание и происхождение: промпт, модель, токены и стоимость каждой части.",
+    ),
+    "export_ext": ("File: .{ext}", "Файл: .{ext}"),
     "prepare": ("Prepare", "Подготовить"),
     "download": ("Download", "Скачать"),
+    "download_file": ("Download {name}", "Скачать {name}"),
+    "export_file_gone": (
+        "The file of this export is no longer on disk; prepare it again.",
+        "Файла этого экспорта больше нет на диске; подготовьте его заново.",
+    ),
+    "pptx_template": ("PPTX template (optional)", "Шаблон PPTX (необязательно)"),
+    "pptx_template_help": (
+        "A .pptx with the layouts “Title Slide”, “Section Header” and “Title and Content”. "
+        "Without one, the built-in template is used.",
+        "Файл .pptx с макетами «Title Slide», «Section Header» и «Title and Content». "
+        "Без него используется встроенный шаблон.",
+    ),
+    # import
+    "import_course": ("Import a course", "Импорт курса"),
+    "import_hint": (
+        "A course JSON file (the canonical export) becomes a new course; nothing existing changes.",
+        "Файл курса JSON (канонический экспорт) станет новым курсом; существующие не меняются.",
+    ),
+    "course_json": ("Course JSON file", "Файл курса JSON"),
+    "import": ("Import", "Импортировать"),
+    "import_failed": (
+        "The file cannot be imported ({n} problem(s)); nothing was changed:",
+        "Файл нельзя импортировать (проблем: {n}); ничего не изменено:",
+    ),
+    "course_imported": ("Imported as course #{id}.", "Импортирован как курс #{id}."),
+    # cost estimate
+    "estimate_line": (
+        "Estimate: {calls} calls, ~{tokens} tokens, ~{usd}",
+        "Оценка: вызовов {calls}, ~{tokens} токенов, ~{usd}",
+    ),
+    "estimate_offline": (
+        "Estimate: {calls} calls, ~{tokens} tokens, {usd} (offline)",
+        "Оценка: вызовов {calls}, ~{tokens} токенов, {usd} (офлайн)",
+    ),
+    "estimate_openai_would": (
+        "With the configured OpenAI models ({models}) it would cost ~{usd}.",
+        "С настроенными моделями OpenAI ({models}) это стоило бы ~{usd}.",
+    ),
+    "estimate_steps": ("Estimate per step", "Оценка по шагам"),
+    "budget_usd": (
+        "Budget for writing lessons, USD (0 = no budget)",
+        "Бюджет на уроки, USD (0 — без ограничения)",
+    ),
+    "budget_help": (
+        "The lesson job stops before the model call that would go past it; retry it with a larger "
+        "budget to finish.",
+        "Задача остановится перед вызовом модели, который превысил бы бюджет; чтобы закончить, "
+        "повторите её с бо́льшим бюджетом.",
+    ),
     # costs
     "course_filter": ("Course", "Курс"),
     "all_courses": ("All courses", "Все курсы"),

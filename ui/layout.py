@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from core.db import session_scope
@@ -76,8 +78,17 @@ def require_course() -> CourseDoc:
     raise RuntimeError("unreachable")  # st.stop() raises; this keeps type checkers honest
 
 
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def md_escape(text: str) -> str:
+    """Plain text for st.markdown/st.error: user and model text never becomes a link,
+    an image, emphasis or math."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
 def show_error(exc: AppError) -> None:
     """An AppError as a readable message, with field problems listed, never raw JSON."""
-    st.error(f"{exc.message} ({exc.code})")
+    st.error(f"{md_escape(exc.message)} ({exc.code})")
     for problem in getattr(exc, "errors", None) or []:
-        st.caption(f"• {problem.get('field') or '—'}: {problem.get('message')}")
+        st.caption(f"• {md_escape(problem.get('field') or '—')}: {md_escape(problem.get('message') or '')}")

@@ -55,9 +55,8 @@ def _template_tokens(prompt_id: str) -> int:
     return estimate_tokens(spec.system) + estimate_tokens(spec.template)
 
 
-def _step(step: str, calls: int, tokens_in: int, tokens_out: int) -> StepEstimate:
-    settings = get_settings()
-    model = "offline" if settings.provider_name == "offline" else settings.model_for(step)
+def _step(step: str, calls: int, tokens_in: int, tokens_out: int, provider: str) -> StepEstimate:
+    model = "offline" if provider == "offline" else get_settings().model_for(step)
     return StepEstimate(
         step=step,
         model=model,
@@ -68,17 +67,29 @@ def _step(step: str, calls: int, tokens_in: int, tokens_out: int) -> StepEstimat
     )
 
 
-def estimate_course(params: CourseParams, *, slides: bool = True) -> CourseEstimate:
-    """Calls, tokens and cost of generating this course from scratch (no remediation)."""
+def estimate_course(
+    params: CourseParams, *, slides: bool = True, provider: str | None = None
+) -> CourseEstimate:
+    """Calls, tokens and cost of generating this course from scratch (no remediation).
+
+    `provider` overrides the configured one: "openai" prices the configured models even
+    while the offline provider is active (what the course would cost with a key).
+    """
+    provider = provider or get_settings().provider_name
+    if provider not in ("openai", "offline"):
+        raise ValueError(f"unknown provider {provider!r}; choose openai or offline")
     lessons = params.lesson_count
     minutes = params.total_duration_minutes
     outline_in = _template_tokens("outline") + estimate_tokens(params.constraints) + 80
     outline_out = lessons * OUTLINE_TOKENS_PER_LESSON + params.module_count * OUTLINE_TOKENS_PER_MODULE
     lesson_in = lessons * (_template_tokens("lesson") + LESSON_PROMPT_EXTRA)
     lesson_out = lessons * LESSON_TOKENS_BASE + minutes * LESSON_TOKENS_PER_MINUTE
-    steps = [_step("outline", 1, outline_in, outline_out), _step("lesson", lessons, lesson_in, lesson_out)]
+    steps = [
+        _step("outline", 1, outline_in, outline_out, provider),
+        _step("lesson", lessons, lesson_in, lesson_out, provider),
+    ]
     if slides:
         slide_count = sum(max(3, min(12, round(minutes / lessons / 4) + 2)) for _ in range(lessons))
         slides_in = lessons * _template_tokens("slides") + lesson_out
-        steps.append(_step("slides", lessons, slides_in, slide_count * SLIDE_TOKENS))
-    return CourseEstimate(steps=steps, provider=get_settings().provider_name)
+        steps.append(_step("slides", lessons, slides_in, slide_count * SLIDE_TOKENS, provider))
+    return CourseEstimate(steps=steps, provider=provider)

@@ -45,3 +45,12 @@ def test_sidebar_shows_course_and_step(course_id: int) -> None:
     )
     assert "Current course" in sidebar
     assert at.sidebar.get("progress"), "the step indicator is shown"
+
+
+def test_md_escape_leaves_no_markdown_syntax() -> None:
+    from ui.layout import md_escape
+
+    escaped = md_escape("[click](javascript:alert(1)) **bold** ![x](http://t/i.png)")
+    assert "](" not in escaped.replace("\\](", "").replace("\\]\\(", "")
+    assert "\\[click\\]\\(javascript\\:alert\\(1\\)\\)" in escaped
+    assert "\\*\\*bold\\*\\*" in escaped

@@ -1,0 +1,155 @@
+"""Exports as jobs: a course file is built by a job and written under DATA_DIR/exports.
+
+The page starts a job per format and offers the file once the job has succeeded; a
+reload finds the newest export job of each format again. Uploaded PPTX templates are
+checked (a .pptx python-pptx can open) before a job exists and stored by content hash;
+whether the template has the layouts the export needs is the job's business, so the
+job fails with the missing layouts listed.
+
+Files live on the local disk of the process that ran the job: with RQ workers on other
+machines, DATA_DIR must be a shared volume.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from core.db import session_scope
+from core.errors import AppError, Code
+from core.exporters import EXPORTERS, Profile, export_course
+from core.jobs import JobContext, start_job, task
+from core.models import Job, JobStatus
+from core.services.courses import get_course
+from core.settings import DATA_DIR
+
+KIND_EXPORT = "export"
+TEMPLATE_SUFFIX = ".pptx"
+MAX_TEMPLATE_BYTES = 50 * 1024 * 1024
+
+
+def exports_dir() -> Path:
+    return DATA_DIR / "exports"
+
+
+def templates_dir() -> Path:
+    return DATA_DIR / "templates"
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+def _check_choice(value: str, allowed: list[str], what: str) -> str:
+    if value not in allowed:
+        raise AppError(
+            Code.VALIDATION, f"unknown export {what} {value!r}; choose one of {', '.join(allowed)}"
+        )
+    return value
+
+
+def save_template(data: bytes, name: str) -> Path:
+    """Keep an uploaded PPTX template under DATA_DIR/templates/<sha256>.pptx."""
+    if not name.lower().endswith(TEMPLATE_SUFFIX):
+        raise AppError(
+            Code.VALIDATION,
+            f"the template {name!r} is not a .pptx file; upload a PowerPoint (.pptx) template",
+        )
+    if not data or len(data) > MAX_TEMPLATE_BYTES:
+        raise AppError(
+            Code.VALIDATION,
+            f"the template {name!r} is empty or larger than {MAX_TEMPLATE_BYTES // (1024 * 1024)} MB",
+        )
+    from pptx import Presentation
+
+    try:
+        Presentation(io.BytesIO(data))
+    except Exception as exc:  # python-pptx raises several types for a broken file
+        raise AppError(
+            Code.VALIDATION, f"the template {name!r} cannot be opened as a PowerPoint file: {exc}"
+        ) from exc
+    path = templates_dir() / f"{hashlib.sha256(data).hexdigest()}{TEMPLATE_SUFFIX}"
+    if not path.exists():
+        _write_atomically(path, data)
+    return path
+
+
+def start_export(
+    *,
+    course_id: int,
+    fmt: str,
+    profile: str,
+    template: bytes | None = None,
+    template_name: str | None = None,
+) -> Job:
+    """Check the request (format, profile, template) and start an export job."""
+    _check_choice(fmt, list(EXPORTERS), "format")
+    _check_choice(str(profile), [p.value for p in Profile], "profile")
+    with session_scope(readonly=True) as session:
+        get_course(session, course_id)  # NotFound before a job exists
+    payload: dict[str, Any] = {"fmt": fmt, "profile": str(profile)}
+    if template is not None and EXPORTERS[fmt].uses_template:
+        payload["template_path"] = str(save_template(template, template_name or "template.pptx"))
+    return start_job(kind=KIND_EXPORT, course_id=course_id, payload=payload)
+
+
+@task(KIND_EXPORT)
+def run_export(ctx: JobContext) -> dict[str, Any]:
+    fmt = str(ctx.payload["fmt"])
+    profile = str(ctx.payload.get("profile") or Profile.minimal.value)
+    template_path = ctx.payload.get("template_path")
+    if ctx.course_id is None:
+        raise AppError(Code.VALIDATION, "an export job needs a course")
+    ctx.set_steps([("build", f"Build {EXPORTERS[fmt].label}"), ("write", "Write the file")])
+    ctx.step("build", "running")
+    try:
+        with session_scope(readonly=True) as session:
+            data, filename, mime = export_course(session, ctx.course_id, fmt, profile, template_path)
+    except AppError as exc:
+        ctx.step("build", "failed", exc.message)
+        raise
+    ctx.step("build", "done", f"{len(data)} bytes")
+    ctx.check_cancel()
+    path = exports_dir() / f"job-{ctx.job_id}" / filename
+    _write_atomically(path, data)
+    ctx.step("write", "done", filename)
+    return {"path": str(path), "filename": filename, "mime": mime, "size": len(data)}
+
+
+def latest_export(session: Session, *, course_id: int, fmt: str) -> Job | None:
+    """The newest export job of one format for a course (what a page shows after a reload)."""
+    query = (
+        select(Job)
+        .where(Job.course_id == course_id, Job.kind == KIND_EXPORT)
+        .order_by(col(Job.id).desc())
+        .limit(200)
+    )
+    return next((job for job in session.exec(query) if job.payload.get("fmt") == fmt), None)
+
+
+def export_path(job: Job) -> Path | None:
+    """Where a succeeded export job's file is, if it is still there."""
+    if job.kind != KIND_EXPORT or job.status != JobStatus.succeeded:
+        return None
+    filename = Path(str(job.result.get("filename") or "")).name
+    if not filename:
+        return None
+    # Rebuilt from the job id rather than trusted from the row, so it stays inside exports/.
+    path = exports_dir() / f"job-{job.id}" / filename
+    return path if path.is_file() else None
+
+
+def export_file(job: Job) -> tuple[bytes, str, str] | None:
+    """A finished export's (bytes, file name, MIME type); None if it is not ready or gone."""
+    path = export_path(job)
+    if path is None:
+        return None
+    return path.read_bytes(), path.name, str(job.result.get("mime") or "application/octet-stream")
