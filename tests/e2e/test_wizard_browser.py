@@ -94,9 +94,10 @@ def server(tmp_path: Path) -> Iterator[str]:
 
 
 def test_whole_wizard_in_chromium(server: str) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
+    from playwright import sync_api
+
     if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed")
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (scripts/system-deps.sh)")
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)

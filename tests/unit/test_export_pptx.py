@@ -163,11 +163,10 @@ def test_default_template_has_the_named_layouts_and_is_widescreen() -> None:
     assert round(prs.slide_width / prs.slide_height, 2) == 1.78
 
 
-@pytest.mark.skipif(
-    shutil.which("soffice") is None or shutil.which("pdftoppm") is None, reason="LibreOffice missing"
-)
 @pytest.mark.parametrize("language", ["en", "ru"])
 def test_libreoffice_renders_one_page_per_slide(db: str, tmp_path: Path, language: str) -> None:
+    if shutil.which("soffice") is None or shutil.which("pdftoppm") is None:
+        pytest.fail("LibreOffice and poppler are required: run scripts/system-deps.sh")
     with session_scope(db) as session:
         course_id = make_course(session, modules=2, lessons=2, slides=3, language=language)
         row = session.exec(select(SlideRow)).first()
