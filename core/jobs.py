@@ -80,12 +80,35 @@ def create_job(
     return job
 
 
-def start_job(*, kind: str, course_id: int | None = None, payload: dict[str, Any] | None = None) -> Job:
-    """Create a job in its own transaction, then hand it to the runner."""
+def start_job(
+    *,
+    kind: str,
+    course_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+    unique: bool = False,
+) -> Job:
+    """Create a job in its own transaction, then hand it to the runner.
+
+    `unique=True`: if a job of this kind for this course is still queued or running, that
+    job is returned instead of a second one (a double click never pays twice).
+    """
     _load_tasks()
     if kind not in TASKS:
         raise AppError(Code.VALIDATION, f"unknown job kind {kind!r}")
     with session_scope() as session:
+        if unique and course_id is not None:
+            active = session.exec(
+                select(Job)
+                .where(
+                    Job.kind == kind,
+                    Job.course_id == course_id,
+                    col(Job.status).in_((JobStatus.queued, JobStatus.running)),
+                )
+                .order_by(col(Job.id).desc())
+                .limit(1)
+            ).first()
+            if active is not None:
+                return active
         job = create_job(session, kind=kind, course_id=course_id, payload=payload)
     submit(int(job.id or 0))
     return job

@@ -55,7 +55,7 @@ GENERATION_KINDS = (KIND_OUTLINE, KIND_LESSONS, KIND_SLIDES, KIND_COURSE, KIND_R
 
 
 def start_outline(*, course_id: int) -> Job:
-    return start_job(kind=KIND_OUTLINE, course_id=course_id)
+    return start_job(kind=KIND_OUTLINE, course_id=course_id, unique=True)
 
 
 def start_lessons(
@@ -66,11 +66,11 @@ def start_lessons(
     budget_usd: float | None = None,
 ) -> Job:
     payload = {"lesson_ids": lesson_ids, "with_slides": with_slides, "budget_usd": budget_usd}
-    return start_job(kind=KIND_LESSONS, course_id=course_id, payload=payload)
+    return start_job(kind=KIND_LESSONS, course_id=course_id, payload=payload, unique=True)
 
 
 def start_slides(*, course_id: int, lesson_ids: list[int] | None = None) -> Job:
-    return start_job(kind=KIND_SLIDES, course_id=course_id, payload={"lesson_ids": lesson_ids})
+    return start_job(kind=KIND_SLIDES, course_id=course_id, payload={"lesson_ids": lesson_ids}, unique=True)
 
 
 def start_course(*, course_id: int, budget_usd: float | None = None) -> Job:
@@ -79,7 +79,7 @@ def start_course(*, course_id: int, budget_usd: float | None = None) -> Job:
     With a budget, the job stops before the call that would go past it.
     """
     payload = {"budget_usd": budget_usd} if budget_usd is not None else None
-    return start_job(kind=KIND_COURSE, course_id=course_id, payload=payload)
+    return start_job(kind=KIND_COURSE, course_id=course_id, payload=payload, unique=True)
 
 
 def start_regenerate(*, course_id: int, node_type: str, node_id: int, instruction: str = "") -> Job:

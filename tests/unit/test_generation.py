@@ -437,3 +437,22 @@ def test_estimate_is_in_the_range_of_what_a_run_costs(db: str, monkeypatch) -> N
         calls = session.exec(select(func.count()).select_from(LLMCall).where(LLMCall.job_id == job.id)).one()
     assert estimate.calls == calls == 13
     assert 0.5 * actual <= estimate.cost_usd <= 2 * actual, (estimate.cost_usd, actual)
+
+
+def test_a_second_start_while_running_returns_the_same_job(db: str, fake: FakeLLM) -> None:
+    course_id = _course(modules=1, lessons=2, duration=30)
+    assert _run(generation.KIND_OUTLINE, course_id).status == JobStatus.succeeded
+    entered, release = threading.Event(), threading.Event()
+
+    def hold(request):
+        entered.set()
+        assert release.wait(10)
+
+    fake.enqueue(hold)
+    first = generation.start_lessons(course_id=course_id)
+    assert entered.wait(10)
+    again = generation.start_lessons(course_id=course_id)
+    release.set()
+    assert again.id == first.id
+    assert wait_for(int(first.id or 0)).status == JobStatus.succeeded
+    assert len([r for r in fake.requests if r.step == "lesson"]) == 2
