@@ -14,14 +14,14 @@ from ui.layout import header, md_escape
 header(":material/library_books:", "nav_courses")
 
 top = st.columns([1, 3])
-if top[0].button("➕ " + t("new_course"), type="primary", key="courses-new"):
+if top[0].button(":material/add: " + t("new_course"), type="primary", key="courses-new"):
     state.set_course(None)
     st.switch_page("pages/parameters.py")
 show_archived = top[1].toggle(t("show_archived"), key="courses-archived")
 imported = import_box()
 if imported is not None:
     state.set_course(imported)
-    st.toast(t("course_imported", id=imported), icon="📥")
+    st.toast(t("course_imported", id=imported), icon=":material/download:")
     st.rerun()
 
 with session_scope() as session:
@@ -33,8 +33,8 @@ for course in courses:
     cid = int(course.id or 0)
     with st.container(border=True):
         info, open_col, dup_col, arch_col = st.columns([6, 1, 1, 1], vertical_alignment="center")
-        marker = " 📦" if course.archived else ""
-        current = " ⭐" if cid == state.course_id() else ""
+        marker = " :material/inventory_2:" if course.archived else ""
+        current = " :material/star:" if cid == state.course_id() else ""
         info.markdown(f"**{md_escape(course.title)}**{marker}{current}")
         info.caption(
             t(

@@ -55,7 +55,7 @@ else:
             st.text(q.get("question", ""))
 
 st.divider()
-if written and st.button("🖼 " + t("make_slides"), type="primary", key="lessons-to-slides"):
+if written and st.button(":material/slideshow: " + t("make_slides"), type="primary", key="lessons-to-slides"):
     missing = [
         lsn.id
         for lsn in course.lessons

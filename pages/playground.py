@@ -207,7 +207,7 @@ version = st.selectbox(
 spec = get_spec(prompt_id, version)
 draft = editor(f"{prompt_id}@{version}", spec.template)
 if draft != spec.template:
-    st.caption("✏️ " + t("edited"))
+    st.caption(":material/edit: " + t("edited"))
 
 left, right = st.columns([3, 1], vertical_alignment="bottom")
 source = left.selectbox(t("fill_from"), list(sources), format_func=sources.get, key="pg-source")

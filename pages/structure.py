@@ -25,7 +25,9 @@ if is_running(job):
 
 if not course.modules:
     st.info(t("no_outline_yet"))
-    if st.button("✨ " + t("propose_structure"), type="primary", key="structure-propose"):
+    if st.button(
+        ":material/auto_awesome: " + t("propose_structure"), type="primary", key="structure-propose"
+    ):
         start_outline(course_id=course.id)
         st.rerun()
     st.stop()
@@ -35,7 +37,10 @@ if course.summary:
     st.caption(course.summary)
 overview(course)
 
-labels = {m.id: f"{i}. {m.title}" + (" 🔒" if m.locked else "") for i, m in enumerate(course.modules, 1)}
+labels = {
+    m.id: f"{i}. {m.title}" + (" :material/lock:" if m.locked else "")
+    for i, m in enumerate(course.modules, 1)
+}
 picked = st.selectbox(
     t("edit_module"), list(labels), format_func=labels.get, key=f"structure-{course.id}-module"
 )
@@ -43,7 +48,7 @@ module = next(m for m in course.modules if m.id == picked)
 number = course.modules.index(module) + 1
 module_editor(course, module, number)
 
-with st.expander("✨ " + t("regenerate_module")):
+with st.expander(":material/auto_awesome: " + t("regenerate_module")):
     regenerate_panel(
         course_id=course.id,
         node_type="module",
@@ -63,11 +68,11 @@ if pending and (params := params_of(course.params)) is not None:
         estimate_panel(params, lessons=len(pending))
     with right:
         budget_input(course.id, key=f"structure-{course.id}")
-if right.button("✅ " + t("approve_structure"), type="primary", key="structure-approve"):
+if right.button(":material/check_circle: " + t("approve_structure"), type="primary", key="structure-approve"):
     if pending:
         start_lessons(course_id=course.id, lesson_ids=pending, budget_usd=budget_usd(course.id))
     st.switch_page("pages/lessons.py")
-if st.button("➕ " + t("add_module"), key="structure-add-module"):
+if st.button(":material/add: " + t("add_module"), key="structure-add-module"):
     with session_scope() as session:
         add_module(session, course_id=course.id, title=t("new_module"), objectives=[t("new_objective")])
     st.rerun()

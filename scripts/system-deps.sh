@@ -7,6 +7,8 @@ command -v chromium >/dev/null || missing+=(chromium)
 command -v libreoffice >/dev/null || missing+=(libreoffice-impress)
 command -v pdftoppm >/dev/null || missing+=(poppler-utils)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu)
+# Screenshots should show emoji as a person sees them, not as empty boxes.
+[ -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || missing+=(fonts-noto-color-emoji)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing ${missing[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

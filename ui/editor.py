@@ -208,8 +208,11 @@ def _status_line(key: str, slot: dict[str, Any]) -> None:
     elif slot["invalid"] and slot.get("invalid_text") == slot["draft"]:
         st.warning(t("not_saved_invalid") + "\n\n" + "\n".join(f"- {p}" for p in slot["invalid"]))
     elif slot["draft"] != slot["saved"]:
-        st.caption("✏️ " + t("unsaved"))
+        st.caption(":material/edit: " + t("unsaved"))
     elif slot["saved_at"]:
-        st.caption("💾 " + t("saved_at", time=time.strftime("%H:%M:%S", time.localtime(slot["saved_at"]))))
+        st.caption(
+            ":material/save: "
+            + t("saved_at", time=time.strftime("%H:%M:%S", time.localtime(slot["saved_at"])))
+        )
     else:
         st.caption(t("autosave_hint"))

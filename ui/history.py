@@ -173,7 +173,7 @@ def regenerate_panel(
             _decide(reject_proposal, int(proposal.id or 0), editor_key, t("rejected"))
         return
     if locked:
-        st.caption("🔒 " + t("locked_no_regen"))
+        st.caption(":material/lock: " + t("locked_no_regen"))
         return
     if mine and is_running(job):
         return

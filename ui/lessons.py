@@ -22,7 +22,8 @@ def pick_lesson(course: CourseDoc, *, key: str, status: Callable[[LessonDoc], st
         t("pick_lesson"),
         list(by_id),
         format_func=lambda i: (
-            f"{numbers[i]} {by_id[i].title} · {status(by_id[i])}" + (" 🔒" if by_id[i].locked else "")
+            f"{numbers[i]} {by_id[i].title} · {status(by_id[i])}"
+            + (" :material/lock:" if by_id[i].locked else "")
         ),
         key=key,
     )
@@ -44,7 +45,10 @@ def lesson_workspace(
                 cost=f"{p.cost_usd:.4f}",
             )
         )
-    if top[1].button(("🔓 " + t("unlock")) if lesson.locked else ("🔒 " + t("lock")), key=f"{key}-lock"):
+    if top[1].button(
+        (":material/lock_open: " + t("unlock")) if lesson.locked else (":material/lock: " + t("lock")),
+        key=f"{key}-lock",
+    ):
         with session_scope() as session:
             set_locked(session, node_type="lesson", node_id=lesson.id, locked=not lesson.locked)
         st.rerun()

@@ -48,8 +48,8 @@ def overview(course: CourseDoc) -> None:
     st.dataframe(
         [
             {
-                t("col_module"): f"{mi}. {m.title}" + (" 🔒" if m.locked else ""),
-                t("col_lesson"): f"{mi}.{li} {lsn.title}" + (" 🔒" if lsn.locked else ""),
+                t("col_module"): f"{mi}. {m.title}" + (" :material/lock:" if m.locked else ""),
+                t("col_lesson"): f"{mi}.{li} {lsn.title}" + (" :material/lock:" if lsn.locked else ""),
                 t("col_minutes"): lsn.duration_minutes,
                 t("col_status"): t("lstatus_" + lsn.detail_status),
             }
@@ -73,12 +73,16 @@ def module_editor(course: CourseDoc, module: ModuleDoc, number: int) -> None:
         "↓ " + t("move_down"), key=f"module-{mid}-down", disabled=number == len(course.modules)
     ):
         _act(svc.move_module, module_id=mid, offset=1)
-    lock_label = ("🔓 " + t("unlock")) if module.locked else ("🔒 " + t("lock"))
+    lock_label = (
+        (":material/lock_open: " + t("unlock")) if module.locked else (":material/lock: " + t("lock"))
+    )
     if cols[2].button(lock_label, key=f"module-{mid}-lock"):
         _act(svc.set_locked, node_type="module", node_id=mid, locked=not module.locked)
-    if cols[3].button("➕ " + t("add_lesson"), key=f"module-{mid}-add"):
+    if cols[3].button(":material/add: " + t("add_lesson"), key=f"module-{mid}-add"):
         _act(svc.add_lesson, module_id=mid, title=t("new_lesson"), objectives=[t("new_objective")])
-    if cols[4].button("🗑 " + t("delete_module"), key=f"module-{mid}-delete", disabled=module.locked):
+    if cols[4].button(
+        ":material/delete: " + t("delete_module"), key=f"module-{mid}-delete", disabled=module.locked
+    ):
         _act(svc.delete_module, module_id=mid)
 
     with st.form(f"module-{mid}-form"):
@@ -94,7 +98,7 @@ def module_editor(course: CourseDoc, module: ModuleDoc, number: int) -> None:
         edits: dict[int, tuple[str, int, str]] = {}
         for li, lesson in enumerate(module.lessons, 1):
             lk = f"lesson-{lesson.id}-e{epoch}"
-            st.markdown(f"**{number}.{li}**" + (" 🔒" if lesson.locked else ""))
+            st.markdown(f"**{number}.{li}**" + (" :material/lock:" if lesson.locked else ""))
             c1, c2, c3 = st.columns([4, 1, 4])
             edits[lesson.id] = (
                 c1.text_input(t("lesson_title"), lesson.title, key=f"{lk}-title", disabled=lesson.locked),
@@ -174,10 +178,15 @@ def _lesson_actions(module: ModuleDoc, number: int) -> None:
             ):
                 _act(svc.move_lesson, lesson_id=lid, offset=1)
             if c3.button(
-                "🔓" if lesson.locked else "🔒",
+                ":material/lock_open:" if lesson.locked else ":material/lock:",
                 key=f"lesson-{lid}-lock",
                 help=t("unlock") if lesson.locked else t("lock"),
             ):
                 _act(svc.set_locked, node_type="lesson", node_id=lid, locked=not lesson.locked)
-            if c4.button("🗑", key=f"lesson-{lid}-delete", help=t("delete_lesson"), disabled=lesson.locked):
+            if c4.button(
+                ":material/delete:",
+                key=f"lesson-{lid}-delete",
+                help=t("delete_lesson"),
+                disabled=lesson.locked,
+            ):
                 _act(svc.delete_lesson, lesson_id=lid)

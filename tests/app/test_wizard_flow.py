@@ -95,7 +95,7 @@ def test_whole_wizard(db: str) -> None:
     assert not at.exception
 
     # Approve -> lessons job -> Lessons page.
-    at = button(at, "✅ Approve and write lessons").click().run()
+    at = button(at, ":material/check_circle: Approve and write lessons").click().run()
     assert not at.exception
     finish_job(cid, ("lessons",))
     at = open_page("lessons", course_id=cid)
@@ -161,7 +161,7 @@ def test_whole_wizard(db: str) -> None:
     assert revs[0].status == RevisionStatus.rejected
 
     # Slides: make every deck as a job, then edit one.
-    at = button(at, "🖼 Make slides").click().run()
+    at = button(at, ":material/slideshow: Make slides").click().run()
     assert not at.exception
     finish_job(cid, ("slides",))
     at = open_page("slides", course_id=cid)
