@@ -199,6 +199,8 @@ class JobContext:
         self.attempt = job.attempts
         self._lock = threading.Lock()
         self._pending: dict[str, tuple[str, str]] = {}
+        # What a task resolves once per job (e.g. prompt versions), shared by its threads.
+        self.memo: dict[str, Any] = {}
         self._canceled = bool(job.cancel_requested)
         budget = job.payload.get("budget_usd")
         self.budget_usd: float | None = float(budget) if budget is not None else None

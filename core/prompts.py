@@ -8,7 +8,7 @@ import logging
 import os
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -74,8 +74,9 @@ class PromptSpec:
             "template": self.template,
         }
 
-    @property
+    @cached_property
     def checksum(self) -> str:
+        # Every model call records it; the spec is immutable, so hash it once.
         blob = json.dumps(self.canonical(), sort_keys=True, ensure_ascii=False).encode()
         return "sha256:" + hashlib.sha256(blob).hexdigest()
 

@@ -35,7 +35,7 @@ from core.models import (
     SlideRow,
     utcnow,
 )
-from core.prompts import active_prompt
+from core.prompts import PromptSpec, active_prompt
 from core.schemas import CourseParams, Outline, outline_problems
 from core.services import courses as course_svc
 from core.services.revisions import Provenance, add_revision, make_current
@@ -215,6 +215,15 @@ def _save_generated(
     return {"current": "done", "draft": "draft", "proposal": "proposal"}[status]
 
 
+def _prompt(ctx: JobContext, prompt_id: str) -> PromptSpec:
+    """The version the step's label points at when the job first needs it: one job uses
+    one version throughout, even if the label moves while it runs."""
+    key = f"prompt:{prompt_id}"
+    if key not in ctx.memo:
+        ctx.memo[key] = active_prompt(prompt_id)
+    return ctx.memo[key]
+
+
 def _generate_node(
     ctx: JobContext,
     *,
@@ -232,7 +241,7 @@ def _generate_node(
     """One node: call the model (no transaction open), charge the job, save the result."""
     gen = generate(
         provider=get_provider(),
-        spec=active_prompt(prompt_id),
+        spec=_prompt(ctx, prompt_id),
         variables=variables,
         ctx=CallContext(
             step=prompt_id, job_id=ctx.job_id, course_id=course_id, node_type=node_type, node_id=node_id
@@ -344,7 +353,7 @@ def _run_outline(ctx: JobContext, course_id: int) -> dict[str, Any]:
     ctx.step("outline", "running")
     ctx.check_budget()
     variables = {**_base_variables(course, params), **params.model_dump(mode="json")}
-    spec = active_prompt("outline")
+    spec = _prompt(ctx, "outline")
     gen = generate(
         provider=get_provider(),
         spec=spec,
