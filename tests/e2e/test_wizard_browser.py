@@ -14,19 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import launch
+
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-output" / "e2e"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 TIMEOUT_MS = 60_000
 
 
@@ -96,11 +89,9 @@ def server(tmp_path: Path) -> Iterator[str]:
 def test_whole_wizard_in_chromium(server: str) -> None:
     from playwright import sync_api
 
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (scripts/system-deps.sh)")
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        browser = launch(pw)
         page = browser.new_page(viewport={"width": 1440, "height": 1000})
         page.set_default_timeout(TIMEOUT_MS)
         expect = sync_api.expect

@@ -22,20 +22,12 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from core.db import session_scope
 from core.exporters import export_course
+from tests.browser import launch
 from tests.export_checks import OUTPUT, make_xss_course, unzip
 from tests.factories import make_course
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 LIVE_DOM_AUDIT = r"""() => {
   const found = [];
   for (const el of document.querySelectorAll('*')) {
@@ -59,7 +51,7 @@ SETTLE = "() => new Promise(done => requestAnimationFrame(() => requestAnimation
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        instance = launch(pw)
         yield instance
         instance.close()
 
