@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
 from ui import editor, state
 from ui.i18n import t
-from ui.layout import offline_banner, sidebar
+from ui.layout import sidebar
 from ui.resources import boot
-
-ROOT = Path(__file__).parent
-OWN_PAGES = {"courses", "parameters", "structure", "lessons", "slides", "export", "jobs", "costs"}
 
 st.set_page_config(page_title="Course Studio", page_icon="🎓", layout="wide")
 boot()
+st.session_state[state.APP_RAN] = True
 state.init_from_url()
 # Pending editor text is saved before any page draws: a page switch never loses an edit.
 editor.flush_all()
@@ -38,19 +34,13 @@ sections: dict[str, list[st.Page]] = {
         page("jobs", ":material/pending_actions:"),
         page("costs", ":material/payments:"),
     ],
+    t("section_prompts"): [
+        page("playground", ":material/science:"),
+        page("evaluations", ":material/analytics:"),
+    ],
 }
-# Prompt tools are another issue's pages; list them only once they exist.
-prompt_pages = [
-    page(name, icon)
-    for name, icon in (("playground", ":material/science:"), ("evaluations", ":material/analytics:"))
-    if (ROOT / "pages" / f"{name}.py").exists()
-]
-if prompt_pages:
-    sections[t("section_prompts")] = prompt_pages
 
 current = st.navigation(sections)
 sidebar()
 state.sync_url()
-if current.url_path not in OWN_PAGES:
-    offline_banner()  # the wizard pages draw it under their title; other pages get it here
-current.run()
+current.run()  # every page draws its title and the offline banner through ui.layout.header

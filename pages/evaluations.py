@@ -46,7 +46,7 @@ def run_label(run: Any) -> str:
     return f"#{run.id} · {run.prompt_id} {run.target} · {run.provider} · {run.created_at:%Y-%m-%d %H:%M}"
 
 
-header("📊", "nav_evaluations")
+header(":material/analytics:", "nav_evaluations")
 
 with st.expander(t("new")), st.form("ev-new"):
     with session_scope() as session:

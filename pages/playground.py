@@ -16,7 +16,7 @@ from core.models import JobStatus
 from core.prompts import LABELS, get_registry, get_spec
 from core.services import prompt_lab as lab
 from ui import state
-from ui.layout import header
+from ui.layout import header, show_error
 
 # Page strings; the shared ones (title, banner) come from ui/i18n.py, these move there later.
 TEXT = {
@@ -103,10 +103,6 @@ def t(key: str, **kw: Any) -> str:
     return TEXT.get(state.lang(), TEXT["en"])[key].format(**kw)
 
 
-def show_error(exc: AppError) -> None:
-    st.error(f"{exc.message} ({exc.code})")
-
-
 def editor(spec_key: str, template: str) -> str:
     """The template editor; its text is kept in state so reruns never lose an edit."""
     if st.session_state.get("pg-spec") != spec_key:
@@ -180,7 +176,7 @@ def job_panel(job_id: int, schema: str) -> None:
             st.info(t("same"))
 
 
-header("🧪", "nav_playground")
+header(":material/science:", "nav_playground")
 registry = get_registry()
 try:
     lab.ensure_mirrored()

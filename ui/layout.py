@@ -22,11 +22,23 @@ def offline_banner() -> None:
         st.info(t("offline_banner"), icon=":material/cloud_off:")
 
 
+def _through_app() -> None:
+    """The first request after a server start that names a page URL makes Streamlit run
+    that `pages/` script on its own (its old multipage mode), skipping app.py: no
+    migrations, navigation or sidebar. Turn that mode off and run again through app.py."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory and not st.session_state.get(state.APP_RAN):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def header(icon: str, key: str) -> None:
     """Page title plus the offline banner, after saving any pending editor text.
 
     app.py does both for every page too; pages repeat them because AppTest (1.67) reruns a
     switched-to page's script without app.py, and the flush is idempotent."""
+    _through_app()
     flush_all()
     st.title(f"{icon} {t(key)}")
     offline_banner()

@@ -12,6 +12,7 @@ LANG = "ui.lang"
 COURSE = "ui.course_id"
 AUTHOR = "ui.author"
 PLAIN_EDITOR = "ui.plain_editor"
+APP_RAN = "ui.app_ran"  # app.py ran in this session (migrations, navigation, sidebar)
 LANGUAGES = ("en", "ru")
 
 

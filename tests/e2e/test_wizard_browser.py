@@ -199,3 +199,32 @@ def test_whole_wizard_in_chromium(server: str) -> None:
         finally:
             shot("99-last")
             browser.close()
+
+
+def test_playground_runs_an_edited_prompt_against_production_in_chromium(server: str) -> None:
+    from playwright import sync_api
+
+    expect = sync_api.expect
+    expect.set_options(timeout=TIMEOUT_MS)
+    with sync_api.sync_playwright() as pw:
+        browser = launch(pw)
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        try:
+            # A page URL as the first request after a server start (a bookmark, or a tab
+            # left open across a restart) must still go through app.py.
+            page.goto(f"{server}/playground")
+            expect(page.get_by_role("heading", name="Prompt playground")).to_be_visible()
+            expect(page.get_by_test_id("stSidebarNav").get_by_text("Courses")).to_be_visible()
+            ace = page.frame_locator("iframe[title='streamlit_ace.streamlit_ace']").first
+            expect(ace.locator(".ace_content")).to_be_visible()
+            ace.locator(".ace_content").click()
+            page.keyboard.press("Control+End")
+            page.keyboard.type("\nKeep every title under six words.")
+            expect(page.get_by_text("Edited - not saved yet")).to_be_visible()
+            page.get_by_role("button", name="Run both").click()
+            expect(page.get_by_text("Diff of the answers")).to_be_visible()
+            expect(page.get_by_text("Valid against").first).to_be_visible()
+            page.wait_for_timeout(300)  # let the last delta paint; not used for synchronisation
+            page.screenshot(path=str(SHOTS / "20-playground.png"), full_page=True)
+        finally:
+            browser.close()
