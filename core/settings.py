@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     LOG_LEVEL: str = "INFO"
 
     DATABASE_URL: str = f"sqlite:///{DATA_DIR / 'course_studio.db'}"
+    # Export files and uploaded templates; a shared volume when workers run elsewhere.
+    FILES_DIR: Path = DATA_DIR
     SQLITE_BUSY_TIMEOUT_MS: int = Field(default=10_000, ge=5_000)
 
     # Unset: jobs run on the in-process runner.

@@ -31,6 +31,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[None]:
     monkeypatch.setenv("APP_ENV", "test")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'default.db'}")
     monkeypatch.setenv("JOB_HEARTBEAT_S", "0.2")
+    monkeypatch.setenv("FILES_DIR", str(tmp_path / "files"))  # exports never land in the repo
     reset_settings()
     _reset_caches()
     yield

@@ -1,4 +1,4 @@
-"""Exports as jobs: a course file is built by a job and written under DATA_DIR/exports.
+"""Exports as jobs: a course file is built by a job and written under FILES_DIR/exports.
 
 The page starts a job per format and offers the file once the job has succeeded; a
 reload finds the newest export job of each format again. Uploaded PPTX templates are
@@ -7,7 +7,7 @@ whether the template has the layouts the export needs is the job's business, so 
 job fails with the missing layouts listed.
 
 Files live on the local disk of the process that ran the job: with RQ workers on other
-machines, DATA_DIR must be a shared volume.
+machines, FILES_DIR (a setting) must be a shared volume.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from core.exporters import EXPORTERS, Profile, export_course
 from core.jobs import JobContext, start_job, task
 from core.models import Job, JobStatus
 from core.services.courses import get_course
-from core.settings import DATA_DIR
+from core.settings import get_settings
 
 KIND_EXPORT = "export"
 TEMPLATE_SUFFIX = ".pptx"
@@ -34,11 +34,11 @@ MAX_TEMPLATE_BYTES = 50 * 1024 * 1024
 
 
 def exports_dir() -> Path:
-    return DATA_DIR / "exports"
+    return get_settings().FILES_DIR / "exports"
 
 
 def templates_dir() -> Path:
-    return DATA_DIR / "templates"
+    return get_settings().FILES_DIR / "templates"
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
@@ -57,7 +57,7 @@ def _check_choice(value: str, allowed: list[str], what: str) -> str:
 
 
 def save_template(data: bytes, name: str) -> Path:
-    """Keep an uploaded PPTX template under DATA_DIR/templates/<sha256>.pptx."""
+    """Keep an uploaded PPTX template under FILES_DIR/templates/<sha256>.pptx."""
     if not name.lower().endswith(TEMPLATE_SUFFIX):
         raise AppError(
             Code.VALIDATION,

@@ -18,7 +18,6 @@ from core.jobs import latest_job, wait_for
 from core.models import Course, Job, JobStatus, Revision
 from core.schemas import CourseParams
 from core.services import courses as course_svc
-from core.services import exports
 from core.services.generation import start_outline
 from core.settings import reset_settings
 from tests.app.conftest import open_page, texts
@@ -30,7 +29,8 @@ PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presen
 @pytest.fixture(autouse=True)
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "data"
-    monkeypatch.setattr(exports, "DATA_DIR", root)
+    monkeypatch.setenv("FILES_DIR", str(root))
+    reset_settings()
     return root
 
 

@@ -17,15 +17,16 @@ from core.db import session_scope
 from core.errors import AppError
 from core.jobs import wait_for
 from core.models import Job, JobStatus
-from core.services import exports
 from core.services.exports import export_file, latest_export, start_export
+from core.settings import reset_settings
 from tests.factories import make_course
 
 
 @pytest.fixture
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "data"
-    monkeypatch.setattr(exports, "DATA_DIR", root)
+    monkeypatch.setenv("FILES_DIR", str(root))
+    reset_settings()
     return root
 
 
