@@ -96,6 +96,8 @@ class Settings(BaseSettings):
         for name, value in self.model_dump().items():
             if isinstance(value, SecretStr):
                 out[name] = "**********"
+            elif isinstance(value, Path):
+                out[name] = str(value)
             elif isinstance(value, str) and "://" in value and "@" in value:
                 scheme, rest = value.split("://", 1)
                 out[name] = f"{scheme}://***@{rest.split('@', 1)[1]}"
