@@ -13,33 +13,10 @@ from core.models import JobStatus
 from core.prompts import LABELS
 from core.services import evals
 from core.services.prompt_lab import list_versions
-from ui import state
+from ui.i18n import t
 from ui.layout import header
 
-# Page strings; the shared ones (title, banner) come from ui/i18n.py, these move there later.
-TEXT = {
-    "en": {
-        "runs": "Past runs", "none": "No evaluation has run yet.",
-        "new": "Run an evaluation", "target": "Label or version", "repeats": "Repeats",
-        "start": "Start", "job": "Job #{id}: {status}", "compare": "Compare two runs",
-        "run": "Run", "baseline": "Baseline", "threshold": "Allowed drop",
-        "dropped": "Dropped past {threshold}: {names}", "held": "No score dropped past {threshold}.",
-        "failed": "The job failed: {err}",
-    },
-    "ru": {
-        "runs": "Прошлые запуски", "none": "Оценок ещё не было.",
-        "new": "Запустить оценку", "target": "Метка или версия", "repeats": "Повторов",
-        "start": "Запустить", "job": "Задача #{id}: {status}", "compare": "Сравнить два запуска",
-        "run": "Запуск", "baseline": "База", "threshold": "Допустимое падение",
-        "dropped": "Упали больше чем на {threshold}: {names}", "held": "Ни одна оценка не упала больше чем на {threshold}.",
-        "failed": "Задача не удалась: {err}",
-    },
-}  # fmt: skip
 SCORE_COLUMNS = (*evals.QUALITY_SCORES, "cost_usd_per_run", "latency_ms_mean")
-
-
-def t(key: str, **kw: Any) -> str:
-    return TEXT.get(state.lang(), TEXT["en"])[key].format(**kw)
 
 
 def run_label(run: Any) -> str:
@@ -48,12 +25,12 @@ def run_label(run: Any) -> str:
 
 header(":material/analytics:", "nav_evaluations")
 
-with st.expander(t("new")), st.form("ev-new"):
+with st.expander(t("ev_new")), st.form("ev-new"):
     with session_scope() as session:
         versions = [v.version for v in list_versions(session, "outline")]
-    target = st.selectbox(t("target"), [f"label:{name}" for name in LABELS] + versions, key="ev-target")
-    repeats = st.number_input(t("repeats"), min_value=1, max_value=5, value=2, key="ev-repeats")
-    if st.form_submit_button(t("start")):
+    target = st.selectbox(t("ev_target"), [f"label:{name}" for name in LABELS] + versions, key="ev-target")
+    repeats = st.number_input(t("ev_repeats"), min_value=1, max_value=5, value=2, key="ev-repeats")
+    if st.form_submit_button(t("ev_start")):
         which = {"label": target.split(":", 1)[1]} if target.startswith("label:") else {"version": target}
         try:
             job = start_job(
@@ -72,9 +49,9 @@ if st.session_state.get("ev-job"):
     def poll() -> None:
         with session_scope() as session:
             job = get_job(session, job_id)
-        st.caption(t("job", id=job_id, status=job.status))
+        st.caption(t("ev_job", id=job_id, status=job.status))
         if job.status == JobStatus.failed:
-            st.error(t("failed", err=f"{job.error_code}: {job.error_detail}"))
+            st.error(t("ev_failed", err=f"{job.error_code}: {job.error_detail}"))
         if running and JobStatus(job.status).finished:
             st.rerun(scope="app")
 
@@ -82,9 +59,9 @@ if st.session_state.get("ev-job"):
 
 with session_scope() as session:
     runs = evals.list_runs(session)
-st.subheader(t("runs"))
+st.subheader(t("ev_runs"))
 if not runs:
-    st.info(t("none"))
+    st.info(t("ev_none"))
     st.stop()
 st.dataframe(
     [
@@ -101,25 +78,25 @@ st.dataframe(
     hide_index=True,
 )
 
-st.subheader(t("compare"))
+st.subheader(t("ev_compare"))
 by_id = {int(r.id or 0): r for r in runs}
 ids = list(by_id)
 cols = st.columns(3)
-current = cols[0].selectbox(t("run"), ids, format_func=lambda i: run_label(by_id[i]), key="ev-current")
+current = cols[0].selectbox(t("ev_run"), ids, format_func=lambda i: run_label(by_id[i]), key="ev-current")
 baseline = cols[1].selectbox(
-    t("baseline"),
+    t("ev_baseline"),
     ids,
     index=min(1, len(ids) - 1),
     format_func=lambda i: run_label(by_id[i]),
     key="ev-baseline",
 )
-threshold = cols[2].number_input(t("threshold"), 0.0, 1.0, 0.05, step=0.01, key="ev-threshold")
+threshold = cols[2].number_input(t("ev_threshold"), 0.0, 1.0, 0.05, step=0.01, key="ev-threshold")
 with session_scope() as session:
     comparison = evals.compare_runs(session, run_id=current, baseline_id=baseline, threshold=threshold)
 st.dataframe(comparison["rows"], hide_index=True)
 if comparison["dropped"]:
-    st.error(t("dropped", threshold=threshold, names=", ".join(comparison["dropped"])))
+    st.error(t("ev_dropped", threshold=threshold, names=", ".join(comparison["dropped"])))
 else:
-    st.success(t("held", threshold=threshold))
+    st.success(t("ev_held", threshold=threshold))
 for note in comparison["notes"]:
     st.caption(note)

@@ -16,91 +16,8 @@ from core.models import JobStatus
 from core.prompts import LABELS, get_registry, get_spec
 from core.services import prompt_lab as lab
 from ui import state
+from ui.i18n import t
 from ui.layout import header, show_error
-
-# Page strings; the shared ones (title, banner) come from ui/i18n.py, these move there later.
-TEXT = {
-    "en": {
-        "prompt": "Prompt",
-        "version": "Version",
-        "template": "Template",
-        "edited": "Edited - not saved yet",
-        "variables": "Variables (JSON)",
-        "fill_from": "Fill from",
-        "fill": "Fill variables",
-        "bad_json": "Variables are not valid JSON: {err}",
-        "run": "Run",
-        "compare": "Compare with",
-        "run_compare": "Run both",
-        "running": "Job #{id}: {status}",
-        "messages": "Rendered messages",
-        "raw": "Raw answer",
-        "valid": "Valid against {schema}",
-        "invalid": "Did not validate ({code})",
-        "tokens": "Tokens in / out",
-        "cost": "Cost",
-        "latency": "Latency",
-        "diff": "Diff of the answers",
-        "same": "The answers are identical.",
-        "save": "Save as a new version",
-        "new_version": "New version",
-        "owner": "Owner",
-        "changelog": "Changelog",
-        "save_btn": "Save version",
-        "saved": "Saved {id} {version}.",
-        "download": "Download {name}",
-        "labels": "Labels",
-        "label": "Label",
-        "to_version": "Version",
-        "move": "Move label",
-        "moved": "{label} now points at {version}.",
-        "rollback": "Roll back {label}",
-        "history": "Label history",
-        "failed": "The job failed: {err}",
-    },
-    "ru": {
-        "prompt": "Промпт",
-        "version": "Версия",
-        "template": "Шаблон",
-        "edited": "Изменено - ещё не сохранено",
-        "variables": "Переменные (JSON)",
-        "fill_from": "Заполнить из",
-        "fill": "Заполнить переменные",
-        "bad_json": "Переменные - не JSON: {err}",
-        "run": "Запустить",
-        "compare": "Сравнить с",
-        "run_compare": "Запустить обе",
-        "running": "Задача #{id}: {status}",
-        "messages": "Сообщения модели",
-        "raw": "Ответ модели",
-        "valid": "Соответствует {schema}",
-        "invalid": "Не прошёл проверку ({code})",
-        "tokens": "Токены вход / выход",
-        "cost": "Стоимость",
-        "latency": "Задержка",
-        "diff": "Разница ответов",
-        "same": "Ответы совпадают.",
-        "save": "Сохранить как новую версию",
-        "new_version": "Новая версия",
-        "owner": "Владелец",
-        "changelog": "Что изменилось",
-        "save_btn": "Сохранить версию",
-        "saved": "Сохранено: {id} {version}.",
-        "download": "Скачать {name}",
-        "labels": "Метки",
-        "label": "Метка",
-        "to_version": "Версия",
-        "move": "Переместить метку",
-        "moved": "{label} теперь указывает на {version}.",
-        "rollback": "Откатить {label}",
-        "history": "История меток",
-        "failed": "Задача не удалась: {err}",
-    },
-}
-
-
-def t(key: str, **kw: Any) -> str:
-    return TEXT.get(state.lang(), TEXT["en"])[key].format(**kw)
 
 
 def editor(spec_key: str, template: str) -> str:
@@ -110,7 +27,7 @@ def editor(spec_key: str, template: str) -> str:
         st.session_state["pg-epoch"] = st.session_state.get("pg-epoch", 0) + 1
     widget_key = f"pg-editor-{st.session_state['pg-epoch']}"
     if st.session_state.get(state.PLAIN_EDITOR):
-        text = st.text_area(t("template"), value=st.session_state["pg-draft"], height=360, key=widget_key)
+        text = st.text_area(t("pg_template"), value=st.session_state["pg-draft"], height=360, key=widget_key)
     else:
         text = st_ace(
             value=st.session_state["pg-draft"],
@@ -130,20 +47,20 @@ def editor(spec_key: str, template: str) -> str:
 def show_result(result: dict[str, Any], schema: str) -> None:
     st.markdown(f"**{result['name']}** · `{result['prompt_version']}` · `{result['checksum'][:19]}…`")
     if result.get("ok"):
-        st.success(t("valid", schema=schema))
+        st.success(t("pg_valid", schema=schema))
     else:
-        st.error(t("invalid", code=result.get("error_code")))
+        st.error(t("pg_invalid", code=result.get("error_code")))
         for problem in result.get("problems") or []:
             st.caption(f"• {problem}")
     cols = st.columns(3)
-    cols[0].metric(t("tokens"), f"{result.get('input_tokens', 0)} / {result.get('output_tokens', 0)}")
-    cols[1].metric(t("cost"), f"${result.get('cost_usd', 0.0):.5f}")
-    cols[2].metric(t("latency"), f"{result.get('latency_ms', 0.0):.0f} ms")
-    with st.expander(t("messages")):
+    cols[0].metric(t("pg_tokens"), f"{result.get('input_tokens', 0)} / {result.get('output_tokens', 0)}")
+    cols[1].metric(t("pg_cost"), f"${result.get('cost_usd', 0.0):.5f}")
+    cols[2].metric(t("pg_latency"), f"{result.get('latency_ms', 0.0):.0f} ms")
+    with st.expander(t("pg_messages")):
         for message in result["messages"]:
             st.caption(message["role"])
             st.code(message["content"], language=None, wrap_lines=True)
-    st.caption(t("raw"))
+    st.caption(t("pg_raw"))
     st.code(lab.output_text(result) or "-", language="json", wrap_lines=True)
 
 
@@ -156,24 +73,24 @@ def job_panel(job_id: int, schema: str) -> None:
     def poll() -> None:
         with session_scope() as session:
             current = get_job(session, job_id)
-        st.caption(t("running", id=job_id, status=current.status))
+        st.caption(t("pg_running", id=job_id, status=current.status))
         if running and JobStatus(current.status).finished:
             st.rerun(scope="app")
 
     poll()
     if job.status == JobStatus.failed:
-        st.error(t("failed", err=f"{job.error_code}: {job.error_detail}"))
+        st.error(t("pg_failed", err=f"{job.error_code}: {job.error_detail}"))
     results = job.result.get("variants") or []
     for col, result in zip(st.columns(len(results)) if results else [], results, strict=True):
         with col:
             show_result(result, schema)
     if len(results) == 2:
         diff = lab.output_diff(results[0], results[1])
-        st.caption(t("diff"))
+        st.caption(t("pg_diff"))
         if diff:
             st.code(diff, language="diff")
         else:
-            st.info(t("same"))
+            st.info(t("pg_same"))
 
 
 header(":material/science:", "nav_playground")
@@ -182,7 +99,7 @@ try:
     lab.ensure_mirrored()
 except AppError as exc:
     show_error(exc)
-prompt_id = st.selectbox(t("prompt"), registry.ids(), key="pg-prompt")
+prompt_id = st.selectbox(t("pg_prompt"), registry.ids(), key="pg-prompt")
 with session_scope() as session:
     versions = lab.list_versions(session, prompt_id)
     sources = lab.sample_sources(session)
@@ -198,27 +115,27 @@ def fmt(v: str) -> str:
 if opened := st.session_state.pop("pg-open-version", None):
     st.session_state[f"pg-version-{prompt_id}"] = opened  # set before the widget exists
 version = st.selectbox(
-    t("version"), list(labels_of), index=len(labels_of) - 1, format_func=fmt, key=f"pg-version-{prompt_id}"
+    t("pg_version"), list(labels_of), index=len(labels_of) - 1, format_func=fmt, key=f"pg-version-{prompt_id}"
 )
 spec = get_spec(prompt_id, version)
 draft = editor(f"{prompt_id}@{version}", spec.template)
 if draft != spec.template:
-    st.caption(":material/edit: " + t("edited"))
+    st.caption(":material/edit: " + t("pg_edited"))
 
 left, right = st.columns([3, 1], vertical_alignment="bottom")
-source = left.selectbox(t("fill_from"), list(sources), format_func=sources.get, key="pg-source")
+source = left.selectbox(t("pg_fill_from"), list(sources), format_func=sources.get, key="pg-source")
 # Refill when asked, on first load, and when another prompt (other variables) is chosen.
-if right.button(t("fill"), key="pg-fill") or st.session_state.get("pg-vars-for") != prompt_id:
+if right.button(t("pg_fill"), key="pg-fill") or st.session_state.get("pg-vars-for") != prompt_id:
     st.session_state["pg-vars-for"] = prompt_id
     with session_scope() as session:
         sample = lab.sample_variables(session, source=source, spec=spec) if source else {}
     st.session_state["pg-vars"] = json.dumps(sample, indent=2, ensure_ascii=False)
-raw_vars = st.text_area(t("variables"), key="pg-vars", height=220)
+raw_vars = st.text_area(t("pg_variables"), key="pg-vars", height=220)
 
 others = list(labels_of)
 production = current.get("production")
 compare_to = st.selectbox(
-    t("compare"),
+    t("pg_compare"),
     others,
     index=others.index(production) if production in others else 0,
     format_func=fmt,
@@ -226,8 +143,8 @@ compare_to = st.selectbox(
 )
 run_cols = st.columns(2)
 clicked = {
-    "run": run_cols[0].button(t("run"), type="primary", key="pg-run"),
-    "compare": run_cols[1].button(t("run_compare"), key="pg-run-compare"),
+    "run": run_cols[0].button(t("pg_run"), type="primary", key="pg-run"),
+    "compare": run_cols[1].button(t("pg_run_compare"), key="pg-run-compare"),
 }
 if any(clicked.values()):
     variants = [lab.Variant("A", version, template=draft)]
@@ -239,20 +156,20 @@ if any(clicked.values()):
         )
         st.session_state["pg-job"] = int(job.id or 0)
     except json.JSONDecodeError as exc:
-        st.error(t("bad_json", err=exc))
+        st.error(t("pg_bad_json", err=exc))
     except AppError as exc:
         show_error(exc)
 if st.session_state.get("pg-job"):
     job_panel(int(st.session_state["pg-job"]), spec.schema_name)
 
-st.subheader(t("save"))
+st.subheader(t("pg_save"))
 with st.form("pg-save-form"):
     with session_scope() as session:
         suggested = lab.next_version(session, prompt_id)
-    new_version = st.text_input(t("new_version"), value=suggested, key="pg-new-version")
-    owner = st.text_input(t("owner"), value=state.author(), key="pg-owner")
-    changelog = st.text_area(t("changelog"), key="pg-changelog")
-    if st.form_submit_button(t("save_btn")):
+    new_version = st.text_input(t("pg_new_version"), value=suggested, key="pg-new-version")
+    owner = st.text_input(t("pg_owner"), value=state.author(), key="pg-owner")
+    changelog = st.text_area(t("pg_changelog"), key="pg-changelog")
+    if st.form_submit_button(t("pg_save_btn")):
         try:
             with session_scope() as session:
                 saved = lab.save_version(
@@ -273,37 +190,37 @@ with st.form("pg-save-form"):
             st.rerun()
 if st.session_state.get("pg-saved"):
     saved_id, saved_version = st.session_state["pg-saved"]
-    st.success(t("saved", id=saved_id, version=saved_version))
+    st.success(t("pg_saved", id=saved_id, version=saved_version))
     name, text = lab.version_file(saved_id, saved_version)
     st.download_button(
-        t("download", name=name),
+        t("pg_download", name=name),
         data=text,
         file_name=name,
         mime="application/x-yaml",
         key="pg-download-saved",
     )
 
-st.subheader(t("labels"))
+st.subheader(t("pg_labels"))
 label_cols = st.columns(3, vertical_alignment="bottom")
-label = label_cols[0].selectbox(t("label"), LABELS, key="pg-label")
+label = label_cols[0].selectbox(t("pg_label"), LABELS, key="pg-label")
 target = label_cols[1].selectbox(
-    t("to_version"),
+    t("pg_to_version"),
     list(labels_of),
     index=len(labels_of) - 1,
     format_func=fmt,
     key=f"pg-label-version-{prompt_id}",
 )
-if label_cols[2].button(t("move"), key="pg-move"):
+if label_cols[2].button(t("pg_move"), key="pg-move"):
     try:
         with session_scope() as session:
             lab.move_label(session, prompt_id=prompt_id, label=label, version=target, moved_by=state.author())
-        st.toast(t("moved", label=label, version=target))
+        st.toast(t("pg_moved", label=label, version=target))
         st.rerun()
     except AppError as exc:
         show_error(exc)
 st.write({name: current.get(name, "-") for name in LABELS})
 if history:
-    st.caption(t("history"))
+    st.caption(t("pg_history"))
     st.dataframe(
         [
             {"label": e.label, "from": e.from_version, "to": e.to_version, "by": e.moved_by, "at": e.moved_at}
@@ -312,7 +229,7 @@ if history:
         hide_index=True,
     )
     for name in {e.label for e in history}:
-        if st.button(t("rollback", label=name), key=f"pg-rollback-{name}"):
+        if st.button(t("pg_rollback", label=name), key=f"pg-rollback-{name}"):
             try:
                 with session_scope() as session:
                     lab.rollback_label(session, prompt_id=prompt_id, label=name, moved_by=state.author())
@@ -321,5 +238,5 @@ if history:
                 show_error(exc)
 name, text = lab.version_file(prompt_id, version)
 st.download_button(
-    t("download", name=name), data=text, file_name=name, mime="application/x-yaml", key="pg-download"
+    t("pg_download", name=name), data=text, file_name=name, mime="application/x-yaml", key="pg-download"
 )
