@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     DATABASE_URL: str = f"sqlite:///{DATA_DIR / 'course_studio.db'}"
     # Export files and uploaded templates; a shared volume when workers run elsewhere.
     FILES_DIR: Path = DATA_DIR
+    EXPORT_RETENTION_DAYS: float = Field(default=7.0, gt=0)
     SQLITE_BUSY_TIMEOUT_MS: int = Field(default=10_000, ge=5_000)
 
     # Unset: jobs run on the in-process runner.

@@ -82,6 +82,23 @@ def save_template(data: bytes, name: str) -> Path:
     return path
 
 
+def prune_exports(now: float | None = None) -> int:
+    """Delete export files older than EXPORT_RETENTION_DAYS; the job rows stay as history."""
+    import shutil
+    import time
+
+    root = exports_dir()
+    if not root.is_dir():
+        return 0
+    cutoff = (now if now is not None else time.time()) - get_settings().EXPORT_RETENTION_DAYS * 86400
+    removed = 0
+    for folder in root.glob("job-*"):
+        if folder.is_dir() and folder.stat().st_mtime < cutoff:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed
+
+
 def start_export(
     *,
     course_id: int,
@@ -95,6 +112,7 @@ def start_export(
     _check_choice(str(profile), [p.value for p in Profile], "profile")
     with session_scope(readonly=True) as session:
         get_course(session, course_id)  # NotFound before a job exists
+    prune_exports()
     payload: dict[str, Any] = {"fmt": fmt, "profile": str(profile)}
     if template is not None and EXPORTERS[fmt].uses_template:
         payload["template_path"] = str(save_template(template, template_name or "template.pptx"))

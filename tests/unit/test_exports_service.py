@@ -177,3 +177,20 @@ def test_an_unknown_course_is_refused_before_any_job_exists(db: str, data_dir: P
         start_export(course_id=999, fmt="json", profile="minimal")
     assert info.value.code == "E.NOT_FOUND"
     assert job_count() == 0
+
+
+def test_old_export_files_are_pruned_and_recent_ones_kept(data_dir: Path) -> None:
+    import os
+    import time
+
+    from core.services.exports import prune_exports
+
+    old = data_dir / "exports" / "job-1"
+    new = data_dir / "exports" / "job-2"
+    for folder in (old, new):
+        folder.mkdir(parents=True)
+        (folder / "course.json").write_text("{}")
+    ten_days_ago = time.time() - 10 * 86400
+    os.utime(old, (ten_days_ago, ten_days_ago))
+    assert prune_exports() == 1
+    assert not old.exists() and (new / "course.json").exists()
