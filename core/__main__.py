@@ -143,6 +143,9 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     print(
         f"{'total':<8} {'':<14} {estimate.calls:>5} {'':>10} {estimate.tokens:>10} ${estimate.cost_usd:>8.4f}"
     )
+    if estimate.provider == "offline":
+        priced = estimate_course(params, provider="openai")
+        print(f"offline costs nothing; with the configured OpenAI models: ~${priced.cost_usd:.4f}")
     return 0
 
 

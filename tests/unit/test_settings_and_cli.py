@@ -117,3 +117,21 @@ def test_generate_writes_a_complete_course_and_jobs_lists_it(cli_env, tmp_path) 
     assert len(modules) == 2 and all(len(m["lessons"]) == 2 for m in modules)
     jobs = _cli("jobs", env=cli_env)
     assert jobs.returncode == 0 and "course" in jobs.stdout and "succeeded" in jobs.stdout
+
+
+def test_estimate_prints_steps_and_what_openai_would_cost(cli_env) -> None:
+    result = _cli(
+        "estimate",
+        "--topic",
+        "Git for designers",
+        "--modules",
+        "2",
+        "--lessons",
+        "3",
+        "--duration",
+        "90",
+        env=cli_env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "outline" in result.stdout and "lesson" in result.stdout and "slides" in result.stdout
+    assert "with the configured OpenAI models: ~$0.0" in result.stdout
