@@ -399,26 +399,28 @@ def execute(job_id: int) -> str:
 
     ctx = JobContext(job)
     ctx.start_reporting(get_settings().JOB_HEARTBEAT_S)
+    status, values = JobStatus.succeeded, {"progress": 1.0}
     try:
         ctx.check_cancel()
-        result = fn(ctx) or {}
+        values["result"] = fn(ctx) or {}
     except JobCanceled:
-        _finish(job_id, JobStatus.canceled, error_code=Code.JOB_CANCELED, error_detail="canceled by the user")
-        return JobStatus.canceled
+        status, values = (
+            JobStatus.canceled,
+            {"error_code": Code.JOB_CANCELED, "error_detail": "canceled by the user"},
+        )
     except AppError as exc:
         log.warning("job %s failed: %s", job_id, exc)
-        _finish(job_id, JobStatus.failed, error_code=exc.code, error_detail=exc.message)
-        return JobStatus.failed
+        status, values = JobStatus.failed, {"error_code": exc.code, "error_detail": exc.message}
     except Exception as exc:
         log.exception("job %s crashed", job_id)
-        _finish(
-            job_id, JobStatus.failed, error_code=Code.INTERNAL, error_detail=f"{type(exc).__name__}: {exc}"
-        )
-        return JobStatus.failed
+        status = JobStatus.failed
+        values = {"error_code": Code.INTERNAL, "error_detail": f"{type(exc).__name__}: {exc}"}
     finally:
+        # The last step updates land before the job reads as finished: a page or test
+        # that sees the final status also sees every step's final state.
         ctx.stop_reporting()
-    _finish(job_id, JobStatus.succeeded, progress=1.0, result=result)
-    return JobStatus.succeeded
+    _finish(job_id, status, **values)
+    return status
 
 
 def recover_orphans() -> list[int]:
