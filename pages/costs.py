@@ -9,6 +9,7 @@ import streamlit as st
 from core.db import session_scope
 from core.services.costs import cost_breakdown, total_cost
 from core.services.courses import list_courses
+from ui import state
 from ui.i18n import t
 from ui.layout import header
 
@@ -19,7 +20,8 @@ choice = st.selectbox(
     t("course_filter"),
     [0, *courses],
     format_func=lambda i: courses.get(i, t("all_courses")),
-    key="costs-course",
+    # The language is in the key: Streamlit keeps a stale formatted label after a switch.
+    key=f"costs-course-{state.lang()}",
 )
 course_id = choice or None
 

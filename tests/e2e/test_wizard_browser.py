@@ -84,6 +84,15 @@ def server(tmp_path: Path) -> Iterator[str]:
             proc.kill()
             proc.wait(timeout=15)
         log.close()
+        text = log_path.read_text(errors="replace")
+        if "Traceback" in text:  # shown with the test's output when it fails
+            print("server log:\n" + text[text.index("Traceback") - 200 :][:8000])
+
+
+def _assert_no_server_errors() -> None:
+    """A page can look fine while the server logged an exception; that is a failure too."""
+    log = (SHOTS / "server.log").read_text(errors="replace")
+    assert "Traceback" not in log, log[log.index("Traceback") - 200 :][:6000]
 
 
 def test_whole_wizard_in_chromium(server: str) -> None:
@@ -199,6 +208,7 @@ def test_whole_wizard_in_chromium(server: str) -> None:
         finally:
             shot("99-last")
             browser.close()
+        _assert_no_server_errors()
 
 
 def test_playground_runs_an_edited_prompt_against_production_in_chromium(server: str) -> None:
