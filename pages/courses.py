@@ -51,7 +51,7 @@ for course in courses:
         if dup_col.button(t("duplicate"), key=f"course-{cid}-duplicate"):
             with session_scope() as session:
                 copy = duplicate_course(session, course_id=cid, author=state.author())
-            st.toast(t("duplicated", title=copy.title))
+            st.toast(t("duplicated", title=md_escape(copy.title)))
             st.rerun()
         label = t("restore_course") if course.archived else t("archive")
         if arch_col.button(label, key=f"course-{cid}-archive"):

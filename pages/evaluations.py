@@ -14,7 +14,7 @@ from core.prompts import LABELS
 from core.services import evals
 from core.services.prompt_lab import list_versions
 from ui.i18n import t
-from ui.layout import header
+from ui.layout import header, md_escape
 
 SCORE_COLUMNS = (*evals.QUALITY_SCORES, "cost_usd_per_run", "latency_ms_mean")
 
@@ -38,7 +38,7 @@ with st.expander(t("ev_new")), st.form("ev-new"):
             )
             st.session_state["ev-job"] = int(job.id or 0)
         except AppError as exc:
-            st.error(f"{exc.message} ({exc.code})")
+            st.error(f"{md_escape(exc.message)} ({exc.code})")
 
 if st.session_state.get("ev-job"):
     job_id = int(st.session_state["ev-job"])
@@ -51,7 +51,7 @@ if st.session_state.get("ev-job"):
             job = get_job(session, job_id)
         st.caption(t("ev_job", id=job_id, status=job.status))
         if job.status == JobStatus.failed:
-            st.error(t("ev_failed", err=f"{job.error_code}: {job.error_detail}"))
+            st.error(t("ev_failed", err=md_escape(f"{job.error_code}: {job.error_detail}")))
         if running and JobStatus(job.status).finished:
             st.rerun(scope="app")
 
@@ -99,4 +99,4 @@ if comparison["dropped"]:
 else:
     st.success(t("ev_held", threshold=threshold))
 for note in comparison["notes"]:
-    st.caption(note)
+    st.caption(md_escape(note))

@@ -17,7 +17,7 @@ from core.prompts import LABELS, get_registry, get_spec
 from core.services import prompt_lab as lab
 from ui import state
 from ui.i18n import t
-from ui.layout import header, show_error
+from ui.layout import header, md_escape, show_error
 
 
 def editor(spec_key: str, template: str) -> str:
@@ -51,7 +51,7 @@ def show_result(result: dict[str, Any], schema: str) -> None:
     else:
         st.error(t("pg_invalid", code=result.get("error_code")))
         for problem in result.get("problems") or []:
-            st.caption(f"• {problem}")
+            st.caption(f"• {md_escape(problem)}")
     cols = st.columns(3)
     cols[0].metric(t("pg_tokens"), f"{result.get('input_tokens', 0)} / {result.get('output_tokens', 0)}")
     cols[1].metric(t("pg_cost"), f"${result.get('cost_usd', 0.0):.5f}")
@@ -79,7 +79,7 @@ def job_panel(job_id: int, schema: str) -> None:
 
     poll()
     if job.status == JobStatus.failed:
-        st.error(t("pg_failed", err=f"{job.error_code}: {job.error_detail}"))
+        st.error(t("pg_failed", err=md_escape(f"{job.error_code}: {job.error_detail}")))
     results = job.result.get("variants") or []
     for col, result in zip(st.columns(len(results)) if results else [], results, strict=True):
         with col:

@@ -11,7 +11,7 @@ from ui.estimate import budget_input, budget_usd, estimate_panel, params_of
 from ui.history import regenerate_panel
 from ui.i18n import t
 from ui.jobs import is_running, job_progress, latest
-from ui.layout import header, require_course
+from ui.layout import header, md_escape, require_course
 from ui.outline import module_editor, overview
 
 header(":material/account_tree:", "nav_structure")
@@ -32,9 +32,9 @@ if not course.modules:
         st.rerun()
     st.stop()
 
-st.subheader(course.title)
+st.subheader(md_escape(course.title))
 if course.summary:
-    st.caption(course.summary)
+    st.caption(md_escape(course.summary))
 overview(course)
 
 labels = {

@@ -32,6 +32,7 @@ from core.services.revisions import (
 )
 from ui import state
 from ui.i18n import t
+from ui.text import md_escape
 
 DEBOUNCE_S = 1.5
 MAX_WAIT_S = 15.0
@@ -206,7 +207,7 @@ def _status_line(key: str, slot: dict[str, Any]) -> None:
             reload(key)
             st.rerun(scope="app")
     elif slot["invalid"] and slot.get("invalid_text") == slot["draft"]:
-        st.warning(t("not_saved_invalid") + "\n\n" + "\n".join(f"- {p}" for p in slot["invalid"]))
+        st.warning(t("not_saved_invalid") + "\n\n" + "\n".join(f"- {md_escape(p)}" for p in slot["invalid"]))
     elif slot["draft"] != slot["saved"]:
         st.caption(":material/edit: " + t("unsaved"))
     elif slot["saved_at"]:

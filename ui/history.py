@@ -25,7 +25,7 @@ from core.services.revisions import (
 from ui import editor, state
 from ui.i18n import t
 from ui.jobs import is_running, job_progress, latest
-from ui.layout import show_error
+from ui.layout import md_escape, show_error
 
 # Static CSS only; no user or model text is ever part of it.
 _DIFF_CSS = """<style>
@@ -141,7 +141,7 @@ def _restore(revision_id: int, *, node_type: str, node_id: int, editor_key: str)
         editor.reload(editor_key)
         st.toast(t("restored", rev=revision_id))
         st.rerun()
-    st.error(result.message)
+    st.error(md_escape(result.message))
 
 
 def regenerate_panel(
@@ -162,7 +162,7 @@ def regenerate_panel(
     if proposal is not None and current is not None:
         st.markdown(f"**{t('proposal_ready', rev=proposal.id)}**")
         if proposal.parameters.get("instruction") or proposal.note:
-            st.caption(proposal.note)
+            st.caption(md_escape(proposal.note))
         show_diff(
             node_type, current, proposal.content, key=f"{key}-pdiff", labels=(t("current"), t("proposal"))
         )

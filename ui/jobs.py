@@ -11,7 +11,7 @@ from core.errors import AppError
 from core.jobs import get_job, latest_job, request_cancel, retry_job
 from core.models import Job, JobStatus
 from ui.i18n import t
-from ui.layout import show_error
+from ui.layout import md_escape, show_error
 
 POLL_SECONDS = 1.5
 STATUS_ICON = {
@@ -65,9 +65,9 @@ def render_job(job: Job, *, key: str, expanded_steps: bool = False) -> None:
     )
     running = [s for s in job.steps if s.get("status") == "running"]
     if running:
-        st.caption(t("now_running", what=", ".join(str(s.get("label")) for s in running[:4])))
+        st.caption(t("now_running", what=md_escape(", ".join(str(s.get("label")) for s in running[:4]))))
     if job.error_code:
-        st.error(f"{job.error_code}: {job.error_detail or ''}")
+        st.error(f"{job.error_code}: {md_escape(job.error_detail or '')}")
     if job.steps:
         with st.expander(t("step_list", n=len(job.steps)), expanded=expanded_steps):
             st.dataframe(steps_table(job.steps), hide_index=True)

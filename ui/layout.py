@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import streamlit as st
 
 from core.db import session_scope
@@ -13,6 +11,7 @@ from core.settings import get_settings
 from ui import state
 from ui.editor import flush_all
 from ui.i18n import STEPS, t
+from ui.text import md_escape
 
 STEP_ORDER = ("parameters", "structure", "lessons", "slides", "export")
 
@@ -88,15 +87,6 @@ def require_course() -> CourseDoc:
     st.page_link("pages/courses.py", label=t("nav_courses"), icon="📚")
     st.stop()
     raise RuntimeError("unreachable")  # st.stop() raises; this keeps type checkers honest
-
-
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
-
-
-def md_escape(text: str) -> str:
-    """Plain text for st.markdown/st.error: user and model text never becomes a link,
-    an image, emphasis or math."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
 
 
 def show_error(exc: AppError) -> None:

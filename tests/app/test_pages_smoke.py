@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.db import session_scope
 from tests.app.conftest import APP, PAGES, open_page, texts
 from ui.i18n import STRINGS
 
@@ -54,3 +55,21 @@ def test_md_escape_leaves_no_markdown_syntax() -> None:
     assert "](" not in escaped.replace("\\](", "").replace("\\]\\(", "")
     assert "\\[click\\]\\(javascript\\:alert\\(1\\)\\)" in escaped
     assert "\\*\\*bold\\*\\*" in escaped
+
+
+def test_model_text_in_page_markdown_is_shown_as_text(db: str) -> None:
+    from core.models import Course
+    from tests.factories import make_course
+
+    with session_scope() as session:
+        course_id = make_course(session, modules=1, lessons=1, slides=2)
+        course = session.get(Course, course_id)
+        course.title = "[Win a prize](http://tracker.example/x) ![](http://tracker.example/p.png)"
+        course.summary = "**bold** claim"
+        session.add(course)
+    at = open_page("structure", course_id=course_id)
+    assert not at.exception
+    heading = at.subheader[0].value
+    assert "](" not in heading.replace("\\]\\(", "")
+    assert "\\[Win a prize\\]\\(http\\:" in heading
+    assert any("\\*\\*bold\\*\\*" in c.value for c in at.caption)
