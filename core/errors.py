@@ -27,6 +27,8 @@ class Code(StrEnum):
     IMPORT_INVALID = "E.IMPORT.INVALID"
     BUDGET_EXCEEDED = "E.BUDGET.EXCEEDED"
     INTERNAL = "E.INTERNAL"
+    # Issue 8: a budgeted job asked for a model with no price in the prices file.
+    BUDGET_NO_PRICE = "E.BUDGET.NO_PRICE"
 
 
 class AppError(Exception):

@@ -221,11 +221,14 @@ class LLMCall(SQLModel, table=True):
     output_tokens: int = 0
     cost_usd: float = 0.0
     latency_ms: float = 0.0
-    # ok | invalid | refused | error
+    # ok | invalid | refused | error; "started" while the call is in flight (issue 8: a row
+    # still "started" after its process died is a call of unknown cost)
     outcome: str = Field(max_length=20)
     error_code: str | None = Field(default=None, max_length=60)
     remediation: bool = False  # this call was the remediation retry
     created_at: datetime = _ts()
+    # Issue 8: the worst-case cost reserved before the call (input estimate + max output).
+    estimated_cost_usd: float = 0.0
 
 
 class PromptVersion(SQLModel, table=True):

@@ -57,6 +57,13 @@ class Settings(BaseSettings):
     JOB_STALE_AFTER_S: float = Field(default=30.0, gt=0)
     JOB_MAX_ATTEMPTS: int = Field(default=3, ge=1)
 
+    # Issue 8: how the answer schema reaches the server. strict: OpenAI Structured Outputs;
+    # json_schema: the same schema, strict off; json_object: JSON mode, schema in the prompt;
+    # none: no response_format at all, schema in the prompt (servers that reject the field).
+    OPENAI_RESPONSE_FORMAT: Literal["strict", "json_schema", "json_object", "none"] = "strict"
+    # Issue 8: model prices (USD per 1M tokens, with effective dates); unset = the shipped file.
+    PRICES_FILE: Path | None = None
+
     @field_validator("OPENAI_API_KEY")
     @classmethod
     def _empty_key_is_none(cls, v: SecretStr | None) -> SecretStr | None:

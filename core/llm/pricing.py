@@ -6,7 +6,14 @@ import logging
 import math
 import re
 import threading
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import NamedTuple
+
+import yaml
+
+from core.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -19,47 +26,109 @@ class Price(NamedTuple):
     output: float
 
 
-# OpenAI list prices (standard tier). Update here when OpenAI changes them; dated
-# snapshots ("gpt-4.1-mini-2025-04-14") resolve to their family below.
-PRICES: dict[str, Price] = {
-    "gpt-5": Price(1.25, 0.125, 10.00),
-    "gpt-5-mini": Price(0.25, 0.025, 2.00),
-    "gpt-5-nano": Price(0.05, 0.005, 0.40),
-    "gpt-5.1": Price(1.25, 0.125, 10.00),
-    "gpt-4.1": Price(2.00, 0.50, 8.00),
-    "gpt-4.1-mini": Price(0.40, 0.10, 1.60),
-    "gpt-4.1-nano": Price(0.10, 0.025, 0.40),
-    "gpt-4o": Price(2.50, 1.25, 10.00),
-    "gpt-4o-mini": Price(0.15, 0.075, 0.60),
-    "o4-mini": Price(1.10, 0.275, 4.40),
-    "o3": Price(2.00, 0.50, 8.00),
-    "o3-mini": Price(1.10, 0.55, 4.40),
-    "o1": Price(15.00, 7.50, 60.00),
-    "gpt-3.5-turbo": Price(0.50, 0.50, 1.50),
-}
+@dataclass(frozen=True)
+class PriceEntry:
+    model: str
+    price: Price
+    effective_date: date
+
+
+SHIPPED_PRICES_FILE = Path(__file__).with_name("prices.yaml")
 FREE_MODELS = frozenset({"offline"})
 
 # A snapshot suffix: "-2025-04-14" or the older "-0125" style.
 _SNAPSHOT = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{4})$")
 _warned: set[str] = set()
 _warned_lock = threading.Lock()
+_tables: dict[str, dict[str, list[PriceEntry]]] = {}
+_tables_lock = threading.Lock()
 
 
-def price_for(model: str) -> Price | None:
-    """The table entry for a model or its dated snapshot; None when unknown."""
+def load_prices(path: Path) -> dict[str, list[PriceEntry]]:
+    """Entries per model, oldest first. Refuses a file with a missing or negative price."""
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    rows = data.get("prices") if isinstance(data, dict) else None
+    if not isinstance(rows, list):
+        raise ValueError(f"{path}: expected a 'prices' list of model entries")
+    table: dict[str, list[PriceEntry]] = {}
+    for i, row in enumerate(rows):
+        try:
+            model = str(row["model"]).strip().lower()
+            price = Price(float(row["input"]), float(row["cached_input"]), float(row["output"]))
+            when = row["effective_date"]
+            when = when if isinstance(when, date) else date.fromisoformat(str(when))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(
+                f"{path}: prices[{i}] needs model, input, cached_input, output, effective_date ({exc})"
+            ) from None
+        if min(price) < 0:
+            raise ValueError(f"{path}: prices[{i}] ({model}) has a negative price")
+        table.setdefault(model, []).append(PriceEntry(model, price, when))
+    for entries in table.values():
+        entries.sort(key=lambda e: e.effective_date)
+    return table
+
+
+def price_table() -> dict[str, list[PriceEntry]]:
+    """The prices in use: PRICES_FILE when set, else the shipped file (read once per path)."""
+    path = get_settings().PRICES_FILE or SHIPPED_PRICES_FILE
+    key = str(path)
+    with _tables_lock:
+        if key not in _tables:
+            _tables[key] = load_prices(Path(path))
+        return _tables[key]
+
+
+def current_prices() -> list[PriceEntry]:
+    """The entry in effect today for every model in the table, for the Costs page."""
+    today = datetime.now(UTC).date()
+    out = []
+    for model in sorted(price_table()):
+        entry = _entry(model, today)
+        if entry is not None:
+            out.append(entry)
+    return out
+
+
+def _entry(model: str, on: date) -> PriceEntry | None:
+    entries = price_table().get(model)
+    if not entries:
+        return None
+    in_effect = [e for e in entries if e.effective_date <= on]
+    # A call dated before the first known price uses the earliest one we have.
+    return in_effect[-1] if in_effect else entries[0]
+
+
+# Today's prices from the shipped file (kept for callers that read the table directly).
+PRICES: dict[str, Price] = {
+    model: max(entries, key=lambda e: e.effective_date).price
+    for model, entries in load_prices(SHIPPED_PRICES_FILE).items()
+}
+
+
+def price_for(model: str, at: datetime | date | None = None) -> Price | None:
+    """The price in effect at `at` (default: now) for a model or its dated snapshot; None
+    when unknown."""
+    on = at.date() if isinstance(at, datetime) else at or datetime.now(UTC).date()
     name = model.strip().lower().removeprefix("openai/")
-    if name in PRICES:
-        return PRICES[name]
-    # Only strip a date: "gpt-4o-mini" must never fall back to "gpt-4o" by plain prefix.
-    base = _SNAPSHOT.sub("", name)
-    return PRICES.get(base)
+    entry = _entry(name, on)
+    if entry is None:
+        # Only strip a date: "gpt-4o-mini" must never fall back to "gpt-4o" by plain prefix.
+        entry = _entry(_SNAPSHOT.sub("", name), on)
+    return entry.price if entry else None
 
 
-def cost_usd(model: str, input_tokens: int, cached_tokens: int, output_tokens: int) -> float:
+def is_priced(model: str) -> bool:
+    return model in FREE_MODELS or price_for(model) is not None
+
+
+def cost_usd(
+    model: str, input_tokens: int, cached_tokens: int, output_tokens: int, at: datetime | None = None
+) -> float:
     """Cost of one call. Cached tokens are part of input tokens, billed at the cached rate."""
     if model in FREE_MODELS:
         return 0.0
-    price = price_for(model)
+    price = price_for(model, at)
     if price is None:
         _warn_unknown(model)
         return 0.0

@@ -23,6 +23,7 @@ from core.errors import AppError, Code
 from core.jobs import JobContext, start_job, task
 from core.llm.gateway import CallContext, Generation, generate
 from core.llm.providers import get_provider
+from core.llm.repair import repair_module_durations, repair_outline_durations
 from core.models import (
     Course,
     CourseStep,
@@ -106,12 +107,16 @@ def _params(course_id: int) -> tuple[Course, CourseParams]:
 
 
 def _provenance(gen: Generation[Any], variables: dict[str, Any]) -> Provenance:
+    parameters = {k: v for k, v in variables.items() if k != "body_md"}
+    if gen.repairs:
+        # What the gateway repaired in the answer, and why (shown in the history).
+        parameters["repairs"] = gen.repairs
     return Provenance(
         prompt_id=gen.prompt.prompt_id,
         prompt_version=gen.prompt.version,
         prompt_checksum=gen.prompt.checksum,
         model=gen.model,
-        parameters={k: v for k, v in variables.items() if k != "body_md"},
+        parameters=parameters,
         input_tokens=gen.input_tokens,
         output_tokens=gen.output_tokens,
         cost_usd=round(gen.cost_usd, 6),
@@ -237,9 +242,11 @@ def _generate_node(
     base: dict[str, Any] | None = None,
     check: Any = None,
     instruction: str | None = None,
+    repair: Any = None,
 ) -> str:
     """One node: call the model (no transaction open), charge the job, save the result."""
     gen = generate(
+        repair=repair,
         provider=get_provider(),
         spec=_prompt(ctx, prompt_id),
         variables=variables,
@@ -366,6 +373,7 @@ def _run_outline(ctx: JobContext, course_id: int) -> dict[str, Any]:
             node_id=course_id,
         ),
         check=lambda o: outline_problems(o, params),
+        repair=lambda data: repair_outline_durations(data, params.total_duration_minutes),
     )
     ctx.charge(gen.cost_usd)
     prov = _provenance(gen, variables)
@@ -663,6 +671,7 @@ def _regenerate_module(
         expected_revision_id=expected,
         as_proposal=True,
         check=check,
+        repair=lambda data: repair_module_durations(data, total),
     )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import random
 import re
 import threading
 import time
@@ -79,18 +80,215 @@ def truncated() -> Behaviour:
     return Behaviour("truncated")
 
 
-_ERROR_TYPES = {
-    400: ("invalid_request_error", None),
-    401: ("invalid_request_error", "invalid_api_key"),
-    403: ("invalid_request_error", "unsupported_country_region_territory"),
-    404: ("invalid_request_error", "model_not_found"),
-    429: ("requests", "rate_limit_exceeded"),
+def _err(message: str, kind: str, param: str | None = None, code: str | None = None) -> dict[str, Any]:
+    """OpenAI's error envelope: {"error": {"message", "type", "param", "code"}}."""
+    return {"error": {"message": message, "type": kind, "param": param, "code": code}}
+
+
+# The bodies api.openai.com answers with, as quoted in public reports (each cited).
+OPENAI_ERRORS: dict[str, tuple[int, dict[str, str], dict[str, Any]]] = {
+    # 401: "Incorrect API key provided: sk-...abcd. You can find your API key at ..."
+    # (ChatGPTNextWeb/NextChat issues; the key is shown masked).
+    "invalid_api_key": (
+        401,
+        {},
+        _err(
+            "Incorrect API key provided: sk-te***7890. You can find your API key at "
+            "https://platform.openai.com/account/api-keys.",
+            "invalid_request_error",
+            None,
+            "invalid_api_key",
+        ),
+    ),
+    # 403 from an unsupported region (platform.openai.com/docs/guides/error-codes).
+    "unsupported_country": (
+        403,
+        {},
+        _err(
+            "Country, region, or territory not supported",
+            "request_forbidden",
+            None,
+            "unsupported_country_region_territory",
+        ),
+    ),
+    # 404: openai/openai-agents-python#458, rd-1-2022/ai-openai-helloworld#9.
+    "model_not_found": (
+        404,
+        {},
+        _err(
+            "The model `gpt-9` does not exist or you do not have access to it.",
+            "invalid_request_error",
+            None,
+            "model_not_found",
+        ),
+    ),
+    # 400: crewAIInc/crewAI-examples#121, chathub-dev/chathub#126.
+    "context_length_exceeded": (
+        400,
+        {},
+        _err(
+            "This model's maximum context length is 1047576 tokens. However, your messages "
+            "resulted in 1050000 tokens. Please reduce the length of the messages.",
+            "invalid_request_error",
+            "messages",
+            "context_length_exceeded",
+        ),
+    ),
+    # 429 rate limit: FoundationAgents/MetaGPT#523, BuilderIO/micro-agent#86; OpenAI sends
+    # the x-ratelimit-* headers (platform.openai.com/docs/guides/rate-limits).
+    "rate_limit_exceeded": (
+        429,
+        {
+            "x-ratelimit-limit-tokens": "200000",
+            "x-ratelimit-remaining-tokens": "0",
+            "x-ratelimit-reset-tokens": "1s",
+            "x-ratelimit-limit-requests": "500",
+            "x-ratelimit-remaining-requests": "499",
+            "x-ratelimit-reset-requests": "120ms",
+        },
+        _err(
+            "Rate limit reached for gpt-4.1-mini in organization org-fake on tokens per min (TPM): "
+            "Limit 200000, Used 199000, Requested 3082. Please try again in 1s. Visit "
+            "https://platform.openai.com/account/rate-limits to learn more.",
+            "tokens",
+            None,
+            "rate_limit_exceeded",
+        ),
+    ),
+    # 429 quota: ChatGPTNextWeb/NextChat#3123 and #4101 (waiting does not help).
+    "insufficient_quota": (
+        429,
+        {},
+        _err(
+            "You exceeded your current quota, please check your plan and billing details. For "
+            "more information on this error, read the docs: "
+            "https://platform.openai.com/docs/guides/error-codes/api-errors.",
+            "insufficient_quota",
+            None,
+            "insufficient_quota",
+        ),
+    ),
+    # 500 and 503 (platform.openai.com/docs/guides/error-codes).
+    "server_error": (
+        500,
+        {},
+        _err(
+            "The server had an error while processing your request. Sorry about that!",
+            "server_error",
+            None,
+            None,
+        ),
+    ),
+    "overloaded": (
+        503,
+        {},
+        _err("The engine is currently overloaded, please try again later.", "server_error", None, None),
+    ),
+}
+_DEFAULT_FOR_STATUS = {
+    401: "invalid_api_key",
+    403: "unsupported_country",
+    404: "model_not_found",
+    429: "rate_limit_exceeded",
+    500: "server_error",
+    503: "overloaded",
 }
 
 
 def _error_body(code: int) -> dict[str, Any]:
-    kind, err_code = _ERROR_TYPES.get(code, ("server_error", None))
-    return {"error": {"message": f"fake server error {code}", "type": kind, "param": None, "code": err_code}}
+    name = _DEFAULT_FOR_STATUS.get(code)
+    if name:
+        return OPENAI_ERRORS[name][2]
+    if code == 400:
+        return _err("Invalid request.", "invalid_request_error")
+    return _err(f"HTTP {code}", "server_error" if code >= 500 else "invalid_request_error")
+
+
+def openai_error(name: str) -> Behaviour:
+    """One of OpenAI's real error answers by name (see OPENAI_ERRORS)."""
+    status_code, headers, body = OPENAI_ERRORS[name]
+    return Behaviour("status", status=status_code, headers=dict(headers), body=body)
+
+
+# ------------------------------------------------------------------ request rules
+# What api.openai.com checks before it answers a chat completion, each with its source.
+
+# Strict-mode schema keywords OpenAI documents as supported
+# (platform.openai.com/docs/guides/structured-outputs#supported-schemas). Written out here
+# on purpose rather than imported from core: the fake must not share the code it tests.
+STRICT_KEYWORDS = frozenset(
+    {
+        "type", "properties", "required", "additionalProperties", "items", "enum", "const",
+        "anyOf", "description", "title", "$defs", "$ref", "pattern", "format", "multipleOf",
+        "maximum", "exclusiveMaximum", "minimum", "exclusiveMinimum", "minItems", "maxItems",
+    }
+)  # fmt: skip
+# Roles the Chat Completions API accepts (its 400 names them: "Supported values are:
+# 'system', 'assistant', 'user', 'function', 'tool', and 'developer'.").
+ROLES = ("system", "assistant", "user", "function", "tool", "developer")
+# Context window and max output per model family (platform.openai.com/docs/models).
+MODEL_LIMITS: dict[str, tuple[int, int]] = {
+    "gpt-4.1": (1_047_576, 32_768),
+    "gpt-4.1-mini": (1_047_576, 32_768),
+    "gpt-4.1-nano": (1_047_576, 32_768),
+    "gpt-4o": (128_000, 16_384),
+    "gpt-4o-mini": (128_000, 16_384),
+    "gpt-5": (400_000, 128_000),
+    "gpt-5-mini": (400_000, 128_000),
+    "gpt-5-nano": (400_000, 128_000),
+    "o4-mini": (200_000, 100_000),
+    "o3": (200_000, 100_000),
+}
+_REASONING = re.compile(r"^(o\d|gpt-5)")
+
+
+class RequestRefused(Exception):
+    def __init__(self, status_code: int, body: dict[str, Any]) -> None:
+        super().__init__(body["error"]["message"])
+        self.status_code = status_code
+        self.body = body
+
+
+def _bad(message: str, param: str | None, code: str | None = None) -> RequestRefused:
+    return RequestRefused(400, _err(message, "invalid_request_error", param, code))
+
+
+def strict_schema_problem(schema: Any, path: tuple[str, ...] = ()) -> str | None:
+    """The first strict-mode violation, worded as OpenAI words it (In context=(...), ...):
+    'default' is not permitted (instructor#1074, outlines#1254), 'additionalProperties' is
+    required to be supplied and to be false (outlines#844, xsai#202), 'required' is required
+    to be supplied and to be an array including every key in properties (vercel/ai#6484)."""
+    if isinstance(schema, list):
+        for item in schema:
+            if found := strict_schema_problem(item, path):
+                return found
+        return None
+    if not isinstance(schema, dict):
+        return None
+    context = "(" + ", ".join(repr(p) for p in path) + ("," if len(path) == 1 else "") + ")"
+    for key in schema:
+        if key not in STRICT_KEYWORDS:
+            return f"In context={context}, '{key}' is not permitted."
+    if schema.get("type") == "object" or "properties" in schema:
+        if schema.get("additionalProperties") is not False:
+            return f"In context={context}, 'additionalProperties' is required to be supplied and to be false."
+        required = schema.get("required") if isinstance(schema.get("required"), list) else []
+        for name in schema.get("properties") or {}:
+            if name not in required:
+                return (
+                    f"In context={context}, 'required' is required to be supplied and to be an array "
+                    f"including every key in properties. Missing '{name}'."
+                )
+        for name, sub in (schema.get("properties") or {}).items():
+            if found := strict_schema_problem(sub, (*path, "properties", name)):
+                return found
+    for key in ("items", "anyOf"):
+        if key in schema and (found := strict_schema_problem(schema[key], (*path, key))):
+            return found
+    for name, sub in (schema.get("$defs") or {}).items():
+        if found := strict_schema_problem(sub, (*path, "$defs", name)):
+            return found
+    return None
 
 
 # ------------------------------------------------------------------ the server
@@ -108,8 +306,21 @@ class RecordedRequest:
 class FakeOpenAIServer:
     """Context manager; ``base_url`` ends in /v1."""
 
-    def __init__(self, latency_ms: int = 0, *, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        latency_ms: int = 0,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        models: dict[str, tuple[int, int]] | None = None,
+        pad_seed: int | None = None,
+    ) -> None:
         self.latency_s = latency_ms / 1000
+        # model -> (context window, max output tokens); anything else answers 404.
+        self.models = dict(models or MODEL_LIMITS)
+        # With a seed, answers are padded with a random amount of JSON whitespace (up to the
+        # request's max output tokens), so answer sizes vary as a real model's do.
+        self._pad = random.Random(pad_seed) if pad_seed is not None else None
         self._lock = threading.Lock()
         self._script: deque[Behaviour] = deque()
         self._calls: list[RecordedRequest] = []
@@ -175,17 +386,142 @@ class FakeOpenAIServer:
 
     # -- request handling (called from handler threads)
 
-    def _record(self, call: RecordedRequest) -> Behaviour | None:
+    def _record(self, call: RecordedRequest, *, take: bool = True) -> Behaviour | None:
         with self._lock:
             self._calls.append(call)
-            return self._script.popleft() if self._script else None
+            return self._script.popleft() if self._script and take else None
+
+    def check(self, body: dict[str, Any], headers: dict[str, str]) -> None:
+        """Refuse what api.openai.com refuses, with its status and body (RequestRefused)."""
+        auth = {k.lower(): v for k, v in headers.items()}.get("authorization", "")
+        if not auth.startswith("Bearer ") or not auth[7:].strip():
+            raise RequestRefused(
+                401,
+                _err(
+                    "You didn't provide an API key. You need to provide your API key in an "
+                    "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+                    "invalid_request_error",
+                ),
+            )
+        model = body.get("model")
+        if not isinstance(model, str) or not model:
+            raise _bad("you must provide a model parameter", None)
+        if model not in self.models:
+            raise RequestRefused(
+                404,
+                _err(
+                    f"The model `{model}` does not exist or you do not have access to it.",
+                    "invalid_request_error",
+                    None,
+                    "model_not_found",
+                ),
+            )
+        context, max_output = self.models[model]
+        messages = body.get("messages")
+        if not isinstance(messages, list) or not messages:
+            raise _bad("[] is too short - 'messages'", "messages", "empty_array")
+        for i, message in enumerate(messages):
+            role = message.get("role") if isinstance(message, dict) else None
+            if role not in ROLES:
+                raise _bad(
+                    f"Invalid value: '{role}'. Supported values are: 'system', 'assistant', 'user', "
+                    "'function', 'tool', and 'developer'.",
+                    f"messages[{i}].role",
+                    "invalid_value",
+                )
+            if not isinstance(message.get("content"), str | list) and role != "assistant":
+                raise _bad(f"Missing required parameter: 'messages[{i}].content'.", f"messages[{i}].content",
+                           "missing_required_parameter")  # fmt: skip
+        reasoning = bool(_REASONING.match(model))
+        if reasoning and "max_tokens" in body:
+            # "Unsupported parameter: 'max_tokens' is not supported with this model. Use
+            # 'max_completion_tokens' instead." (openai/openai-python#2072 and many others)
+            raise _bad(
+                "Unsupported parameter: 'max_tokens' is not supported with this model. Use "
+                "'max_completion_tokens' instead.",
+                "max_tokens",
+                "unsupported_parameter",
+            )
+        if reasoning and body.get("temperature") not in (None, 1, 1.0):
+            raise _bad(
+                f"Unsupported value: 'temperature' does not support {body['temperature']} with this model. "
+                "Only the default (1) value is supported.",
+                "temperature",
+                "unsupported_value",
+            )
+        limit = body.get("max_completion_tokens", body.get("max_tokens"))
+        name = "max_completion_tokens" if "max_completion_tokens" in body else "max_tokens"
+        if limit is not None:
+            if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+                raise _bad(f"Invalid '{name}': integer below minimum value. Expected a value >= 1, "
+                           f"but got {limit} instead.", name, "integer_below_min_value")  # fmt: skip
+            if limit > max_output:
+                raise _bad(
+                    f"max_tokens is too large: {limit}. This model supports at most {max_output} "
+                    f"completion tokens, whereas you provided {limit}.",
+                    "max_tokens",
+                    "invalid_value",
+                )
+        self._check_response_format(body.get("response_format"), messages)
+        prompt = self._prompt_tokens(messages)
+        if prompt + (limit or 0) > context:
+            raise _bad(
+                f"This model's maximum context length is {context} tokens. However, you requested "
+                f"{prompt + (limit or 0)} tokens ({prompt} in the messages, {limit or 0} in the "
+                "completion). Please reduce the length of the messages or completion.",
+                "messages",
+                "context_length_exceeded",
+            )
+
+    @staticmethod
+    def _check_response_format(fmt: Any, messages: list[dict[str, Any]]) -> None:
+        if fmt is None:
+            return
+        kind = fmt.get("type") if isinstance(fmt, dict) else None
+        if kind not in ("text", "json_object", "json_schema"):
+            raise _bad(
+                f"Invalid value: '{kind}'. Supported values are: 'text', 'json_object', and 'json_schema'.",
+                "response_format.type",
+                "invalid_value",
+            )
+        # JSON mode: "'messages' must contain the word 'json' in some form, to use
+        # 'response_format' of type 'json_object'." (platform docs, JSON mode)
+        if kind == "json_object" and not any("json" in str(m.get("content") or "").lower() for m in messages):
+            raise _bad(
+                "'messages' must contain the word 'json' in some form, to use 'response_format' "
+                "of type 'json_object'.",
+                "messages",
+            )
+        if kind != "json_schema":
+            return
+        spec = fmt.get("json_schema")
+        if not isinstance(spec, dict):
+            raise _bad("Missing required parameter: 'response_format.json_schema'.", "response_format.json_schema",
+                       "missing_required_parameter")  # fmt: skip
+        name = spec.get("name")
+        if not isinstance(name, str) or not re.fullmatch(r"[a-zA-Z0-9_-]{1,64}", name):
+            raise _bad(
+                "Invalid 'response_format.json_schema.name': string does not match pattern. Expected a "
+                "string that matches the pattern '^[a-zA-Z0-9_-]+$'.",
+                "response_format.json_schema.name",
+                "invalid_value",
+            )
+        schema = spec.get("schema")
+        if spec.get("strict") is True:
+            problem = strict_schema_problem(schema)
+            if problem:
+                raise _bad(f"Invalid schema for response_format '{name}': {problem}", "response_format")
+
+    @staticmethod
+    def _prompt_tokens(messages: list[dict[str, Any]]) -> int:
+        return sum(estimate_tokens(str(m.get("content") or "")) + 4 for m in messages) + 3
 
     def _sleep(self, seconds: float) -> None:
         if seconds > 0:
             self._stop.wait(seconds)
 
     def _usage(self, messages: list[dict[str, Any]], text: str) -> dict[str, Any]:
-        prompt = sum(estimate_tokens(str(m.get("content") or "")) + 4 for m in messages) + 3
+        prompt = self._prompt_tokens(messages)
         # Real caching covers a repeated prompt prefix: count the system prompt as cached
         # once this server has seen it.
         system = next((str(m.get("content") or "") for m in messages if m.get("role") == "system"), "")
@@ -209,6 +545,7 @@ class FakeOpenAIServer:
         if behaviour and kind == "delay":
             self._sleep(behaviour.seconds)
         text, finish, refused = self._content(body, behaviour)
+        text, finish = self._fit(body, text, finish)
         messages = body.get("messages") or []
         model = str(body.get("model") or "gpt-4.1-mini")
         return (
@@ -252,6 +589,22 @@ class FakeOpenAIServer:
             return text[: max(20, len(text) // 2)], "length", None
         return text, "stop", None
 
+    def _fit(self, body: dict[str, Any], text: str | None, finish: str) -> tuple[str | None, str]:
+        """Pad (bench) and cut at the request's output limit, as a real model stops there."""
+        limit = body.get("max_completion_tokens", body.get("max_tokens"))
+        if text is None or not isinstance(limit, int):
+            return text, finish
+        if self._pad is not None:
+            with self._lock:
+                room = max(0, limit - estimate_tokens(text))
+                text = text + " " * self._pad.randint(0, room * 4)
+        if estimate_tokens(text) <= limit:
+            return text, finish
+        cut = text[: max(1, limit * 4)]
+        while estimate_tokens(cut) > limit and len(cut) > 1:
+            cut = cut[: int(len(cut) * 0.9)]
+        return cut, "length"
+
 
 def _dated(model: str) -> str:
     """Real answers name a dated snapshot of the requested model."""
@@ -259,9 +612,14 @@ def _dated(model: str) -> str:
 
 
 def valid_content(body: dict[str, Any]) -> str:
-    """Valid JSON for the schema named in response_format, built from the prompt text."""
+    """Valid JSON for the schema named in response_format (or, in JSON mode and without a
+    response_format, in the prompt), built from the prompt text."""
     response_format = body.get("response_format") or {}
     name = str((response_format.get("json_schema") or {}).get("name") or "")
+    if not name:
+        for message in body.get("messages") or []:
+            if found := re.search(r"JSON schema named (\w+):", str(message.get("content") or "")):
+                name = found.group(1)
     schema = SCHEMAS.get(name)
     if schema is None:
         return json.dumps({"answer": "ok"})
@@ -282,10 +640,7 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             server._record(RecordedRequest("GET", self.path, dict(self.headers), None, time.monotonic()))
             if urlsplit(self.path).path.rstrip("/").endswith("/models"):
-                data = [
-                    {"id": m, "object": "model", "created": 0, "owned_by": "fake"}
-                    for m in ("gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4o-mini")
-                ]
+                data = [{"id": m, "object": "model", "created": 0, "owned_by": "fake"} for m in server.models]
                 self._send(200, {}, {"object": "list", "data": data})
             else:
                 self._send(404, {}, _error_body(404))
@@ -302,11 +657,20 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 server._record(call)
                 self._send(404, {}, _error_body(404))
                 return
+            if not isinstance(body, dict):
+                server._record(call, take=False)
+                self._send(400, {}, _err("We could not parse the JSON body of your request.",
+                                         "invalid_request_error"))  # fmt: skip
+                return
+            try:
+                server.check(body, dict(self.headers))
+            except RequestRefused as refused:
+                # An invalid request is refused before any scripted behaviour is used up.
+                server._record(call, take=False)
+                self._send(refused.status_code, {}, refused.body)
+                return
             behaviour = server._record(call)
             server._sleep(server.latency_s)
-            if not isinstance(body, dict):
-                self._send(400, {}, _error_body(400))
-                return
             self._send(*server.answer(body, behaviour))
 
         def _send(self, code: int, headers: dict[str, str], payload: Any) -> None:

@@ -400,15 +400,17 @@ def test_budget_stops_the_job_before_the_call_that_would_pass_it(
     monkeypatch.setenv("GENERATION_CONCURRENCY", "1")
     reset_settings()
     course_id = _course(modules=1, lessons=3, duration=45)
-    job = generation.start_course(course_id=course_id, budget_usd=0.0004)
+    # Each call reserves its worst case (6000 output tokens of gpt-4.1-mini: about $0.01)
+    # and spends far less: $0.0105 holds a call or two, never all seven.
+    job = generation.start_course(course_id=course_id, budget_usd=0.0105)
     job = wait_for(int(job.id or 0))
     assert job.status == JobStatus.failed and job.error_code == Code.BUDGET_EXCEEDED
     with session_scope() as session:
         spent = session.exec(select(func.sum(LLMCall.cost_usd)).where(LLMCall.job_id == job.id)).one()
     made = len(fake.requests)
     assert 0 < made < 7  # stopped early: 1 outline + 3 lessons + 3 decks would be 7
-    # the last call may cross the line; none starts after it
-    assert spent >= 0.0004
+    # A hard cap: no call starts whose worst case would pass the budget (issue 8).
+    assert 0 < spent <= 0.0105
     retry_job(int(job.id or 0), budget_usd=1.0)
     job = wait_for(int(job.id or 0))
     assert job.status == JobStatus.succeeded

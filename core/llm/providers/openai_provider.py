@@ -1,8 +1,10 @@
 """OpenAI (or any OpenAI-compatible server) through the official SDK over our httpx client.
 
-Structured outputs: the request carries a strict json_schema response_format built by the
-SDK's own helper from the pydantic schema, but we return the RAW text: the gateway
-validates it, asks once for a fix, and keeps the text as a draft if it stays invalid.
+Structured outputs: the request carries a response_format whose schema is built by our own
+code (core/llm/strict_schema.py) to pass OpenAI's strict-mode rules; OPENAI_RESPONSE_FORMAT
+picks strict, non-strict, JSON mode or no response_format for compatible servers. We return
+the RAW text: the gateway repairs and validates it, asks once for a fix, and keeps the text
+as a draft if it stays invalid.
 """
 
 from __future__ import annotations
@@ -12,12 +14,12 @@ from typing import Any
 
 import httpx
 import openai
-from openai.lib._parsing._completions import type_to_response_format_param
 from pydantic import BaseModel
 
 from core.errors import AppError, Code
 from core.http import parse_retry_after
 from core.llm.base import LLMRequest, LLMResponse
+from core.llm.strict_schema import schema_prompt, strict_json_schema
 from core.settings import Settings
 
 # Reasoning models reject a temperature other than the default.
@@ -34,6 +36,7 @@ class OpenAIProvider:
         secret = settings.OPENAI_API_KEY.get_secret_value() if settings.OPENAI_API_KEY else ""
         self._secret = secret
         self.base_url = settings.OPENAI_BASE_URL
+        self.response_format_mode = settings.OPENAI_RESPONSE_FORMAT
         # Local servers (vLLM, Ollama) accept any key; the SDK insists on one.
         self._client = openai.OpenAI(
             api_key=secret or "no-key",
@@ -68,13 +71,14 @@ class OpenAIProvider:
         )
 
     def _params(self, request: LLMRequest) -> dict[str, Any]:
-        params: dict[str, Any] = {
-            "model": request.model,
-            "messages": request.messages,
-            "response_format": response_format(request.schema),
-        }
-        # api.openai.com wants max_completion_tokens; many compatible servers only know max_tokens.
-        if self.base_url is None or "openai.com" in self.base_url:
+        mode = self.response_format_mode
+        params: dict[str, Any] = {"model": request.model, "messages": request_messages(request, mode)}
+        fmt = response_format(request.schema, mode)
+        if fmt is not None:
+            params["response_format"] = fmt
+        # OpenAI wants max_completion_tokens (max_tokens is refused by reasoning models); the
+        # servers that need json_object/none mode are older ones that only know max_tokens.
+        if mode in ("strict", "json_schema"):
             params["max_completion_tokens"] = request.max_output_tokens
         else:
             params["max_tokens"] = request.max_output_tokens
@@ -92,6 +96,9 @@ class OpenAIProvider:
             details["retry_after_s"] = parse_retry_after(response.headers)
         where = f" (HTTP {status})" if status else ""
         message = f"OpenAI request failed{where}: {self.redact(_describe(exc))}"
+        hint = _hint(exc, self.response_format_mode)
+        if hint:
+            message = f"{message} ({hint})"
         return AppError(code, message, details=details, retryable=retryable)
 
     def redact(self, text: str) -> str:
@@ -100,9 +107,51 @@ class OpenAIProvider:
         return _KEY_SHAPE.sub(REDACTED, text)
 
 
-def response_format(schema: type[BaseModel]) -> Any:
-    """The strict json_schema response_format the SDK itself builds for .parse()."""
-    return type_to_response_format_param(schema)
+RESPONSE_FORMAT_MODES = ("strict", "json_schema", "json_object", "none")
+
+
+def response_format(schema: type[BaseModel], mode: str = "strict") -> dict[str, Any] | None:
+    """The response_format for a mode; None means the field is left out of the request."""
+    if mode in ("strict", "json_schema"):
+        return {
+            "type": "json_schema",
+            "json_schema": {
+                "name": schema.__name__,
+                "schema": strict_json_schema(schema),
+                "strict": mode == "strict",
+            },
+        }
+    if mode == "json_object":
+        return {"type": "json_object"}
+    return None
+
+
+def request_messages(request: LLMRequest, mode: str) -> list[dict[str, str]]:
+    """The messages; in json_object/none mode the schema travels as a system message (JSON
+    mode also requires the word "JSON" in the messages, which this instruction carries)."""
+    if mode in ("strict", "json_schema"):
+        return request.messages
+    return [*request.messages, {"role": "system", "content": schema_prompt(request.schema)}]
+
+
+def _hint(exc: openai.APIError, mode: str) -> str:
+    """Which OPENAI_RESPONSE_FORMAT to try when a server refuses our response_format."""
+    if getattr(exc, "status_code", None) not in (400, 422, 500):
+        return ""
+    body = getattr(exc, "body", None)
+    inner = body.get("error", body) if isinstance(body, dict) else None
+    param = inner.get("param") if isinstance(inner, dict) else None
+    text = _describe(exc).lower()
+    if param != "response_format" and "response_format" not in text and "json_schema" not in text:
+        return ""
+    order = list(RESPONSE_FORMAT_MODES)
+    nxt = order[order.index(mode) + 1] if mode in order and mode != order[-1] else None
+    if nxt is None:
+        return "the server refuses response_format even with OPENAI_RESPONSE_FORMAT=none; check the server"
+    return (
+        f"this server does not accept response_format in OPENAI_RESPONSE_FORMAT={mode} mode; "
+        f"set OPENAI_RESPONSE_FORMAT={nxt}"
+    )
 
 
 def classify(exc: openai.APIError) -> tuple[Code, bool]:
@@ -113,7 +162,8 @@ def classify(exc: openai.APIError) -> tuple[Code, bool]:
         return Code.OPENAI_CONNECTION, True
     if isinstance(exc, openai.RateLimitError):
         # An exhausted quota or billing limit will not clear by waiting.
-        return Code.OPENAI_RATE_LIMIT, exc.code != "insufficient_quota"
+        quota = "insufficient_quota" in (exc.code, getattr(exc, "type", None))
+        return Code.OPENAI_RATE_LIMIT, not quota
     if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
         return Code.OPENAI_AUTH, False
     if isinstance(exc, openai.APIStatusError):
