@@ -7,7 +7,7 @@ from dataclasses import asdict
 import streamlit as st
 
 from core.db import session_scope
-from core.services.costs import cost_breakdown, total_cost
+from core.services.costs import cost_breakdown, price_rows, total_cost, unknown_cost_calls
 from core.services.courses import list_courses
 from ui import state
 from ui.i18n import t
@@ -30,6 +30,7 @@ with session_scope() as session:
         by: cost_breakdown(session, by=by, course_id=course_id)
         for by in ("course", "job", "step", "prompt_version")
     }
+    unknown = unknown_cost_calls(session, course_id=course_id)
 total = total_cost(tables["step"])
 cols = st.columns(4)
 cols[0].metric(t("cost_usd"), f"${total.cost_usd:.4f}")
@@ -61,3 +62,34 @@ for tab, by in zip(st.tabs([t("by_" + by) for by in tables]), tables, strict=Tru
                 "avg_latency_ms": st.column_config.NumberColumn(t("avg_latency"), format="%.0f ms"),
             },
         )
+
+if unknown:
+    st.warning(t("costs_unknown", n=len(unknown), usd=sum(u.estimated_cost_usd for u in unknown)))
+    st.dataframe(
+        [
+            {
+                "#": u.id,
+                t("by_job"): f"#{u.job_id}" if u.job_id else "—",
+                t("by_step"): u.step,
+                t("col_model_name"): u.model,
+                t("col_status"): t("costs_unknown_status"),
+                t("col_estimated"): u.estimated_cost_usd,
+                t("col_started"): u.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+            }
+            for u in unknown
+        ],
+        hide_index=True,
+        column_config={t("col_estimated"): st.column_config.NumberColumn(format="$%.4f")},
+    )
+with st.expander(t("prices_in_effect")):
+    st.dataframe(
+        price_rows(),
+        hide_index=True,
+        column_config={
+            "model": t("col_model_name"),
+            "input": st.column_config.NumberColumn(t("col_price_input"), format="$%.3f"),
+            "cached_input": st.column_config.NumberColumn(t("col_price_cached"), format="$%.3f"),
+            "output": st.column_config.NumberColumn(t("col_price_output"), format="$%.3f"),
+            "since": t("col_price_since"),
+        },
+    )

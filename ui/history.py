@@ -7,6 +7,7 @@ import streamlit as st
 
 from core.db import session_scope
 from core.errors import AppError
+from core.llm.repair import summarize
 from core.models import Revision
 from core.services import generation
 from core.services.revisions import (
@@ -73,6 +74,11 @@ def _label(rev: Revision) -> str:
     return f"#{rev.id} · {t('source_' + rev.source)} · {t('rstatus_' + rev.status)} · {when}"
 
 
+def repairs_line(parameters: dict) -> str:
+    """What the gateway repaired in a generated answer, in one short line (issue 8)."""
+    return summarize(list(parameters.get("repairs") or []))
+
+
 def history_panel(*, node_type: str, node_id: int, key: str, editor_key: str) -> None:
     with session_scope() as session:
         revisions = history(session, node_type=node_type, node_id=node_id)
@@ -90,6 +96,7 @@ def history_panel(*, node_type: str, node_id: int, key: str, editor_key: str) ->
                 t("col_prompt"): f"{r.prompt_id}@{r.prompt_version}" if r.prompt_id else "—",
                 t("col_model"): r.model or "—",
                 t("col_note"): r.note,
+                t("col_repairs"): repairs_line(r.parameters),
             }
             for r in revisions
         ],

@@ -379,6 +379,23 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "ev_dropped": ("Dropped past {threshold}: {names}", "Упали больше чем на {threshold}: {names}"),
     "ev_held": ("No score dropped past {threshold}.", "Ни одна оценка не упала больше чем на {threshold}."),
     "ev_failed": ("The job failed: {err}", "Задача не удалась: {err}"),
+    # ---- issue 8: repairs in history, calls of unknown cost, prices
+    "col_repairs": ("Repaired", "Исправлено"),
+    "costs_unknown": (
+        "{n} call(s) have an unknown cost (their process stopped before the answer was recorded); "
+        "counted at their estimated worst case, ${usd:.4f}.",
+        "У {n} вызов(ов) неизвестна стоимость (процесс остановился до записи ответа); они учтены "
+        "по оценке худшего случая: ${usd:.4f}.",
+    ),
+    "costs_unknown_status": ("unknown", "неизвестно"),
+    "col_estimated": ("Estimated cost", "Оценка стоимости"),
+    "col_started": ("Started", "Начат"),
+    "prices_in_effect": ("Prices in effect (USD per 1M tokens)", "Действующие цены (USD за 1 млн токенов)"),
+    "col_model_name": ("Model", "Модель"),
+    "col_price_input": ("Input", "Ввод"),
+    "col_price_cached": ("Cached input", "Кэшированный ввод"),
+    "col_price_output": ("Output", "Вывод"),
+    "col_price_since": ("Since", "С даты"),
 }
 
 STRINGS: dict[str, dict[str, str]] = {

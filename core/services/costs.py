@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Literal
 
 from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
-from core.models import Course, Job, LLMCall
+from core.llm.budget import STARTED
+from core.llm.pricing import current_prices
+from core.models import Course, Job, JobStatus, LLMCall, utcnow
+from core.settings import get_settings
 
 Grouping = Literal["course", "job", "step", "prompt_version"]
 
@@ -39,7 +43,8 @@ def cost_breakdown(session: Session, *, by: Grouping, course_id: int | None = No
     query = select(
         *keys,
         func.count(col(LLMCall.id)),
-        func.sum(case((col(LLMCall.outcome) != "ok", 1), else_=0)),
+        # A call still in flight ("started") has not failed.
+        func.sum(case((col(LLMCall.outcome).not_in(("ok", STARTED)), 1), else_=0)),
         func.sum(LLMCall.input_tokens),
         func.sum(LLMCall.cached_tokens),
         func.sum(LLMCall.output_tokens),
@@ -96,3 +101,65 @@ def total_cost(rows: list[CostRow]) -> CostRow:
             sum(r.avg_latency_ms * r.calls for r in rows) / max(1, sum(r.calls for r in rows)), 1
         ),
     )
+
+
+# ---- issue 8: calls whose process died before their answer was recorded
+
+
+@dataclass(frozen=True)
+class UnknownCall:
+    id: int
+    job_id: int | None
+    step: str
+    model: str
+    estimated_cost_usd: float
+    started_at: datetime
+
+
+def unknown_cost_calls(
+    session: Session, *, course_id: int | None = None, stale_after_s: float | None = None
+) -> list[UnknownCall]:
+    """Rows still "started" although no process can finish them: their job has ended, or
+    (without a running job) they are older than a call can take. Their cost is unknown;
+    the estimate is the most they can have cost."""
+    settings = get_settings()
+    if stale_after_s is None:
+        stale_after_s = settings.HTTP_TIMEOUT_S * (settings.HTTP_RETRIES + 1) + settings.JOB_STALE_AFTER_S
+    cutoff = utcnow() - timedelta(seconds=stale_after_s)
+    query = (
+        select(LLMCall, Job.status)
+        .outerjoin(Job, col(Job.id) == col(LLMCall.job_id))
+        .where(LLMCall.outcome == STARTED)
+        .order_by(col(LLMCall.id))
+    )
+    if course_id is not None:
+        query = query.where(LLMCall.course_id == course_id)
+    out = []
+    for call, job_status in session.exec(query):
+        ended = job_status is not None and JobStatus(job_status).finished
+        if ended or call.created_at < cutoff:
+            out.append(
+                UnknownCall(
+                    id=int(call.id or 0),
+                    job_id=call.job_id,
+                    step=call.step,
+                    model=call.model,
+                    estimated_cost_usd=round(call.estimated_cost_usd, 6),
+                    started_at=call.created_at,
+                )
+            )
+    return out
+
+
+def price_rows() -> list[dict[str, object]]:
+    """The prices file as the Costs page shows it: the entry in effect today per model."""
+    return [
+        {
+            "model": e.model,
+            "input": e.price.input,
+            "cached_input": e.price.cached_input,
+            "output": e.price.output,
+            "since": e.effective_date.isoformat(),
+        }
+        for e in current_prices()
+    ]
