@@ -623,8 +623,29 @@ def valid_content(body: dict[str, Any]) -> str:
     schema = SCHEMAS.get(name)
     if schema is None:
         return json.dumps({"answer": "ok"})
-    variables = variables_from_messages(name, body.get("messages") or [])
-    return json.dumps(build_content(schema, variables), ensure_ascii=False)
+    messages = body.get("messages") or []
+    variables = variables_from_messages(name, messages)
+    content = build_content(schema, variables)
+    if name == "OutlineModule":
+        _fit_module(content, messages)
+    return json.dumps(content, ensure_ascii=False)
+
+
+def _fit_module(content: dict[str, Any], messages: list[dict[str, Any]]) -> None:
+    """The module prompt asks for "exactly N lessons" adding up to M minutes (the offline
+    builders do not read those from the text): answer as a model following it would."""
+    text = "\n".join(str(m.get("content") or "") for m in messages if m.get("role") == "user")
+    count = re.search(r"exactly (\d+) lessons", text)
+    total = re.search(r"add up to (\d+)", text)
+    lessons = content.get("lessons") or []
+    if count and lessons:
+        n = int(count.group(1))
+        lessons = (lessons * n)[:n]
+        content["lessons"] = [dict(lesson) for lesson in lessons]
+    if total and content.get("lessons"):
+        m, n = int(total.group(1)), len(content["lessons"])
+        for i, lesson in enumerate(content["lessons"]):
+            lesson["duration_minutes"] = m // n + (1 if i < m % n else 0)
 
 
 def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
