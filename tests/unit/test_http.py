@@ -47,9 +47,16 @@ def server() -> Iterator[FakeOpenAIServer]:
         yield fake
 
 
+# A request the (strict) fake accepts: a key and one message (issue 8 made it check them).
+VALID_REQUEST = {"model": "gpt-4.1", "messages": [{"role": "user", "content": "hi"}]}
+
+
 def _post(client: httpx.Client, server: FakeOpenAIServer, **kwargs: Any) -> httpx.Response:
     return client.post(
-        f"{server.base_url}/chat/completions", json={"model": "gpt-4.1", "messages": []}, **kwargs
+        f"{server.base_url}/chat/completions",
+        json=VALID_REQUEST,
+        headers={"Authorization": "Bearer sk-test-http-0123456789"},
+        **kwargs,
     )
 
 
@@ -220,7 +227,7 @@ def test_secrets_never_reach_the_logs(server: FakeOpenAIServer, caplog: pytest.L
         response = client.post(
             f"{server.base_url}/chat/completions?api_key={SECRET}",
             headers={"Authorization": f"Bearer {SECRET}"},
-            json={"secret": SECRET},
+            json={**VALID_REQUEST, "user": SECRET},
         )
     assert response.status_code == 200
     retries = [r for r in caplog.records if r.name == "core.http"]
