@@ -16,6 +16,7 @@ import json
 import math
 import threading
 import time
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, func, insert, update
@@ -58,8 +59,11 @@ def worst_case_cost(request: LLMRequest, provider: str) -> float:
     return cost_usd(request.model, estimate_input_tokens(request), 0, request.max_output_tokens)
 
 
-def _committed(job_id: int) -> Any:
-    """Spent + reserved for a job: finished rows at cost, open rows at their estimate."""
+def _committed(job_id: int, fresh_after: datetime) -> Any:
+    """Spent + reserved for a job: finished rows at cost, open rows at their estimate; and
+    how many open rows are recent enough to still be in flight (older ones were left by a
+    process that died: they stay reserved, but nobody will release them)."""
+    in_flight = (col(LLMCall.outcome) == STARTED) & (col(LLMCall.created_at) > fresh_after)
     return select(
         func.coalesce(
             func.sum(
@@ -70,11 +74,11 @@ def _committed(job_id: int) -> Any:
             ),
             0.0,
         ),
-        func.coalesce(func.sum(case((col(LLMCall.outcome) == STARTED, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((in_flight, 1), else_=0)), 0),
     ).where(LLMCall.job_id == job_id)
 
 
-def _try_reserve(row: dict[str, Any], estimate: float, provider: str) -> int:
+def _try_reserve(row: dict[str, Any], estimate: float, provider: str, fresh_after: datetime) -> int:
     job_id = row.get("job_id")
     with session_scope() as session:
         if job_id is not None:
@@ -94,7 +98,7 @@ def _try_reserve(row: dict[str, Any], estimate: float, provider: str) -> int:
                         f"model {row['model']!r} has no price, so a budget cannot be kept; add it to "
                         "the prices file (PRICES_FILE) or run the job without a budget",
                     )
-                committed, in_flight = session.exec(_committed(job_id)).one()
+                committed, in_flight = session.exec(_committed(job_id, fresh_after)).one()
                 if float(committed) + estimate > budget + 1e-12:
                     raise BudgetRefused(
                         f"this call may cost up to ${estimate:.4f}; the job has ${float(committed):.4f} "
@@ -116,7 +120,7 @@ def reserve(row: dict[str, Any], request: LLMRequest, provider: str, *, wait_s: 
     deadline = time.monotonic() + wait_s
     while True:
         try:
-            return _try_reserve(row, estimate, provider)
+            return _try_reserve(row, estimate, provider, utcnow() - timedelta(seconds=wait_s))
         except BudgetRefused as refused:
             if not refused.waitable or time.monotonic() >= deadline:
                 raise AppError(

@@ -224,3 +224,27 @@ def test_a_refused_reservation_writes_nothing(any_db: str) -> None:
     with session_scope() as session:
         assert session.get(Job, job_id) is not None
         assert session.exec(select(LLMCall)).all() == []
+
+
+def test_a_row_left_by_a_dead_process_stays_reserved_but_is_not_waited_for(
+    any_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with session_scope() as session:
+        job = create_job(session, kind="course", payload={"budget_usd": BUDGET})
+        job_id = int(job.id or 0)
+        session.add(LLMCall(job_id=job_id, step="lesson", provider="openai", model="gpt-4.1-mini", prompt_id="lesson",
+                            prompt_version="1.0.0", prompt_checksum="x", outcome="started", estimated_cost_usd=0.009,
+                            created_at=datetime.now(UTC) - timedelta(hours=1)))  # fmt: skip
+
+    def no_waiting(seconds: float) -> None:
+        raise AssertionError("waited for a reservation nobody will release")
+
+    monkeypatch.setattr(budget, "_sleep", no_waiting)
+    request = LLMRequest(
+        step="x", messages=[{"role": "user", "content": "x"}], schema=SlideDeck, model="gpt-4.1-mini"
+    )
+    row = {"job_id": job_id, "course_id": None, "step": "x", "node_type": None, "node_id": None, "provider": "openai",
+           "model": "gpt-4.1-mini", "prompt_id": "p", "prompt_version": "1", "prompt_checksum": "x", "remediation": False}  # fmt: skip
+    with pytest.raises(AppError) as err:
+        budget.reserve(row, request, "openai", wait_s=600)
+    assert err.value.code == Code.BUDGET_EXCEEDED and "$0.0090 spent or reserved" in err.value.message
