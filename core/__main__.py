@@ -146,6 +146,9 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     if estimate.provider == "offline":
         priced = estimate_course(params, provider="openai")
         print(f"offline costs nothing; with the configured OpenAI models: ~${priced.cost_usd:.4f}")
+    else:
+        # Issue 8: each call reserves its worst case before it runs.
+        print(f"a --budget under ${estimate.min_budget_usd:.4f} cannot start the most expensive call")
     return 0
 
 

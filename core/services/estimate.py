@@ -6,8 +6,10 @@ download); the figure is a planning number, shown next to what runs actually cos
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
+from core.llm.budget import INPUT_SAFETY
 from core.llm.pricing import cost_usd, estimate_tokens
 from core.prompts import active_prompt
 from core.schemas import CourseParams
@@ -30,6 +32,8 @@ class StepEstimate:
     input_tokens: int
     output_tokens: int
     cost_usd: float
+    # Issue 8: what one call of this step reserves against a budget (its worst case).
+    worst_call_usd: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,11 @@ class CourseEstimate:
     def tokens(self) -> int:
         return sum(s.input_tokens + s.output_tokens for s in self.steps)
 
+    @property
+    def min_budget_usd(self) -> float:
+        """A budget under this starts no call of the step with the largest reservation."""
+        return round(max((s.worst_call_usd for s in self.steps), default=0.0), 4)
+
 
 def _template_tokens(prompt_id: str) -> int:
     spec = active_prompt(prompt_id)
@@ -57,6 +66,9 @@ def _template_tokens(prompt_id: str) -> int:
 
 def _step(step: str, calls: int, tokens_in: int, tokens_out: int, provider: str) -> StepEstimate:
     model = "offline" if provider == "offline" else get_settings().model_for(step)
+    # The reservation a call makes: padded input, the prompt's whole max output (core.llm.budget).
+    max_out = int(active_prompt(step).defaults.get("max_output_tokens", 4000))
+    worst_in = math.ceil(tokens_in / max(1, calls) * INPUT_SAFETY)
     return StepEstimate(
         step=step,
         model=model,
@@ -64,6 +76,7 @@ def _step(step: str, calls: int, tokens_in: int, tokens_out: int, provider: str)
         input_tokens=tokens_in,
         output_tokens=tokens_out,
         cost_usd=round(cost_usd(model, tokens_in, 0, tokens_out), 4),
+        worst_call_usd=round(cost_usd(model, worst_in, 0, max_out), 6),
     )
 
 
