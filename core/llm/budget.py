@@ -17,8 +17,10 @@ import math
 import threading
 import time
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import case, func, insert, update
 from sqlmodel import col, select
 
@@ -44,10 +46,15 @@ class BudgetRefused(Exception):
         self.waitable = waitable
 
 
+@lru_cache(maxsize=64)
+def _schema_tokens(schema: type[BaseModel]) -> int:
+    return estimate_tokens(json.dumps(strict_json_schema(schema)))
+
+
 def estimate_input_tokens(request: LLMRequest) -> int:
     """Prompt tokens, padded: messages plus the schema (OpenAI counts response_format too)."""
     text = sum(estimate_tokens(str(m.get("content") or "")) for m in request.messages)
-    schema = estimate_tokens(json.dumps(strict_json_schema(request.schema)))
+    schema = _schema_tokens(request.schema)
     raw = text + schema + TOKENS_PER_MESSAGE * (len(request.messages) + 1) + 3
     return math.ceil(raw * INPUT_SAFETY)
 
