@@ -1,63 +1,64 @@
-"""Costs: tokens and money per course, job, step and prompt version, from llm_calls."""
+"""Costs: what generation cost, filtered and grouped the way an analyst asks, with unit
+costs, waste, budgets and downloads. Filters live in the URL so a view can be shared."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 import streamlit as st
 
-from core.db import session_scope
-from core.services.costs import cost_breakdown, total_cost
-from core.services.courses import list_courses
-from ui import state
+from core.services.cost_report import to_csv, to_parquet
+from ui import costs
 from ui.i18n import t
 from ui.layout import header
 
 header(":material/payments:", "nav_costs")
-with session_scope() as session:
-    courses = {int(c.id or 0): c.title for c in list_courses(session, include_archived=True)}
-choice = st.selectbox(
-    t("course_filter"),
-    [0, *courses],
-    format_func=lambda i: courses.get(i, t("all_courses")),
-    # The language is in the key: Streamlit keeps a stale formatted label after a switch.
-    key=f"costs-course-{state.lang()}",
-)
-course_id = choice or None
+flt, by = costs.filters()
+data = costs.load(flt, by)
+tot, units = data["totals"], data["units"]
 
-with session_scope() as session:
-    tables = {
-        by: cost_breakdown(session, by=by, course_id=course_id)
-        for by in ("course", "job", "step", "prompt_version")
-    }
-total = total_cost(tables["step"])
-cols = st.columns(4)
-cols[0].metric(t("cost_usd"), f"${total.cost_usd:.4f}")
+cols = st.columns(5)
+cols[0].metric(t("cost_usd"), f"${tot['cost_usd']:.4f}")
 cols[1].metric(
     t("calls"),
-    total.calls,
-    delta=f"{total.failed_calls} {t('failed')}" if total.failed_calls else None,
+    f"{tot['calls']:,}",
+    delta=f"{tot['failed_calls']:,} {t('failed')}" if tot["failed_calls"] else None,
     delta_color="inverse",
 )
-cols[2].metric(t("tokens_in_out"), f"{total.input_tokens:,} / {total.output_tokens:,}")
-cols[3].metric(t("avg_latency"), f"{total.avg_latency_ms:.0f} ms")
+cols[2].metric(t("tokens_in_out"), f"{tot['input_tokens']:,} / {tot['output_tokens']:,}")
+cols[3].metric(
+    t("cf_cache"), f"{units['cache_ratio']:.0%}", delta=f"${units['cache_saved_usd']:.4f} {t('cf_saved')}"
+)
+cols[4].metric(
+    t("cf_waste"), f"${units['waste_usd']:.4f}", delta=f"{units['waste_share']:.1%}", delta_color="off"
+)
 
-if not total.calls:
-    st.info(t("no_calls_yet"))
-for tab, by in zip(st.tabs([t("by_" + by) for by in tables]), tables, strict=True):
-    with tab:
-        rows = [asdict(r) for r in tables[by]]
-        st.dataframe(
-            rows,
-            hide_index=True,
-            column_config={
-                "key": t("by_" + by),
-                "calls": t("calls"),
-                "failed_calls": t("failed"),
-                "input_tokens": t("input_tokens"),
-                "cached_tokens": t("cached_tokens"),
-                "output_tokens": t("output_tokens"),
-                "cost_usd": st.column_config.NumberColumn(t("cost_usd"), format="$%.4f"),
-                "avg_latency_ms": st.column_config.NumberColumn(t("avg_latency"), format="%.0f ms"),
-            },
-        )
+if not tot["calls"]:
+    st.info(t("cf_no_calls"))
+else:
+    figure = costs.chart(data["rows"], by)
+    if figure is not None:
+        st.altair_chart(figure, width="stretch")
+    st.dataframe(data["rows"], hide_index=True, column_config=costs.column_config(by))
+    name = "costs-" + "-".join(by)
+    down = st.columns(2)
+    down[0].download_button(
+        t("cf_csv"), to_csv(data["rows"]), f"{name}.csv", "text/csv", icon=":material/download:"
+    )
+    down[1].download_button(
+        t("cf_parquet"),
+        to_parquet(data["rows"]),
+        f"{name}.parquet",
+        "application/octet-stream",
+        icon=":material/download:",
+    )
+
+    units_tab, budgets_tab, top_tab, reprice_tab = st.tabs(
+        [t("cf_units"), t("cf_budgets"), t("cf_top"), t("cf_reprice")]
+    )
+    with units_tab:
+        costs.unit_table(units)
+    with budgets_tab:
+        costs.jobs_table(data["budgets"], empty=t("cf_no_budgets"))
+    with top_tab:
+        costs.jobs_table(data["top"], empty=t("cf_no_calls"))
+    with reprice_tab:
+        costs.reprice_table(data["reprice"])
