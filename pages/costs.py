@@ -15,21 +15,25 @@ flt, by = costs.filters()
 data = costs.load(flt, by)
 tot, units = data["totals"], data["units"]
 
-cols = st.columns(5)
-cols[0].metric(t("cost_usd"), f"${tot['cost_usd']:.4f}")
-cols[1].metric(
+first, second = st.columns(3), st.columns(3)
+first[0].metric(t("cost_usd"), f"${tot['cost_usd']:.4f}")
+first[1].metric(
     t("calls"),
-    f"{tot['calls']:,}",
+    costs.compact(tot["calls"]),
     delta=f"{tot['failed_calls']:,} {t('failed')}" if tot["failed_calls"] else None,
     delta_color="inverse",
 )
-cols[2].metric(t("tokens_in_out"), f"{tot['input_tokens']:,} / {tot['output_tokens']:,}")
-cols[3].metric(
+first[2].metric(
+    t("tokens_in_out"), f"{costs.compact(tot['input_tokens'])} / {costs.compact(tot['output_tokens'])}"
+)
+second[0].metric(
     t("cf_cache"), f"{units['cache_ratio']:.0%}", delta=f"${units['cache_saved_usd']:.4f} {t('cf_saved')}"
 )
-cols[4].metric(
+second[1].metric(
     t("cf_waste"), f"${units['waste_usd']:.4f}", delta=f"{units['waste_share']:.1%}", delta_color="off"
 )
+per_course = units["cost_per_course"]
+second[2].metric(t("cf_per_course"), f"${per_course:.4f}" if per_course is not None else t("cf_not_measured"))
 
 if not tot["calls"]:
     st.info(t("cf_no_calls"))

@@ -52,7 +52,7 @@ def filters() -> tuple[CostFilter, list[str]]:
     with session_scope(readonly=True) as session:
         options = _options(analytics.data_version(session))
         courses = {int(c.id or 0): c.title for c in list_courses(session, include_archived=True)}
-    cols = st.columns(4)
+    cols = st.columns([3, 2, 2])
     preset = cols[0].selectbox(
         t("cf_period"),
         PRESETS,
@@ -61,13 +61,16 @@ def filters() -> tuple[CostFilter, list[str]]:
         key="cf_preset",
     )
     if preset == "custom":
-        start = cols[1].date_input(
+        dates = st.columns(2)
+        start = dates[0].date_input(
             t("cf_from"), value=flt.start or date.today().replace(day=1), key="cf_from"
         )
-        end = cols[1].date_input(t("cf_to"), value=flt.end or date.today(), key="cf_to")
+        end = dates[1].date_input(t("cf_to"), value=flt.end or date.today(), key="cf_to")
     else:
         start, end = analytics.preset_range(preset)
-    group = cols[2].selectbox(
+        if start and end:
+            cols[0].caption(t("cf_range", start=start.isoformat(), end=end.isoformat()))
+    group = cols[1].selectbox(
         t("cf_group"),
         DIMENSIONS,
         index=DIMENSIONS.index(by[0]),
@@ -75,7 +78,7 @@ def filters() -> tuple[CostFilter, list[str]]:
         key="cf_group",
     )
     rest = ["", *[d for d in DIMENSIONS if d != group]]
-    then = cols[3].selectbox(
+    then = cols[2].selectbox(
         t("cf_then"),
         rest,
         index=rest.index(by[1]) if len(by) > 1 and by[1] in rest else 0,
@@ -287,3 +290,11 @@ def reprice_table(rows: list[dict[str, Any]]) -> None:
             "change": _money(t("cf_change")),
         },
     )
+
+
+def compact(number: float) -> str:
+    """12,345 -> 12.3k: figures that fit a metric tile on a narrow screen."""
+    for limit, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(number) >= limit:
+            return f"{number / limit:.1f}{suffix}"
+    return f"{number:,.0f}"

@@ -329,6 +329,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "cf_preset_all": ("All time", "За всё время"),
     "cf_preset_custom": ("Custom range", "Свой период"),
     "cf_from": ("From", "С"),
+    "cf_range": ("{start} to {end}, UTC", "с {start} по {end}, UTC"),
     "cf_to": ("To", "По"),
     "cf_group": ("Group by", "Группировать по"),
     "cf_then": ("Then by", "Затем по"),
