@@ -55,11 +55,13 @@ else:
         icon=":material/download:",
     )
 
-    units_tab, budgets_tab, top_tab, reprice_tab = st.tabs(
-        [t("cf_units"), t("cf_budgets"), t("cf_top"), t("cf_reprice")]
+    units_tab, quality_tab, budgets_tab, top_tab, reprice_tab = st.tabs(
+        [t("cf_units"), t("cf_quality"), t("cf_budgets"), t("cf_top"), t("cf_reprice")]
     )
     with units_tab:
         costs.unit_table(units)
+    with quality_tab:
+        costs.quality_table(data["quality"])
     with budgets_tab:
         costs.jobs_table(data["budgets"], empty=t("cf_no_budgets"))
     with top_tab:

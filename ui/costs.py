@@ -146,6 +146,7 @@ def view(url: str, version: tuple[int, int], query: dict[str, str], by: tuple[st
                 for j in analytics.top_jobs(session, flt, limit=50, budgeted_only=True)
             ],
             "reprice": [asdict(r) for r in analytics.reprice(session, flt)],
+            "quality": [asdict(q) for q in analytics.prompt_quality(session, flt)],
         }
 
 
@@ -298,3 +299,34 @@ def compact(number: float) -> str:
         if abs(number) >= limit:
             return f"{number / limit:.1f}{suffix}"
     return f"{number:,.0f}"
+
+
+def quality_table(rows: list[dict[str, Any]]) -> None:
+    st.caption(t("cf_quality_help"))
+    st.dataframe(
+        [
+            {
+                "prompt_version": r["prompt_version"],
+                "calls": r["calls"],
+                "cost_usd": r["cost_usd"],
+                "cost_per_call": r["cost_per_call"],
+                "tokens_per_call": r["tokens_per_call"],
+                **{k: r["scores"].get(k) for k in analytics.QUALITY_SCORES},
+                "eval_provider": r["eval_provider"] or t("cf_not_measured"),
+            }
+            for r in rows
+        ],
+        hide_index=True,
+        column_config={
+            "prompt_version": t("cf_dim_prompt_version"),
+            "calls": t("calls"),
+            "cost_usd": _money(t("cost_usd")),
+            "cost_per_call": _money(t("cf_per_call")),
+            "tokens_per_call": st.column_config.NumberColumn(t("cf_tokens_per_call"), format="%.0f"),
+            **{
+                k: st.column_config.NumberColumn(t(f"cf_score_{k}"), format="%.3f")
+                for k in analytics.QUALITY_SCORES
+            },
+            "eval_provider": t("cf_eval_provider"),
+        },
+    )

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from core.errors import InvalidInput
 from core.llm.pricing import Price, price_for
-from core.models import Course, Job, Lesson, LLMCall, LLMCallRollup, RollupState
+from core.models import Course, EvalRun, Job, Lesson, LLMCall, LLMCallRollup, RollupState
 
 Dimension = Literal[
     "day", "week", "month", "course", "model", "prompt_version", "step", "job_kind", "user", "outcome"
@@ -658,3 +658,45 @@ def filter_options(session: Session) -> dict[str, list[str]]:
         "providers": sorted(str(v) for v in distinct("provider") if v is not None),
         "users": sorted(str(u) for u in session.exec(select(_user_column()).distinct()).all()),
     }
+
+
+# ---------------------------------------------------------------- quality per dollar
+
+QUALITY_SCORES = ("schema_validity", "field_completeness", "constraint_adherence")
+
+
+@dataclass(frozen=True)
+class PromptQuality:
+    prompt_version: str  # "prompt@version"
+    calls: int
+    cost_usd: float
+    cost_per_call: float | None
+    tokens_per_call: float | None
+    eval_provider: str | None  # the latest evaluation of this version, if any
+    scores: dict[str, float] = field(default_factory=dict)
+
+
+def prompt_quality(session: Session, flt: CostFilter) -> list[PromptQuality]:
+    """Cost and tokens per prompt version next to that version's latest evaluation."""
+    runs: dict[tuple[str, str], EvalRun] = {}
+    for run in session.exec(select(EvalRun).order_by(col(EvalRun.id))).all():
+        version = str((run.report or {}).get("version") or run.target.rsplit("@", 1)[-1])
+        runs[(run.prompt_id, version)] = run  # later runs replace earlier ones
+    out = []
+    for row in grouped(session, flt, ("prompt_version",)):
+        prompt_id, _, version = row.keys[0].partition("@")
+        m = row.metrics
+        run = runs.get((prompt_id, version))
+        scores = {k: float(run.scores[k]) for k in QUALITY_SCORES if run is not None and k in run.scores}
+        out.append(
+            PromptQuality(
+                prompt_version=row.keys[0],
+                calls=m.calls,
+                cost_usd=m.cost_usd,
+                cost_per_call=_per(m.cost_usd, m.calls),
+                tokens_per_call=round((m.input_tokens + m.output_tokens) / m.calls, 1) if m.calls else None,
+                eval_provider=run.provider if run is not None else None,
+                scores=scores,
+            )
+        )
+    return out

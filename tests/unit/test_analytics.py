@@ -290,3 +290,25 @@ def test_unknown_grouping_is_refused(seeded: dict[str, int]) -> None:
         analytics.grouped(session, CostFilter(), ("colour",))
     with session_scope(readonly=True) as session, pytest.raises(InvalidInput):
         analytics.grouped(session, CostFilter(), ("day", "day"))
+
+
+def test_quality_per_dollar_joins_the_latest_evaluation(seeded: dict[str, int]) -> None:
+    from core.models import EvalRun
+
+    with session_scope() as session:
+        for adherence in (0.5, 0.9):  # the later run wins
+            session.add(
+                EvalRun(
+                    prompt_id="outline",
+                    target="label:production@1.1.0",
+                    provider="offline",
+                    scores={"constraint_adherence": adherence, "schema_validity": 1.0},
+                    report={"version": "1.1.0"},
+                )
+            )
+    with session_scope(readonly=True) as session:
+        rows = {r.prompt_version: r for r in analytics.prompt_quality(session, CostFilter())}
+    assert rows["outline@1.1.0"].scores == {"constraint_adherence": 0.9, "schema_validity": 1.0}
+    assert rows["outline@1.1.0"].cost_per_call == pytest.approx(0.07)
+    assert rows["outline@1.1.0"].tokens_per_call == 1500
+    assert rows["lesson@1.0.0"].scores == {} and rows["lesson@1.0.0"].eval_provider is None
