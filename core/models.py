@@ -208,6 +208,7 @@ class LLMCall(SQLModel, table=True):
         Index("ix_llm_calls_created_at", "created_at"),
         Index("ix_llm_calls_model", "model"),
         Index("ix_llm_calls_prompt", "prompt_id", "prompt_version"),
+        Index("ix_llm_calls_outcome", "outcome"),  # calls in flight, for the cost cache key
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -136,10 +136,11 @@ def view(url: str, version: tuple[int, int], query: dict[str, str], by: tuple[st
     """Every figure of one view; cached per filter and invalidated by any new call."""
     flt = CostFilter.from_query(query)
     with session_scope(url, readonly=True) as session:
+        tot = analytics.totals(session, flt)
         return {
-            "totals": asdict(analytics.totals(session, flt)),
-            "rows": report_rows(session, flt, by),
-            "units": asdict(analytics.unit_costs(session, flt)),
+            "totals": asdict(tot),
+            "rows": report_rows(session, flt, by, tot=tot),
+            "units": asdict(analytics.unit_costs(session, flt, tot)),
             "top": [asdict(j) | {"budget_used": j.budget_used} for j in analytics.top_jobs(session, flt)],
             "budgets": [
                 asdict(j) | {"budget_used": j.budget_used}

@@ -450,13 +450,13 @@ def _per(cost: float, count: int) -> float | None:
     return round(cost / count, 6) if count else None
 
 
-def unit_costs(session: Session, flt: CostFilter) -> UnitCosts:
+def unit_costs(session: Session, flt: CostFilter, tot: Metrics | None = None) -> UnitCosts:
     """What a course, a lesson, a deck and a minute of course time cost in the view.
 
     A lesson or deck is an answer that was accepted (an `ok` call of that step); a course
     is one in the view whose lessons are all written, priced at what the view spent on it.
     """
-    tot = totals(session, flt)
+    tot = tot or totals(session, flt)
 
     def per_step(src: Any) -> list[Any]:
         ok = case((src.c.outcome == "ok", src.c.calls), else_=0)
@@ -631,14 +631,13 @@ def _finite(value: Any) -> float | None:
 
 
 def data_version(session: Session) -> tuple[int, int]:
-    """Changes whenever a call is recorded or finishes: the cache key for every figure."""
-    last_id, started = session.exec(
-        select(
-            func.max(col(LLMCall.id)),
-            func.sum(case((col(LLMCall.outcome) == _FINAL_WAIT, 1), else_=0)),
-        )
-    ).one()
-    return int(last_id or 0), int(started or 0)
+    """Changes whenever a call is recorded or finishes: the cache key for every figure.
+
+    Two index lookups (the primary key, and the outcome index over calls in flight), never
+    a scan: the page asks this on every rerun."""
+    last_id = session.exec(select(func.max(col(LLMCall.id)))).one()
+    in_flight = session.exec(select(func.count()).where(col(LLMCall.outcome) == _FINAL_WAIT)).one()
+    return int(last_id or 0), int(in_flight or 0)
 
 
 def filter_options(session: Session) -> dict[str, list[str]]:

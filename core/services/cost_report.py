@@ -25,13 +25,18 @@ def _figures(metrics: Metrics) -> dict[str, Any]:
 
 
 def report_rows(
-    session: Session, flt: CostFilter, by: Sequence[str], *, with_total: bool = True
+    session: Session,
+    flt: CostFilter,
+    by: Sequence[str],
+    *,
+    with_total: bool = True,
+    tot: Metrics | None = None,
 ) -> list[dict[str, Any]]:
     """One dict per group, columns named after the groupings, then the totals row."""
     rows = [{**dict(zip(by, r.keys, strict=True)), **_figures(r.metrics)} for r in grouped(session, flt, by)]
     if with_total:
         blank = dict.fromkeys(by, "")
-        rows.append({**blank, by[0]: TOTAL, **_figures(totals(session, flt))})
+        rows.append({**blank, by[0]: TOTAL, **_figures(tot or totals(session, flt))})
     return rows
 
 

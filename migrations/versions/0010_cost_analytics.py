@@ -53,9 +53,11 @@ def upgrade() -> None:
     op.create_index("ix_llm_calls_created_at", "llm_calls", ["created_at"])
     op.create_index("ix_llm_calls_model", "llm_calls", ["model"])
     op.create_index("ix_llm_calls_prompt", "llm_calls", ["prompt_id", "prompt_version"])
+    op.create_index("ix_llm_calls_outcome", "llm_calls", ["outcome"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_llm_calls_outcome", table_name="llm_calls")
     op.drop_index("ix_llm_calls_prompt", table_name="llm_calls")
     op.drop_index("ix_llm_calls_model", table_name="llm_calls")
     op.drop_index("ix_llm_calls_created_at", table_name="llm_calls")
