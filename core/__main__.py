@@ -243,6 +243,10 @@ def build_parser() -> argparse.ArgumentParser:
     st = sub.add_parser("settings", help="show settings (secrets masked)")
     st.set_defaults(fn=cmd_settings)
 
+    from core.cost_cli import add_costs_command
+
+    add_costs_command(sub)
+
     try:
         from core.exporters.cli import add_export_commands, add_import_commands
     except ImportError:

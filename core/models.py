@@ -204,6 +204,12 @@ class Job(SQLModel, table=True):
 
 class LLMCall(SQLModel, table=True):
     __tablename__ = "llm_calls"
+    __table_args__ = (
+        Index("ix_llm_calls_created_at", "created_at"),
+        Index("ix_llm_calls_model", "model"),
+        Index("ix_llm_calls_prompt", "prompt_id", "prompt_version"),
+        Index("ix_llm_calls_outcome", "outcome"),  # calls in flight, for the cost cache key
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     job_id: int | None = Field(default=None, foreign_key="jobs.id", index=True)
@@ -281,3 +287,44 @@ class EvalRun(SQLModel, table=True):
     scores: dict[str, Any] = _json()
     report: dict[str, Any] = _json()
     created_at: datetime = _ts()
+
+
+# ---- issue 15: cost analytics ------------------------------------------------------------
+
+
+class LLMCallRollup(SQLModel, table=True):
+    """llm_calls summed per day and per everything an analyst filters or groups by.
+
+    Filled incrementally up to a watermark (`RollupState`); calls past it are read live.
+    Several rows may share a key (one per refresh): readers always sum.
+    """
+
+    __tablename__ = "llm_call_rollups"
+    __table_args__ = (Index("ix_rollup_day", "day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: str = Field(max_length=10)  # UTC, YYYY-MM-DD
+    job_id: int | None = Field(default=None, index=True)
+    course_id: int | None = Field(default=None)
+    provider: str = Field(max_length=20)
+    model: str = Field(max_length=100)
+    prompt_id: str = Field(max_length=100)
+    prompt_version: str = Field(max_length=40)
+    step: str = Field(max_length=40)
+    outcome: str = Field(max_length=20)
+    calls: int = 0
+    failed_calls: int = 0
+    remediated_calls: int = 0
+    input_tokens: int = 0
+    cached_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    latency_ms_sum: float = 0.0
+
+
+class RollupState(SQLModel, table=True):
+    __tablename__ = "rollup_state"
+
+    id: int = Field(default=1, primary_key=True)
+    watermark: int = 0  # every llm_calls row with id <= watermark is in llm_call_rollups
+    refreshed_at: datetime = _ts()

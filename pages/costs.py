@@ -1,95 +1,80 @@
-"""Costs: tokens and money per course, job, step and prompt version, from llm_calls."""
+"""Costs: what generation cost, filtered and grouped the way an analyst asks, with unit
+costs, waste, budgets and downloads. Filters live in the URL so a view can be shared."""
 
 from __future__ import annotations
-
-from dataclasses import asdict
 
 import streamlit as st
 
 from core.db import session_scope
-from core.services.costs import cost_breakdown, price_rows, total_cost, unknown_cost_calls
-from core.services.courses import list_courses
-from ui import state
+from core.services.cost_report import to_csv, to_parquet
+from core.services.costs import price_rows, unknown_cost_calls
+from ui import costs
 from ui.i18n import t
 from ui.layout import header
 
 header(":material/payments:", "nav_costs")
-with session_scope() as session:
-    courses = {int(c.id or 0): c.title for c in list_courses(session, include_archived=True)}
-choice = st.selectbox(
-    t("course_filter"),
-    [0, *courses],
-    format_func=lambda i: courses.get(i, t("all_courses")),
-    # The language is in the key: Streamlit keeps a stale formatted label after a switch.
-    key=f"costs-course-{state.lang()}",
-)
-course_id = choice or None
+flt, by = costs.filters()
+data = costs.load(flt, by)
+tot, units = data["totals"], data["units"]
 
-with session_scope() as session:
-    tables = {
-        by: cost_breakdown(session, by=by, course_id=course_id)
-        for by in ("course", "job", "step", "prompt_version")
-    }
-    unknown = unknown_cost_calls(session, course_id=course_id)
-total = total_cost(tables["step"])
-cols = st.columns(4)
-cols[0].metric(t("cost_usd"), f"${total.cost_usd:.4f}")
-cols[1].metric(
+first, second = st.columns(3), st.columns(3)
+first[0].metric(t("cost_usd"), f"${tot['cost_usd']:.4f}")
+first[1].metric(
     t("calls"),
-    total.calls,
-    delta=f"{total.failed_calls} {t('failed')}" if total.failed_calls else None,
+    costs.compact(tot["calls"]),
+    delta=f"{tot['failed_calls']:,} {t('failed')}" if tot["failed_calls"] else None,
     delta_color="inverse",
 )
-cols[2].metric(t("tokens_in_out"), f"{total.input_tokens:,} / {total.output_tokens:,}")
-cols[3].metric(t("avg_latency"), f"{total.avg_latency_ms:.0f} ms")
+first[2].metric(
+    t("tokens_in_out"), f"{costs.compact(tot['input_tokens'])} / {costs.compact(tot['output_tokens'])}"
+)
+second[0].metric(
+    t("cf_cache"), f"{units['cache_ratio']:.0%}", delta=f"${units['cache_saved_usd']:.4f} {t('cf_saved')}"
+)
+second[1].metric(
+    t("cf_waste"), f"${units['waste_usd']:.4f}", delta=f"{units['waste_share']:.1%}", delta_color="off"
+)
+per_course = units["cost_per_course"]
+second[2].metric(t("cf_per_course"), f"${per_course:.4f}" if per_course is not None else t("cf_not_measured"))
 
-if not total.calls:
-    st.info(t("no_calls_yet"))
-for tab, by in zip(st.tabs([t("by_" + by) for by in tables]), tables, strict=True):
-    with tab:
-        rows = [asdict(r) for r in tables[by]]
-        st.dataframe(
-            rows,
-            hide_index=True,
-            column_config={
-                "key": t("by_" + by),
-                "calls": t("calls"),
-                "failed_calls": t("failed"),
-                "input_tokens": t("input_tokens"),
-                "cached_tokens": t("cached_tokens"),
-                "output_tokens": t("output_tokens"),
-                "cost_usd": st.column_config.NumberColumn(t("cost_usd"), format="$%.4f"),
-                "avg_latency_ms": st.column_config.NumberColumn(t("avg_latency"), format="%.0f ms"),
-            },
-        )
+if not tot["calls"]:
+    st.info(t("cf_no_calls"))
+else:
+    figure = costs.chart(data["rows"], by)
+    if figure is not None:
+        st.altair_chart(figure, width="stretch")
+    st.dataframe(data["rows"], hide_index=True, column_config=costs.column_config(by))
+    name = "costs-" + "-".join(by)
+    down = st.columns(2)
+    down[0].download_button(
+        t("cf_csv"), to_csv(data["rows"]), f"{name}.csv", "text/csv", icon=":material/download:"
+    )
+    down[1].download_button(
+        t("cf_parquet"),
+        to_parquet(data["rows"]),
+        f"{name}.parquet",
+        "application/octet-stream",
+        icon=":material/download:",
+    )
 
+    units_tab, quality_tab, budgets_tab, top_tab, reprice_tab = st.tabs(
+        [t("cf_units"), t("cf_quality"), t("cf_budgets"), t("cf_top"), t("cf_reprice")]
+    )
+    with units_tab:
+        costs.unit_table(units)
+    with quality_tab:
+        costs.quality_table(data["quality"])
+    with budgets_tab:
+        costs.jobs_table(data["budgets"], empty=t("cf_no_budgets"))
+    with top_tab:
+        costs.jobs_table(data["top"], empty=t("cf_no_calls"))
+    with reprice_tab:
+        costs.reprice_table(data["reprice"])
+
+with session_scope(readonly=True) as session:
+    unknown = unknown_cost_calls(session)
 if unknown:
     st.warning(t("costs_unknown", n=len(unknown), usd=sum(u.estimated_cost_usd for u in unknown)))
-    st.dataframe(
-        [
-            {
-                "#": u.id,
-                t("by_job"): f"#{u.job_id}" if u.job_id else "—",
-                t("by_step"): u.step,
-                t("col_model_name"): u.model,
-                t("col_status"): t("costs_unknown_status"),
-                t("col_estimated"): u.estimated_cost_usd,
-                t("col_started"): u.started_at.strftime("%Y-%m-%d %H:%M:%S"),
-            }
-            for u in unknown
-        ],
-        hide_index=True,
-        column_config={t("col_estimated"): st.column_config.NumberColumn(format="$%.4f")},
-    )
+    costs.unknown_table(unknown)
 with st.expander(t("prices_in_effect")):
-    st.dataframe(
-        price_rows(),
-        hide_index=True,
-        column_config={
-            "model": t("col_model_name"),
-            "input": st.column_config.NumberColumn(t("col_price_input"), format="$%.3f"),
-            "cached_input": st.column_config.NumberColumn(t("col_price_cached"), format="$%.3f"),
-            "output": st.column_config.NumberColumn(t("col_price_output"), format="$%.3f"),
-            "since": t("col_price_since"),
-        },
-    )
+    costs.prices_table(price_rows())

@@ -12,9 +12,11 @@ from ui.jobs import is_running, job_progress, render_job, status_label
 from ui.layout import header
 
 header(":material/pending_actions:", "nav_jobs")
+# A link from the Costs page names one job: show every course's jobs and open that one.
+linked = st.query_params.get("job", "")
 only_current = st.toggle(
     t("only_current_course"),
-    value=state.course_id() is not None,
+    value=state.course_id() is not None and not linked,
     key="jobs-only-current",
     disabled=state.course_id() is None,
 )
@@ -36,5 +38,5 @@ for job in jobs:
     title = f"#{job.id} · {t('kind_' + job.kind)} · {status_label(job.status)} · {when}"
     if job.course_id:
         title += f" · {t('course_n', id=job.course_id)}"
-    with st.expander(title, expanded=bool(job.error_code) and job is jobs[0]):
+    with st.expander(title, expanded=str(job.id) == linked or (bool(job.error_code) and job is jobs[0])):
         render_job(job, key=f"jobs-{job.id}")

@@ -29,12 +29,16 @@ def init_from_url() -> None:
 
 
 def sync_url() -> None:
-    # Page switches through st.navigation drop query parameters; put them back each run.
+    # Page switches through st.navigation drop query parameters; put ours back each run.
+    # Other keys (a page's own view, e.g. the Costs filters) are left as they are.
     wanted = {"lang": st.session_state[LANG]}
     if st.session_state.get(COURSE):
         wanted["course"] = str(st.session_state[COURSE])
-    if dict(st.query_params) != wanted:
-        st.query_params.from_dict(wanted)
+    elif "course" in st.query_params:
+        del st.query_params["course"]
+    for key, value in wanted.items():
+        if st.query_params.get(key) != value:
+            st.query_params[key] = value
 
 
 def lang() -> str:

@@ -24,7 +24,7 @@ def test_costs_page_shows_unknown_calls_with_their_estimate(db: str, lang: str, 
     at = open_page("costs", lang=lang)
     shown = texts(at)
     assert words in shown and "$0.0123" in shown
-    (table, *_) = [df.value for df in at.dataframe if "#" in df.value.columns]
-    assert list(table["#"]) == [1]
+    (table, *_) = [df.value for df in at.dataframe if "id" in df.value.columns]
+    assert list(table["id"]) == [1]
     prices = at.dataframe[-1].value
     assert "gpt-4.1-mini" in list(prices["model"])

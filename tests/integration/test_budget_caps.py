@@ -22,7 +22,8 @@ from core.llm.pricing import cost_usd, price_for
 from core.models import Job, JobStatus, LLMCall
 from core.schemas import CourseParams, SlideDeck
 from core.services import generation
-from core.services.costs import cost_breakdown, unknown_cost_calls
+from core.services.analytics import CostFilter, grouped
+from core.services.costs import unknown_cost_calls
 from core.services.courses import create_course
 from core.settings import reset_settings
 from tests.fakes.openai_server import FakeOpenAIServer
@@ -196,9 +197,9 @@ def test_a_row_left_started_shows_as_unknown_with_its_estimate(any_db: str) -> N
                             estimated_cost_usd=0.5))  # fmt: skip  # in flight right now: not unknown
     with session_scope() as session:
         unknown = unknown_cost_calls(session)
-        rows = cost_breakdown(session, by="step")
+        rows = grouped(session, CostFilter(), ("step",))
     assert [(u.step, u.estimated_cost_usd) for u in unknown] == [("lesson", 0.0123)]
-    assert rows[0].failed_calls == 0  # a started call has not failed
+    assert rows[0].metrics.failed_calls == 0  # a started call has not failed
 
 
 def test_calls_are_priced_at_the_price_in_effect_on_their_day() -> None:

@@ -8,7 +8,7 @@ from core.db import session_scope
 from core.errors import InvalidInput
 from core.models import LLMCall
 from core.services import courses as svc
-from core.services.costs import cost_breakdown, total_cost
+from core.services.analytics import CostFilter, grouped, totals
 from core.services.revisions import history, slides_content, slides_from_text, slides_to_text
 from tests.factories import make_course
 
@@ -142,12 +142,18 @@ def test_cost_breakdowns(cid: int) -> None:
                 )
             )
     with session_scope() as session:
-        by_step = cost_breakdown(session, by="step")
-        by_version = cost_breakdown(session, by="prompt_version", course_id=cid)
-        by_course = cost_breakdown(session, by="course")
-        by_job = cost_breakdown(session, by="job")
-    assert [(r.key, r.calls, r.failed_calls) for r in by_step] == [("lesson", 2, 1), ("slides", 1, 0)]
-    assert by_version[0].key == "lesson@1.1.0"
-    assert by_course[0].key.startswith(f"#{cid} ") and by_course[0].cost_usd == pytest.approx(0.035)
-    assert by_job[0].key == "(no job)"
-    assert total_cost(by_step).input_tokens == 300
+        by_step = grouped(session, CostFilter(), ("step",))
+        by_version = grouped(session, CostFilter(course_ids=(cid,)), ("prompt_version",))
+        by_course = grouped(session, CostFilter(), ("course",))
+        by_kind = grouped(session, CostFilter(), ("job_kind",))
+        total = totals(session, CostFilter())
+    assert [(r.keys, r.metrics.calls, r.metrics.failed_calls) for r in by_step] == [
+        (("lesson",), 2, 1),
+        (("slides",), 1, 0),
+    ]
+    assert by_version[0].keys == ("lesson@1.1.0",)
+    assert by_course[0].keys[0].startswith(f"#{cid} ") and by_course[0].metrics.cost_usd == pytest.approx(
+        0.035
+    )
+    assert by_kind[0].keys == ("(none)",)
+    assert total.input_tokens == 300
