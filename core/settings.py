@@ -57,6 +57,13 @@ class Settings(BaseSettings):
     JOB_STALE_AFTER_S: float = Field(default=30.0, gt=0)
     JOB_MAX_ATTEMPTS: int = Field(default=3, ge=1)
 
+    # issue 10: brief database outages are retried around each unit of work.
+    DB_RETRY_ATTEMPTS: int = Field(default=8, ge=1, le=50)
+    DB_RETRY_MAX_S: float = Field(default=5.0, gt=0)
+    # issue 10: ZIP-based uploads (PPTX templates, zip imports) are refused past these.
+    ZIP_MAX_UNCOMPRESSED_MB: int = Field(default=200, ge=1)
+    ZIP_MAX_ENTRIES: int = Field(default=5000, ge=1)
+
     @field_validator("OPENAI_API_KEY")
     @classmethod
     def _empty_key_is_none(cls, v: SecretStr | None) -> SecretStr | None:

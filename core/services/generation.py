@@ -18,9 +18,9 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from core.db import session_scope
+from core.db import db_retry, session_scope
 from core.errors import AppError, Code
-from core.jobs import JobContext, start_job, task
+from core.jobs import JobContext, fenced, start_job, task
 from core.llm.gateway import CallContext, Generation, generate
 from core.llm.providers import get_provider
 from core.models import (
@@ -170,9 +170,39 @@ def _save_generated(
     expected_revision_id: int | None,
     as_proposal: bool = False,
 ) -> str:
-    """Commit one node's result in its own transaction. Returns done | draft | proposal | skipped."""
+    """Commit one node's result in its own transaction. Returns done | draft | proposal | skipped.
+
+    The write happens only while this worker still holds the job (fencing), and is
+    retried over a brief database outage (the model call is not repeated)."""
+    return db_retry(
+        lambda: _save_once(
+            ctx=ctx,
+            node_type=node_type,
+            node_id=node_id,
+            content=content,
+            gen=gen,
+            variables=variables,
+            expected_revision_id=expected_revision_id,
+            as_proposal=as_proposal,
+        ),
+        what=f"saving {node_type} {node_id}",
+    )
+
+
+def _save_once(
+    *,
+    ctx: JobContext,
+    node_type: str,
+    node_id: int,
+    content: dict[str, Any] | None,
+    gen: Generation[Any],
+    variables: dict[str, Any],
+    expected_revision_id: int | None,
+    as_proposal: bool,
+) -> str:
     try:
         with session_scope() as session:
+            ctx.assert_claim(session)
             if _already_written(session, ctx.job_id, node_type, node_id):
                 return "skipped"
             owner = session.get(Module if node_type == NodeType.module else Lesson, node_id)
@@ -240,7 +270,7 @@ def _generate_node(
 ) -> str:
     """One node: call the model (no transaction open), charge the job, save the result."""
     gen = generate(
-        provider=get_provider(),
+        provider=fenced(ctx, get_provider()),
         spec=_prompt(ctx, prompt_id),
         variables=variables,
         ctx=CallContext(
@@ -355,7 +385,7 @@ def _run_outline(ctx: JobContext, course_id: int) -> dict[str, Any]:
     variables = {**_base_variables(course, params), **params.model_dump(mode="json")}
     spec = _prompt(ctx, "outline")
     gen = generate(
-        provider=get_provider(),
+        provider=fenced(ctx, get_provider()),
         spec=spec,
         variables=variables,
         ctx=CallContext(
@@ -476,7 +506,8 @@ def _generate_slides(
         if lesson is None or lesson.locked:
             return "locked"
         if not lesson.body_md:
-            return "skipped"
+            # issue 10: no text to make slides from; say why rather than "already written".
+            return "no_body_draft" if lesson.detail_status == "draft" else "no_body"
         expected = lesson.slides_revision_id
         variables = {
             "course_title": course.title,
@@ -522,7 +553,7 @@ def _run_fanout(
             steps.append((f"slides:{w.lesson_id}", f"Slides {w.label}"))
     ctx.set_steps(steps)
     finished = ctx.done_steps() | _written_steps(ctx.job_id)
-    counts = {"done": 0, "draft": 0, "proposal": 0, "skipped": 0, "failed": 0}
+    counts = {"done": 0, "draft": 0, "proposal": 0, "skipped": 0, "failed": 0, "no_body": 0}
     failures: list[AppError] = []
     lock = threading.Lock()
 
@@ -562,6 +593,15 @@ def _run_fanout(
                 ctx.step(name, "skipped", "locked")
                 tally("skipped")
                 continue
+            if outcome in ("no_body", "no_body_draft"):
+                why = (
+                    "skipped: the lesson text was kept as a draft, so there is nothing to make slides from"
+                    if outcome == "no_body_draft"
+                    else "skipped: the lesson has no text yet"
+                )
+                ctx.step(name, "skipped", why)
+                tally("no_body")
+                continue
             tally(outcome)
             detail = {
                 "draft": "the answer did not validate; kept as a draft",
@@ -580,7 +620,9 @@ def _run_fanout(
             exc = f.exception()
             if exc is not None:
                 raise exc
-    if failures:
+    produced = counts["done"] + counts["proposal"] + counts["draft"] + counts["skipped"]
+    budget_stop = any(f.code == Code.BUDGET_EXCEEDED for f in failures)
+    if failures and (budget_stop or produced == 0):
         first = failures[0]
         raise AppError(
             first.code,
@@ -590,7 +632,48 @@ def _run_fanout(
         course_svc.touch(
             session, course_id, step=CourseStep.slides if any(w.slides for w in work) else CourseStep.lessons
         )
-    return counts
+    # Drafts an earlier attempt of this job kept count too (this attempt skipped them).
+    with session_scope(readonly=True) as session:
+        drafts = len(
+            session.exec(
+                select(Revision.id).where(
+                    Revision.job_id == ctx.job_id, Revision.status == RevisionStatus.draft
+                )
+            ).all()
+        )
+    if drafts > counts["draft"]:
+        counts["skipped"] -= min(counts["skipped"], drafts - counts["draft"])
+        counts["draft"] = drafts
+    return _outcome(counts, failures, len(work))
+
+
+def _outcome(counts: dict[str, int], failures: list[AppError], total: int) -> dict[str, Any]:
+    """The job's result with counts; `partial` when anything was kept as a draft, skipped
+    for lack of text, or failed: a job that did not produce what was asked never reads
+    as succeeded (issue 10)."""
+    result: dict[str, Any] = {
+        **counts,
+        "written": counts["done"] + counts["proposal"],
+        "drafts": counts["draft"],
+        "skipped": counts["skipped"] + counts["no_body"],
+        "failed": counts["failed"],
+    }
+    if failures:
+        first = failures[0]
+        result.update(
+            partial=True,
+            error_code=first.code,
+            error_detail=f"{len(failures)} of {total} lessons failed ({first.message}); "
+            "retry the job to redo only those",
+        )
+    elif counts["draft"] or counts["no_body"]:
+        result.update(
+            partial=True,
+            error_code=Code.LLM_INVALID_OUTPUT,
+            error_detail=f"{counts['draft']} steps kept invalid model output as drafts; "
+            f"{counts['no_body']} slide decks skipped for lack of lesson text",
+        )
+    return result
 
 
 @task(KIND_LESSONS)
