@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import socket
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -111,6 +112,12 @@ def start_job(
     if kind not in TASKS:
         raise AppError(Code.VALIDATION, f"unknown job kind {kind!r}")
     singleton = unique and course_id is not None
+    budget = (payload or {}).get("budget_usd")
+    if budget is not None and not (isinstance(budget, int | float) and math.isfinite(budget) and budget > 0):
+        # issue 10: NaN/inf would pass every comparison check later and never stop a job.
+        raise AppError(
+            Code.VALIDATION, f"budget_usd must be a finite positive number of US dollars, got {budget!r}"
+        )
 
     def insert() -> tuple[Job, bool]:
         with session_scope() as session:
@@ -201,6 +208,8 @@ def retry_job(job_id: int, *, budget_usd: float | None = None) -> Job:
     `budget_usd` replaces the job's budget (for a job stopped by E.BUDGET.EXCEEDED).
     """
     retryable = (JobStatus.failed, JobStatus.canceled, JobStatus.partial)
+    if budget_usd is not None and not (math.isfinite(budget_usd) and budget_usd > 0):
+        raise AppError(Code.VALIDATION, f"budget_usd must be a finite positive number, got {budget_usd!r}")
     try:
         with session_scope() as session:
             job = get_job(session, job_id)
@@ -791,6 +800,7 @@ def run_watched(
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 _inprocess_submitted: set[int] = set()
+_inprocess_futures: dict[int, Future[str]] = {}
 
 
 def _inprocess_pool() -> ThreadPoolExecutor:
@@ -828,7 +838,7 @@ def submit(job_id: int, *, replace: bool = False) -> None:
             if job_id in _inprocess_submitted and not replace:
                 return
             _inprocess_submitted.add(job_id)
-        _inprocess_pool().submit(_run_inprocess, job_id)
+            _inprocess_futures[job_id] = _inprocess_pool().submit(_run_inprocess, job_id)
         return
     from rq import Retry
     from rq.exceptions import NoSuchJobError
@@ -868,6 +878,18 @@ def _forget_rq_job(existing: Any, queue: Any) -> None:
     with contextlib.suppress(Exception):
         StartedJobRegistry(queue.name, connection=queue.connection).remove(existing, delete_job=False)
     existing.delete(remove_from_queue=True)
+
+
+def wait_local(job_id: int, timeout: float | None = None) -> None:
+    """Wait until this process's in-process runner is done with a job (the command line
+    waits so the interpreter never shuts down under a running job)."""
+    with _pool_lock:
+        future = _inprocess_futures.get(job_id)
+    if future is not None:
+        with contextlib.suppress(Exception):
+            future.result(timeout)
+        with _pool_lock:
+            _inprocess_futures.pop(job_id, None)
 
 
 def enqueue_safely(job_id: int, *, replace: bool = False) -> bool:

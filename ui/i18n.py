@@ -379,6 +379,12 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "ev_dropped": ("Dropped past {threshold}: {names}", "Упали больше чем на {threshold}: {names}"),
     "ev_held": ("No score dropped past {threshold}.", "Ни одна оценка не упала больше чем на {threshold}."),
     "ev_failed": ("The job failed: {err}", "Задача не удалась: {err}"),
+    # ---- issue 10: partial jobs
+    "status_partial": ("partial", "частично"),
+    "job_counts": (
+        "Written: {written} · drafts: {drafts} · skipped: {skipped} · failed: {failed}",
+        "Написано: {written} · черновиков: {drafts} · пропущено: {skipped} · ошибок: {failed}",
+    ),
 }
 
 STRINGS: dict[str, dict[str, str]] = {
