@@ -591,13 +591,14 @@ def execute(job_id: int) -> str:
     outcome = "finish"
     try:
         ctx.check_cancel()
-        result = fn(ctx) or {}
+        result = dict(fn(ctx) or {})
+        error_code, error_detail = result.pop("error_code", None), result.pop("error_detail", None)
         values["result"] = result
         if result.get("partial"):
             # Some lessons kept as drafts or failed: done, but not what was asked for.
             status = JobStatus.partial
-            values["error_code"] = result.get("error_code")
-            values["error_detail"] = result.get("error_detail")
+            values["error_code"] = error_code
+            values["error_detail"] = error_detail
     except ClaimLost:
         log.warning("job %s: claim %s was taken over; this worker stops", job_id, fence)
         outcome = "lost"
@@ -801,6 +802,7 @@ _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 _inprocess_submitted: set[int] = set()
 _inprocess_futures: dict[int, Future[str]] = {}
+_submitted_lock = threading.Lock()
 
 
 def _inprocess_pool() -> ThreadPoolExecutor:
@@ -827,18 +829,19 @@ def _run_inprocess(job_id: int) -> str:
     try:
         return execute(job_id)
     finally:
-        with _pool_lock:
+        with _submitted_lock:
             _inprocess_submitted.discard(job_id)
 
 
 def submit(job_id: int, *, replace: bool = False) -> None:
     """Hand a job to the configured runner. Safe to call twice: execution claims first."""
     if not get_settings().REDIS_URL:
-        with _pool_lock:
+        pool = _inprocess_pool()
+        with _submitted_lock:
             if job_id in _inprocess_submitted and not replace:
                 return
             _inprocess_submitted.add(job_id)
-            _inprocess_futures[job_id] = _inprocess_pool().submit(_run_inprocess, job_id)
+            _inprocess_futures[job_id] = pool.submit(_run_inprocess, job_id)
         return
     from rq import Retry
     from rq.exceptions import NoSuchJobError
@@ -883,12 +886,12 @@ def _forget_rq_job(existing: Any, queue: Any) -> None:
 def wait_local(job_id: int, timeout: float | None = None) -> None:
     """Wait until this process's in-process runner is done with a job (the command line
     waits so the interpreter never shuts down under a running job)."""
-    with _pool_lock:
+    with _submitted_lock:
         future = _inprocess_futures.get(job_id)
     if future is not None:
         with contextlib.suppress(Exception):
             future.result(timeout)
-        with _pool_lock:
+        with _submitted_lock:
             _inprocess_futures.pop(job_id, None)
 
 
