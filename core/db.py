@@ -23,7 +23,9 @@ _lock = Lock()
 def _make_engine(url: str) -> Engine:
     settings = get_settings()
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        _retry_connects(engine)
+        return engine
 
     path = url.split("///", 1)[-1]
     if path and path != ":memory:":
@@ -53,6 +55,30 @@ def _make_engine(url: str) -> Engine:
         conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def _retry_connects(engine: Engine) -> None:
+    """issue 10: a new connection refused during a brief outage is tried again with
+    backoff for up to DB_CONNECT_RETRY_S, so a unit of work that starts during the outage
+    waits for the server instead of failing. pool_pre_ping sends stale pooled
+    connections here too."""
+    import logging
+    import time
+
+    @event.listens_for(engine, "do_connect")
+    def _connect(dialect, _conn_rec, cargs, cparams):  # type: ignore[no-untyped-def]
+        settings = get_settings()
+        deadline = time.monotonic() + settings.DB_CONNECT_RETRY_S
+        delay = 0.1
+        while True:
+            try:
+                return dialect.loaded_dbapi.connect(*cargs, **cparams)
+            except dialect.loaded_dbapi.OperationalError:
+                if time.monotonic() + delay > deadline:
+                    raise
+                logging.getLogger(__name__).warning("database refused a connection; retrying in %.1fs", delay)
+                time.sleep(delay)
+                delay = min(2.0, delay * 2)
 
 
 def _after_fork_in_child() -> None:

@@ -18,7 +18,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from core.db import db_retry, session_scope
+from core.db import db_retry, is_transient, session_scope
 from core.errors import AppError, Code
 from core.jobs import JobContext, fenced, start_job, task
 from core.llm.gateway import CallContext, Generation, generate
@@ -462,6 +462,29 @@ def _lesson_label(session: Session, lesson: Lesson) -> str:
 def _generate_details(
     ctx: JobContext, lesson_id: int, course: Course, params: CourseParams, *, as_proposal: bool = False
 ) -> str:
+    prepared = db_retry(
+        lambda: _details_inputs(lesson_id, course, params), what=f"reading lesson {lesson_id}"
+    )
+    if isinstance(prepared, str):
+        return prepared
+    variables, base, expected = prepared
+    return _generate_node(
+        ctx,
+        prompt_id="lesson",
+        node_type=NodeType.lesson,
+        node_id=lesson_id,
+        course_id=int(course.id or 0),
+        variables=variables,
+        expected_revision_id=expected,
+        as_proposal=as_proposal,
+        base=base,
+        instruction=ctx.payload.get("instruction"),
+    )
+
+
+def _details_inputs(
+    lesson_id: int, course: Course, params: CourseParams
+) -> str | tuple[dict[str, Any], dict[str, Any], int | None]:
     with session_scope() as session:
         lesson = session.get(Lesson, lesson_id)
         if lesson is None or lesson.locked:
@@ -480,18 +503,7 @@ def _generate_details(
             "objectives": list(lesson.objectives),
             "duration_minutes": lesson.duration_minutes,
         }
-    return _generate_node(
-        ctx,
-        prompt_id="lesson",
-        node_type=NodeType.lesson,
-        node_id=lesson_id,
-        course_id=int(course.id or 0),
-        variables=variables,
-        expected_revision_id=expected,
-        as_proposal=as_proposal,
-        base=base,
-        instruction=ctx.payload.get("instruction"),
-    )
+    return variables, base, expected
 
 
 def _slide_count(duration_minutes: int) -> int:
@@ -501,6 +513,26 @@ def _slide_count(duration_minutes: int) -> int:
 def _generate_slides(
     ctx: JobContext, lesson_id: int, course: Course, params: CourseParams, *, as_proposal: bool = False
 ) -> str:
+    prepared = db_retry(lambda: _slides_inputs(lesson_id, course, params), what=f"reading lesson {lesson_id}")
+    if isinstance(prepared, str):
+        return prepared
+    variables, expected = prepared
+    return _generate_node(
+        ctx,
+        prompt_id="slides",
+        node_type=NodeType.slides,
+        node_id=lesson_id,
+        course_id=int(course.id or 0),
+        variables=variables,
+        expected_revision_id=expected,
+        as_proposal=as_proposal,
+        instruction=ctx.payload.get("instruction"),
+    )
+
+
+def _slides_inputs(
+    lesson_id: int, course: Course, params: CourseParams
+) -> str | tuple[dict[str, Any], int | None]:
     with session_scope() as session:
         lesson = session.get(Lesson, lesson_id)
         if lesson is None or lesson.locked:
@@ -518,17 +550,7 @@ def _generate_slides(
             "key_points": list(lesson.key_points),
             "slide_count": _slide_count(lesson.duration_minutes),
         }
-    return _generate_node(
-        ctx,
-        prompt_id="slides",
-        node_type=NodeType.slides,
-        node_id=lesson_id,
-        course_id=int(course.id or 0),
-        variables=variables,
-        expected_revision_id=expected,
-        as_proposal=as_proposal,
-        instruction=ctx.payload.get("instruction"),
-    )
+    return variables, expected
 
 
 def _plan(course_id: int, lesson_ids: list[int] | None, details: bool, slides: bool) -> list[_LessonWork]:
@@ -551,8 +573,8 @@ def _run_fanout(
             steps.append((f"lesson:{w.lesson_id}", f"Lesson {w.label}"))
         if w.slides:
             steps.append((f"slides:{w.lesson_id}", f"Slides {w.label}"))
-    ctx.set_steps(steps)
-    finished = ctx.done_steps() | _written_steps(ctx.job_id)
+    db_retry(lambda: ctx.set_steps(steps), what="declaring steps")
+    finished = db_retry(lambda: ctx.done_steps() | _written_steps(ctx.job_id), what="reading finished steps")
     counts = {"done": 0, "draft": 0, "proposal": 0, "skipped": 0, "failed": 0, "no_body": 0}
     failures: list[AppError] = []
     lock = threading.Lock()
@@ -580,7 +602,16 @@ def _run_fanout(
                     failures.append(exc)
                 return
             try:
-                outcome = fn(ctx, w.lesson_id, course, params)
+                try:
+                    outcome = fn(ctx, w.lesson_id, course, params)
+                except Exception as exc:
+                    if isinstance(exc, AppError) or not is_transient(exc):
+                        raise
+                    # The database stayed away past the retries: this lesson is redone
+                    # by a retry of the job; the others go on.
+                    raise AppError(
+                        Code.DB_UNAVAILABLE, f"the database was unreachable ({type(exc).__name__})"
+                    ) from exc
             except AppError as exc:
                 # One lesson's provider error does not stop the others; a retry of the
                 # job redoes only the lessons that failed.
