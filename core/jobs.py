@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 from sqlalchemy import or_, update
@@ -732,20 +732,32 @@ def reconcile_queue() -> list[int]:
         if since is not None and since.tzinfo is None:
             since = since.replace(tzinfo=grace.tzinfo)
         try:
-            rq_status = RQJob.fetch(rq_job_id(int(job_id)), connection=queue.connection).get_status(
-                refresh=True
-            )
+            entry = RQJob.fetch(rq_job_id(int(job_id)), connection=queue.connection)
+            rq_status = entry.get_status(refresh=True)
         except NoSuchJobError:
-            rq_status = None
+            entry, rq_status = None, None
         if rq_status in ("queued", "scheduled", "deferred"):
             continue
-        # "started" while the table still says queued: a live worker claims within a
-        # moment, so past the grace period that entry belongs to a dead work horse.
-        if rq_status == "started" and since is not None and since > grace:
+        # "started" while the table still says queued: a live work horse claims within
+        # moments and RQ beats for it (at least every job_monitoring_interval, 30 s), so
+        # an old entry without a recent RQ heartbeat belongs to a dead one.
+        if rq_status == "started" and ((since is not None and since > grace) or _rq_alive(entry)):
             continue
         submit(int(job_id), replace=True)
         fixed.append(int(job_id))
     return fixed
+
+
+RQ_DEAD_AFTER_S = 90.0
+
+
+def _rq_alive(entry: Any) -> bool:
+    beat = entry.last_heartbeat or entry.started_at
+    if beat is None:
+        return False
+    if beat.tzinfo is None:
+        beat = beat.replace(tzinfo=UTC)
+    return (utcnow() - beat).total_seconds() < RQ_DEAD_AFTER_S
 
 
 def recovery_pass() -> dict[str, list[int]]:
