@@ -834,7 +834,9 @@ def rq_queue() -> Any:
 
 
 def rq_job_id(job_id: int) -> str:
-    return f"course-studio-job-{job_id}"
+    # Named after the queue: RQ job ids are global in a Redis, and two deployments (or
+    # test runs) sharing one must not mistake each other's job 1 for their own.
+    return f"{get_settings().RQ_QUEUE}-job-{job_id}"
 
 
 def _run_inprocess(job_id: int) -> str:
@@ -888,10 +890,9 @@ def submit(job_id: int, *, replace: bool = False) -> None:
 
 
 def _forget_rq_job(existing: Any, queue: Any) -> None:
-    from rq.registry import StartedJobRegistry
-
+    # RQ 2.x keeps a started job as executions in the started registry.
     with contextlib.suppress(Exception):
-        StartedJobRegistry(queue.name, connection=queue.connection).remove(existing, delete_job=False)
+        existing.started_job_registry.remove_executions(existing)
     existing.delete(remove_from_queue=True)
 
 
