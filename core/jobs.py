@@ -488,6 +488,9 @@ def _claim(job_id: int) -> Job | None:
                 worker=WORKER_ID,
                 started_at=now,
                 heartbeat_at=now,
+                # a note left by an interrupted attempt no longer applies
+                error_code=None,
+                error_detail=None,
             )
         ).rowcount
         if claimed != 1:
