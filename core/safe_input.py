@@ -27,7 +27,9 @@ def check_zip(source: bytes | str | Path, *, what: str) -> None:
         with zipfile.ZipFile(handle) as archive:
             entries = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise AppError(Code.VALIDATION, f"{what} is not a valid ZIP-based file: {exc}") from exc
+        raise AppError(
+            Code.VALIDATION, f"{what} cannot be opened: not a valid ZIP-based file ({exc})"
+        ) from exc
     if len(entries) > settings.ZIP_MAX_ENTRIES:
         raise AppError(
             Code.VALIDATION,
