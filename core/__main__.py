@@ -107,15 +107,23 @@ def cmd_generate(args: argparse.Namespace) -> int:
             if time.monotonic() > deadline:
                 # issue 10: stop the in-process job cleanly (never let the interpreter shut
                 # down under it) and leave it resumable.
-                from core.jobs import interrupt_local
-
-                interrupt_local(job_id)
-                wait_local(job_id)
-                print(
-                    f"error: job {job_id} did not finish within {args.timeout:g}s; it is kept "
-                    "resumable: run `python -m core recover` to finish it",
-                    file=sys.stderr,
-                )
+                stopped_here = _interrupt_here(job_id)
+                with session_scope() as session:
+                    job = get_job(session, job_id)
+                if JobStatus(job.status).finished:  # it ended while being stopped
+                    break
+                if stopped_here:
+                    print(
+                        f"error: job {job_id} did not finish within {args.timeout:g}s; it is kept "
+                        "resumable: run `python -m core recover` to finish it",
+                        file=sys.stderr,
+                    )
+                else:  # on the RQ workers (or not started yet): it goes on there
+                    print(
+                        f"error: job {job_id} did not finish within {args.timeout:g}s; it goes on "
+                        "in the background (`python -m core jobs` shows it)",
+                        file=sys.stderr,
+                    )
                 return 1
             time.sleep(0.2)
     wait_local(job_id)
@@ -138,6 +146,21 @@ def cmd_generate(args: argparse.Namespace) -> int:
         )
         return EXIT_PARTIAL
     return 0
+
+
+def _interrupt_here(job_id: int) -> bool:
+    """Stop a job this process runs (in-process runner) and wait until it is released;
+    False when the job runs elsewhere (RQ workers)."""
+    from core.jobs import interrupt_local, local_future_done, wait_local
+    from core.settings import get_settings
+
+    if get_settings().REDIS_URL:
+        return False
+    # The job may be a moment away from starting: keep asking until it stops or ends.
+    while not interrupt_local(job_id) and not local_future_done(job_id):
+        time.sleep(0.05)
+    wait_local(job_id)
+    return True
 
 
 # issue 10: the exit status of `generate` when the job ended partial (the JSON is written).

@@ -911,6 +911,12 @@ def wait_local(job_id: int, timeout: float | None = None) -> None:
             _inprocess_futures.pop(job_id, None)
 
 
+def local_future_done(job_id: int) -> bool:
+    with _submitted_lock:
+        future = _inprocess_futures.get(job_id)
+    return future is None or future.done()
+
+
 def enqueue_safely(job_id: int, *, replace: bool = False) -> bool:
     """Enqueue, but never fail the caller when Redis is away: the job is recorded as
     queued and the recovery loop (reconcile_queue) enqueues it once Redis is back."""

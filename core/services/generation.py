@@ -401,6 +401,7 @@ def _run_outline(ctx: JobContext, course_id: int) -> dict[str, Any]:
     prov = _provenance(gen, variables)
     if not gen.ok:
         with session_scope() as session:
+            ctx.assert_claim(session)
             if not _already_written(session, ctx.job_id, NodeType.course, course_id):
                 add_revision(
                     session,
@@ -420,6 +421,7 @@ def _run_outline(ctx: JobContext, course_id: int) -> dict[str, Any]:
             "the outline did not validate; the answer is kept as a draft: " + "; ".join(gen.problems[:5]),
         )
     with session_scope() as session:
+        ctx.assert_claim(session)  # a worker taken over never rewrites the structure
         course = course_svc.get_course(session, course_id)
         _write_outline(session, course=course, outline=gen.value, job_id=ctx.job_id, prov=prov)
     ctx.step("outline", "done", f"{len(gen.value.modules)} modules")
