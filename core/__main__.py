@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -33,6 +34,31 @@ def _print_invalid(exc: InvalidInput) -> None:
         print(f"  {name}: {err['message']}", file=sys.stderr)
 
 
+# issue 10: numbers refused at parsing, before anything touches a database.
+def _finite(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
+
+
+def _budget(text: str) -> float:
+    value = _finite(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be a positive number of US dollars")
+    return value
+
+
+def _positive_seconds(text: str) -> float:
+    value = _finite(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text!r}")
+    return value
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     from core.services.courses import validate_params
 
@@ -48,14 +74,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if out is not None and not out.parent.exists():
         print(f"error: --out: folder {out.parent} does not exist", file=sys.stderr)
         return 2
-    if args.budget is not None and args.budget <= 0:
-        print("error: --budget: must be a positive number of US dollars", file=sys.stderr)
-        return 2
-
-    from tqdm import tqdm
-
     from core.db import migrate, session_scope
-    from core.jobs import get_job
+    from core.jobs import get_job, wait_local
     from core.models import JobStatus
     from core.services.courses import create_course
     from core.services.generation import start_course
@@ -68,6 +88,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     estimate = estimate_course(params)
     job = start_course(course_id=course_id, budget_usd=args.budget)
+    job_id = int(job.id or 0)
     provider = get_settings().provider_name
     print(
         f"course {course_id}, job {job.id}, provider {provider}; estimate {estimate.calls} calls, "
@@ -76,24 +97,37 @@ def cmd_generate(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     deadline = time.monotonic() + args.timeout
-    with tqdm(total=1, unit="step", desc="generating", file=sys.stderr, disable=args.quiet) as bar:
+    with _JobBar(args.quiet) as bar:
         while True:
             with session_scope() as session:
-                job = get_job(session, int(job.id or 0))
-            total = max(1, len(job.steps))
-            done = sum(1 for s in job.steps if s["status"] in ("done", "skipped", "draft", "failed"))
-            bar.total = total
-            bar.n = done
-            bar.set_postfix_str(next((s["label"] for s in job.steps if s["status"] == "running"), "")[:40])
-            bar.refresh()
+                job = get_job(session, job_id)
+            bar.show(job)
             if JobStatus(job.status).finished:
                 break
             if time.monotonic() > deadline:
-                print(f"error: job {job.id} still {job.status} after {args.timeout}s", file=sys.stderr)
+                # issue 10: stop the in-process job cleanly (never let the interpreter shut
+                # down under it) and leave it resumable.
+                stopped_here = _interrupt_here(job_id)
+                with session_scope() as session:
+                    job = get_job(session, job_id)
+                if JobStatus(job.status).finished:  # it ended while being stopped
+                    break
+                if stopped_here:
+                    print(
+                        f"error: job {job_id} did not finish within {args.timeout:g}s; it is kept "
+                        "resumable: run `python -m core recover` to finish it",
+                        file=sys.stderr,
+                    )
+                else:  # on the RQ workers (or not started yet): it goes on there
+                    print(
+                        f"error: job {job_id} did not finish within {args.timeout:g}s; it goes on "
+                        "in the background (`python -m core jobs` shows it)",
+                        file=sys.stderr,
+                    )
                 return 1
             time.sleep(0.2)
-    drafts = sum(1 for s in job.steps if s["status"] == "draft")
-    if job.status != JobStatus.succeeded:
+    wait_local(job_id)
+    if job.status not in (JobStatus.succeeded, JobStatus.partial):
         print(f"error: job {job.id} {job.status}: {job.error_code}: {job.error_detail}", file=sys.stderr)
         return 1
     document = _course_json(course_id)
@@ -102,9 +136,56 @@ def cmd_generate(args: argparse.Namespace) -> int:
         print(f"wrote {out}", file=sys.stderr)
     else:
         sys.stdout.write(document + "\n")
-    if drafts:
-        print(f"warning: {drafts} steps kept invalid model output as drafts", file=sys.stderr)
+    if job.status == JobStatus.partial:
+        r = job.result
+        print(
+            f"error: job {job.id} partial: {r.get('written', 0)} written, {r.get('drafts', 0)} drafts, "
+            f"{r.get('skipped', 0)} skipped, {r.get('failed', 0)} failed ({job.error_code}: "
+            f"{job.error_detail}); `python -m core jobs` lists it, retry it from the Jobs page",
+            file=sys.stderr,
+        )
+        return EXIT_PARTIAL
     return 0
+
+
+def _interrupt_here(job_id: int) -> bool:
+    """Stop a job this process runs (in-process runner) and wait until it is released;
+    False when the job runs elsewhere (RQ workers)."""
+    from core.jobs import interrupt_local, local_future_done, wait_local
+    from core.settings import get_settings
+
+    if get_settings().REDIS_URL:
+        return False
+    # The job may be a moment away from starting: keep asking until it stops or ends.
+    while not interrupt_local(job_id) and not local_future_done(job_id):
+        time.sleep(0.05)
+    wait_local(job_id)
+    return True
+
+
+# issue 10: the exit status of `generate` when the job ended partial (the JSON is written).
+EXIT_PARTIAL = 3
+
+
+class _JobBar:
+    """A tqdm bar over a job's steps (generate, recover)."""
+
+    def __init__(self, quiet: bool, desc: str = "generating") -> None:
+        from tqdm import tqdm
+
+        self._bar = tqdm(total=1, unit="step", desc=desc, file=sys.stderr, disable=quiet)
+
+    def __enter__(self) -> _JobBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._bar.close()
+
+    def show(self, job: Any) -> None:
+        self._bar.total = max(1, len(job.steps))
+        self._bar.n = sum(1 for s in job.steps if s["status"] in ("done", "skipped", "draft", "failed"))
+        self._bar.set_postfix_str(next((s["label"] for s in job.steps if s["status"] == "running"), "")[:40])
+        self._bar.refresh()
 
 
 def _course_json(course_id: int) -> str:
@@ -162,11 +243,19 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([j.model_dump(mode="json") for j in jobs], ensure_ascii=False, indent=2))
         return 0
-    print(f"{'id':>5}  {'kind':<10} {'status':<10} {'progress':>8}  {'course':>6}  {'error':<24} created")
+    print(
+        f"{'id':>5}  {'kind':<10} {'status':<10} {'progress':>8}  {'course':>6}  {'error':<24} "
+        f"{'written/drafts/skipped':<22} created"
+    )
     for j in jobs:
+        counts = (
+            f"{j.result.get('written', 0)}/{j.result.get('drafts', 0)}/{j.result.get('skipped', 0)}"
+            if isinstance(j.result, dict) and "written" in j.result
+            else ""
+        )
         print(
             f"{j.id:>5}  {j.kind:<10} {j.status:<10} {j.progress * 100:>7.0f}%  {j.course_id or '':>6}  "
-            f"{(j.error_code or ''):<24} {j.created_at:%Y-%m-%d %H:%M:%S}"
+            f"{(j.error_code or ''):<24} {counts:<22} {j.created_at:%Y-%m-%d %H:%M:%S}"
         )
     if not jobs:
         print("(no jobs)")
@@ -184,14 +273,42 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_recover(_args: argparse.Namespace) -> int:
-    from core.db import migrate
-    from core.jobs import recover_orphans
+def cmd_recover(args: argparse.Namespace) -> int:
+    """Resume jobs whose worker died. Without Redis they run here, in the foreground, with
+    a progress bar; with Redis they are handed to the workers (queue reconciled) and this
+    waits for them unless --no-wait."""
+    from core.db import migrate, session_scope
+    from core.jobs import get_job, recovery_pass, run_foreground
+    from core.models import JobStatus
+    from core.settings import get_settings
 
     migrate()
-    resumed = recover_orphans()
-    print(f"resumed {len(resumed)} orphaned jobs: {resumed}", file=sys.stderr)
-    return 0
+    if not get_settings().REDIS_URL:
+        outcomes: list[tuple[int, str]] = []
+        with _JobBar(args.quiet, desc="recovering") as bar:
+            outcomes = run_foreground(on_tick=bar.show)
+        for job_id, status in outcomes:
+            print(f"job {job_id}: {status}", file=sys.stderr)
+        print(f"resumed {len(outcomes)} jobs in this process", file=sys.stderr)
+        return 0 if all(s == JobStatus.succeeded for _, s in outcomes) else 1
+    passed = recovery_pass()
+    ids = sorted(set(passed["orphans"]) | set(passed["requeued"]))
+    print(f"handed {len(ids)} jobs to the workers: {ids}", file=sys.stderr)
+    if args.no_wait:
+        return 0
+    worst = 0
+    for job_id in ids:
+        with _JobBar(args.quiet, desc=f"job {job_id}") as bar:
+            while True:
+                with session_scope() as session:
+                    job = get_job(session, job_id)
+                bar.show(job)
+                if JobStatus(job.status).finished:
+                    break
+                time.sleep(0.5)
+        print(f"job {job_id}: {job.status}", file=sys.stderr)
+        worst = max(worst, 0 if job.status == JobStatus.succeeded else 1)
+    return worst
 
 
 def cmd_settings(_args: argparse.Namespace) -> int:
@@ -217,8 +334,13 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--tone", help="neutral | friendly | formal | playful")
     gen.add_argument("--constraints", help="extra constraints for the model")
     gen.add_argument("--out", help="write the course JSON here (default: stdout)")
-    gen.add_argument("--budget", type=float, help="stop before spending more than this (USD)")
-    gen.add_argument("--timeout", type=float, default=3600)
+    gen.add_argument("--budget", type=_budget, help="stop before spending more than this (USD)")
+    gen.add_argument(
+        "--timeout",
+        type=_positive_seconds,
+        default=3600,
+        help="seconds to wait; on expiry the job is stopped and kept resumable (`recover`)",
+    )
     gen.add_argument("--quiet", action="store_true", help="no progress bar")
     gen.set_defaults(fn=cmd_generate)
 
@@ -237,7 +359,9 @@ def build_parser() -> argparse.ArgumentParser:
     mig.add_argument("--downgrade", metavar="REVISION")
     mig.set_defaults(fn=cmd_migrate)
 
-    rec = sub.add_parser("recover", help="resume jobs whose worker died")
+    rec = sub.add_parser("recover", help="resume jobs whose worker died (in the foreground without Redis)")
+    rec.add_argument("--quiet", action="store_true", help="no progress bar")
+    rec.add_argument("--no-wait", action="store_true", help="with Redis: hand the jobs over and exit")
     rec.set_defaults(fn=cmd_recover)
 
     st = sub.add_parser("settings", help="show settings (secrets masked)")

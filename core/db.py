@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from threading import Lock
+from typing import TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -14,6 +15,7 @@ from sqlmodel import Session, create_engine
 
 from core.settings import ROOT, get_settings
 
+T = TypeVar("T")
 _engines: dict[str, Engine] = {}
 _lock = Lock()
 
@@ -21,7 +23,9 @@ _lock = Lock()
 def _make_engine(url: str) -> Engine:
     settings = get_settings()
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        _retry_connects(engine)
+        return engine
 
     path = url.split("///", 1)[-1]
     if path and path != ":memory:":
@@ -51,6 +55,30 @@ def _make_engine(url: str) -> Engine:
         conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def _retry_connects(engine: Engine) -> None:
+    """issue 10: a new connection refused during a brief outage is tried again with
+    backoff for up to DB_CONNECT_RETRY_S, so a unit of work that starts during the outage
+    waits for the server instead of failing. pool_pre_ping sends stale pooled
+    connections here too."""
+    import logging
+    import time
+
+    @event.listens_for(engine, "do_connect")
+    def _connect(dialect, _conn_rec, cargs, cparams):  # type: ignore[no-untyped-def]
+        settings = get_settings()
+        deadline = time.monotonic() + settings.DB_CONNECT_RETRY_S
+        delay = 0.1
+        while True:
+            try:
+                return dialect.loaded_dbapi.connect(*cargs, **cparams)
+            except dialect.loaded_dbapi.OperationalError:
+                if time.monotonic() + delay > deadline:
+                    raise
+                logging.getLogger(__name__).warning("database refused a connection; retrying in %.1fs", delay)
+                time.sleep(delay)
+                delay = min(2.0, delay * 2)
 
 
 def _after_fork_in_child() -> None:
@@ -116,3 +144,60 @@ def downgrade(url: str | None = None, revision: str = "base") -> None:
     cfg.set_main_option("script_location", str(ROOT / "migrations"))
     cfg.attributes["url"] = url or get_settings().DATABASE_URL
     command.downgrade(cfg, revision)
+
+
+# ---------------------------------------------------------------- issue 10: brief outages
+
+_TRANSIENT_SQLSTATES = {
+    "08000",
+    "08001",
+    "08003",
+    "08004",
+    "08006",
+    "57P01",
+    "57P02",
+    "57P03",
+    "40001",
+    "40P01",
+}
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A database error worth retrying: a dropped or refused connection, a server
+    restarting, a serialization failure, SQLite still locked after its busy timeout."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, OperationalError):
+        return True
+    orig = getattr(exc, "orig", None)
+    return getattr(orig, "sqlstate", None) in _TRANSIENT_SQLSTATES
+
+
+def db_retry(fn: Callable[[], T], *, attempts: int | None = None, what: str = "database work") -> T:
+    """Run a unit of work (it opens its own session) again after a transient database
+    error, with capped exponential backoff. Other errors, and the last failure, propagate."""
+    import logging
+    import random
+    import time
+
+    settings = get_settings()
+    tries = attempts or settings.DB_RETRY_ATTEMPTS
+    for attempt in range(1, tries + 1):
+        try:
+            return fn()
+        except Exception as exc:
+            if attempt >= tries or not is_transient(exc):
+                raise
+            delay = min(settings.DB_RETRY_MAX_S, 0.2 * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
+            logging.getLogger(__name__).warning(
+                "%s hit a transient database error (attempt %s of %s), retrying in %.1fs: %s",
+                what,
+                attempt,
+                tries,
+                delay,
+                type(exc).__name__,
+            )
+            time.sleep(delay)
+    raise AssertionError("unreachable")

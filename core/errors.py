@@ -29,6 +29,9 @@ class Code(StrEnum):
     INTERNAL = "E.INTERNAL"
     # Issue 8: a budgeted job asked for a model with no price in the prices file.
     BUDGET_NO_PRICE = "E.BUDGET.NO_PRICE"
+    # issue 10
+    DB_UNAVAILABLE = "E.DB.UNAVAILABLE"
+    JOB_INTERRUPTED = "E.JOB.INTERRUPTED"
 
 
 class AppError(Exception):

@@ -16,7 +16,57 @@ _STD = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
 
 
 def redact(text: str) -> str:
-    return _SECRET.sub("[redacted]", text)
+    """The one redaction every log record and stored job error goes through: key-shaped
+    tokens, and any run of 8+ characters copied from a configured secret (a provider
+    error that echoes part of the key, e.g. `raw=...SECRET...`)."""
+    return _redact_secret_parts(_SECRET.sub("[redacted]", text))
+
+
+# issue 10: redact any substring (8+ characters) of a configured secret.
+SECRET_FRAGMENT = 8
+
+
+def _secret_values() -> list[str]:
+    from pydantic import SecretStr
+
+    try:
+        settings = get_settings()
+    except Exception:  # settings that fail to load hold no secret we could match
+        return []
+    values = []
+    for name in type(settings).model_fields:
+        value = getattr(settings, name, None)
+        if isinstance(value, SecretStr):
+            secret = value.get_secret_value()
+            if len(secret) >= SECRET_FRAGMENT:
+                values.append(secret)
+    return values
+
+
+def _redact_secret_parts(text: str) -> str:
+    secrets = _secret_values()
+    if not secrets or len(text) < SECRET_FRAGMENT:
+        return text
+    # Every substring of 8+ characters of a secret contains one of its 8-character
+    # windows, so marking each window of the text found in the secret covers them all.
+    windows = {s[i : i + SECRET_FRAGMENT] for s in secrets for i in range(len(s) - SECRET_FRAGMENT + 1)}
+    hidden = [False] * len(text)
+    for i in range(len(text) - SECRET_FRAGMENT + 1):
+        if text[i : i + SECRET_FRAGMENT] in windows:
+            for j in range(i, i + SECRET_FRAGMENT):
+                hidden[j] = True
+    if not any(hidden):
+        return text
+    out, i = [], 0
+    while i < len(text):
+        if hidden[i]:
+            while i < len(text) and hidden[i]:
+                i += 1
+            out.append("[redacted]")
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
 
 
 class JsonFormatter(logging.Formatter):

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint, text
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -63,10 +63,16 @@ class JobStatus(StrEnum):
     succeeded = "succeeded"
     failed = "failed"
     canceled = "canceled"
+    # issue 10: ended, but some lessons were kept as drafts or failed (counts in result)
+    partial = "partial"
 
     @property
     def finished(self) -> bool:
-        return self in (JobStatus.succeeded, JobStatus.failed, JobStatus.canceled)
+        return self in (JobStatus.succeeded, JobStatus.failed, JobStatus.canceled, JobStatus.partial)
+
+
+# issue 10: statuses in which a job still holds its (course, kind) slot.
+ACTIVE_JOB_STATUSES = (JobStatus.queued, JobStatus.running)
 
 
 class CourseStep(StrEnum):
@@ -179,6 +185,18 @@ class Revision(SQLModel, table=True):
 
 class Job(SQLModel, table=True):
     __tablename__ = "jobs"
+    # issue 10: one active singleton job per (course, kind), enforced by the database so
+    # concurrent clicks on PostgreSQL cannot both insert (select-then-insert races).
+    __table_args__ = (
+        Index(
+            "uq_jobs_active_course_kind",
+            "course_id",
+            "kind",
+            unique=True,
+            sqlite_where=text("singleton AND status IN ('queued', 'running')"),
+            postgresql_where=text("singleton AND status IN ('queued', 'running')"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=40, index=True)
@@ -196,6 +214,8 @@ class Job(SQLModel, table=True):
     cancel_requested: bool = False
     runner: str = Field(default="inprocess", max_length=20)
     worker: str | None = Field(default=None, max_length=200)
+    # issue 10: a job of a kind that allows one active job per course (see the index)
+    singleton: bool = False
     created_at: datetime = _ts()
     started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     heartbeat_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -63,6 +63,13 @@ class Settings(BaseSettings):
     OPENAI_RESPONSE_FORMAT: Literal["strict", "json_schema", "json_object", "none"] = "strict"
     # Issue 8: model prices (USD per 1M tokens, with effective dates); unset = the shipped file.
     PRICES_FILE: Path | None = None
+    # issue 10: brief database outages are retried around each unit of work.
+    DB_RETRY_ATTEMPTS: int = Field(default=8, ge=1, le=50)
+    DB_RETRY_MAX_S: float = Field(default=5.0, gt=0)
+    DB_CONNECT_RETRY_S: float = Field(default=20.0, ge=0)
+    # issue 10: ZIP-based uploads (PPTX templates, zip imports) are refused past these.
+    ZIP_MAX_UNCOMPRESSED_MB: int = Field(default=200, ge=1)
+    ZIP_MAX_ENTRIES: int = Field(default=5000, ge=1)
 
     @field_validator("OPENAI_API_KEY")
     @classmethod

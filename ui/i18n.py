@@ -472,6 +472,12 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "col_price_cached": ("Cached input", "Кэшированный ввод"),
     "col_price_output": ("Output", "Вывод"),
     "col_price_since": ("Since", "С даты"),
+    # ---- issue 10: partial jobs
+    "status_partial": ("partial", "частично"),
+    "job_counts": (
+        "Written: {written} · drafts: {drafts} · skipped: {skipped} · failed: {failed}",
+        "Написано: {written} · черновиков: {drafts} · пропущено: {skipped} · ошибок: {failed}",
+    ),
 }
 
 STRINGS: dict[str, dict[str, str]] = {

@@ -20,6 +20,7 @@ STATUS_ICON = {
     "succeeded": "✅",
     "failed": "❌",
     "canceled": "⛔",
+    "partial": "⚠️",
     "done": "✅",
     "draft": "📝",
     "skipped": "⏭️",
@@ -55,6 +56,17 @@ def steps_table(steps: list[dict[str, Any]]) -> list[dict[str, str]]:
     ]
 
 
+def job_counts(result: dict[str, Any]) -> str:
+    """Written, drafts, skipped and failed counts of a lessons/slides/course job."""
+    return t(
+        "job_counts",
+        written=int(result.get("written", 0)),
+        drafts=int(result.get("drafts", 0)),
+        skipped=int(result.get("skipped", 0)),
+        failed=int(result.get("failed", 0)),
+    )
+
+
 def render_job(job: Job, *, key: str, expanded_steps: bool = False) -> None:
     """Status, progress bar, step list, error and the cancel/retry actions of one job."""
     done = sum(1 for s in job.steps if s.get("status") in ("done", "skipped", "draft"))
@@ -66,7 +78,11 @@ def render_job(job: Job, *, key: str, expanded_steps: bool = False) -> None:
     running = [s for s in job.steps if s.get("status") == "running"]
     if running:
         st.caption(t("now_running", what=md_escape(", ".join(str(s.get("label")) for s in running[:4]))))
-    if job.error_code:
+    if isinstance(job.result, dict) and "written" in job.result:
+        st.caption(job_counts(job.result))
+    if job.error_code and job.status == JobStatus.partial:
+        st.warning(f"{job.error_code}: {md_escape(job.error_detail or '')}")
+    elif job.error_code:
         st.error(f"{job.error_code}: {md_escape(job.error_detail or '')}")
     if job.steps:
         with st.expander(t("step_list", n=len(job.steps)), expanded=expanded_steps):
@@ -76,7 +92,7 @@ def render_job(job: Job, *, key: str, expanded_steps: bool = False) -> None:
         with session_scope() as session:
             request_cancel(session, int(job.id or 0))
         st.toast(t("cancel_requested"))
-    if job.status in (JobStatus.failed, JobStatus.canceled) and cols[1].button(
+    if job.status in (JobStatus.failed, JobStatus.canceled, JobStatus.partial) and cols[1].button(
         t("retry"), key=f"{key}-retry-{job.id}"
     ):
         try:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import argparse
 import logging
 import threading
+import time
 
-from core.jobs import recover_orphans, rq_queue
+from core.jobs import recovery_pass, rq_queue
 from core.logs import setup_logging
 from core.settings import get_settings
 
@@ -20,9 +21,13 @@ def _recovery_loop(stop: threading.Event, interval: float) -> None:
     log = logging.getLogger("workers.recovery")
     while not stop.wait(interval):
         try:
-            resumed = recover_orphans()
-            if resumed:
-                log.info("resumed orphaned jobs", extra={"job_ids": resumed})
+            passed = recovery_pass()
+            if passed["orphans"]:
+                log.info("resumed orphaned jobs", extra={"job_ids": passed["orphans"]})
+            if passed["requeued"]:
+                # Queued in the table but not (alive) in Redis: enqueue failed, Redis lost
+                # its data, or a dead "started" entry held the id.
+                log.info("re-enqueued queued jobs missing from Redis", extra={"job_ids": passed["requeued"]})
         except Exception:
             log.exception("orphan recovery failed; will try again")
 
@@ -38,19 +43,60 @@ def main(argv: list[str] | None = None) -> int:
     if not settings.REDIS_URL:
         parser.error("REDIS_URL is not set: without Redis, jobs run in the app's own process")
 
-    from rq import Worker
-
     queue = rq_queue()
-    recover_orphans()
+    _first_pass()
     stop = threading.Event()
     interval = max(1.0, settings.JOB_STALE_AFTER_S / 2)
     threading.Thread(target=_recovery_loop, args=(stop, interval), daemon=True, name="recovery").start()
-    worker = Worker([queue], connection=queue.connection, name=args.name, maintenance_interval=60)
     try:
-        worker.work(burst=args.burst, with_scheduler=False)
+        _work_until_stopped(queue, args.name, args.burst)
     finally:
         stop.set()
     return 0
+
+
+def _first_pass() -> None:
+    try:
+        recovery_pass()
+    except Exception:  # Redis or the database still starting: the loop tries again
+        logging.getLogger("workers.recovery").exception("first recovery pass failed; will try again")
+
+
+def _work_until_stopped(queue: object, name: str | None, burst: bool) -> None:
+    """Run RQ's worker loop; when it quits on a lost Redis connection (RQ returns from
+    work() on errors outside its dequeue retry), wait with capped exponential backoff,
+    say so in the log, and start a fresh worker. Stops on SIGTERM/SIGINT or in burst mode."""
+    from redis.exceptions import RedisError
+    from rq import Worker
+
+    log = logging.getLogger("workers.redis")
+    delay, restarts = 1.0, 0
+    while True:
+        worker = None
+        try:
+            worker = Worker(
+                [queue],
+                connection=queue.connection,  # type: ignore[attr-defined]
+                name=name if restarts == 0 or name is None else f"{name}-r{restarts}",
+                maintenance_interval=60,
+            )
+            worker.work(burst=burst, with_scheduler=False)
+        except RedisError as exc:
+            log.warning("worker lost Redis (%s)", exc)
+        if burst or (worker is not None and worker._stop_requested):
+            return
+        restarts += 1
+        log.warning(
+            "RQ worker stopped (Redis unreachable?); reconnecting in %.1fs (restart %s)", delay, restarts
+        )
+        time.sleep(delay)
+        delay = min(30.0, delay * 2)
+        try:
+            queue.connection.ping()  # type: ignore[attr-defined]
+            log.info("Redis is reachable again; worker restarting")
+            delay = 1.0
+        except RedisError as exc:
+            log.warning("Redis still unreachable: %s", exc)
 
 
 if __name__ == "__main__":

@@ -72,7 +72,12 @@ def _refuse(message: str, field: str = "") -> ImportInvalid:
 
 
 def _load(data: bytes | str | dict[str, Any]) -> dict[str, Any]:
+    from core.safe_input import MAX_JSON_DEPTH, json_depth_problem
+
     if isinstance(data, dict):
+        problem = json_depth_problem(data)
+        if problem:
+            raise _refuse(problem)
         return data
     if len(data) > MAX_IMPORT_BYTES:
         raise _refuse(f"the file is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB")
@@ -80,6 +85,11 @@ def _load(data: bytes | str | dict[str, Any]) -> dict[str, Any]:
         obj = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise _refuse(f"not valid JSON ({exc})") from exc
+    except RecursionError:  # issue 10: thousands of nested brackets
+        raise _refuse(f"the JSON is nested more than {MAX_JSON_DEPTH} levels deep") from None
+    problem = json_depth_problem(obj)
+    if problem:
+        raise _refuse(problem)
     if not isinstance(obj, dict):
         raise _refuse("expected a JSON object with format, schema_version and course")
     return obj

@@ -148,6 +148,10 @@ def _has_title(layout: SlideLayout) -> bool:
 def open_template(template_path: str | Path | None = None) -> tuple[PresentationType, dict[str, SlideLayout]]:
     """Load a template, drop any sample slides, and check the layouts the export needs."""
     path = Path(template_path) if template_path else DEFAULT_TEMPLATE
+    if template_path:
+        from core.safe_input import check_zip
+
+        check_zip(path, what=f"the PPTX template {path.name}")  # issue 10: zip bombs refused
     try:
         prs = Presentation(str(path))
     except Exception as exc:  # python-pptx raises several types for a broken file

@@ -70,6 +70,9 @@ def save_template(data: bytes, name: str) -> Path:
         )
     from pptx import Presentation
 
+    from core.safe_input import check_zip
+
+    check_zip(data, what=f"the template {name!r}")  # issue 10: before python-pptx inflates it
     try:
         Presentation(io.BytesIO(data))
     except Exception as exc:  # python-pptx raises several types for a broken file

@@ -18,9 +18,9 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from core.db import session_scope
+from core.db import db_retry, is_transient, session_scope
 from core.errors import AppError, Code
-from core.jobs import JobContext, start_job, task
+from core.jobs import JobContext, fenced, start_job, task
 from core.llm.gateway import CallContext, Generation, generate
 from core.llm.providers import get_provider
 from core.llm.repair import repair_module_durations, repair_outline_durations
@@ -175,9 +175,39 @@ def _save_generated(
     expected_revision_id: int | None,
     as_proposal: bool = False,
 ) -> str:
-    """Commit one node's result in its own transaction. Returns done | draft | proposal | skipped."""
+    """Commit one node's result in its own transaction. Returns done | draft | proposal | skipped.
+
+    The write happens only while this worker still holds the job (fencing), and is
+    retried over a brief database outage (the model call is not repeated)."""
+    return db_retry(
+        lambda: _save_once(
+            ctx=ctx,
+            node_type=node_type,
+            node_id=node_id,
+            content=content,
+            gen=gen,
+            variables=variables,
+            expected_revision_id=expected_revision_id,
+            as_proposal=as_proposal,
+        ),
+        what=f"saving {node_type} {node_id}",
+    )
+
+
+def _save_once(
+    *,
+    ctx: JobContext,
+    node_type: str,
+    node_id: int,
+    content: dict[str, Any] | None,
+    gen: Generation[Any],
+    variables: dict[str, Any],
+    expected_revision_id: int | None,
+    as_proposal: bool,
+) -> str:
     try:
         with session_scope() as session:
+            ctx.assert_claim(session)
             if _already_written(session, ctx.job_id, node_type, node_id):
                 return "skipped"
             owner = session.get(Module if node_type == NodeType.module else Lesson, node_id)
@@ -247,7 +277,7 @@ def _generate_node(
     """One node: call the model (no transaction open), charge the job, save the result."""
     gen = generate(
         repair=repair,
-        provider=get_provider(),
+        provider=fenced(ctx, get_provider()),
         spec=_prompt(ctx, prompt_id),
         variables=variables,
         ctx=CallContext(
@@ -362,7 +392,7 @@ def _run_outline(ctx: JobContext, course_id: int) -> dict[str, Any]:
     variables = {**_base_variables(course, params), **params.model_dump(mode="json")}
     spec = _prompt(ctx, "outline")
     gen = generate(
-        provider=get_provider(),
+        provider=fenced(ctx, get_provider()),
         spec=spec,
         variables=variables,
         ctx=CallContext(
@@ -379,6 +409,7 @@ def _run_outline(ctx: JobContext, course_id: int) -> dict[str, Any]:
     prov = _provenance(gen, variables)
     if not gen.ok:
         with session_scope() as session:
+            ctx.assert_claim(session)
             if not _already_written(session, ctx.job_id, NodeType.course, course_id):
                 add_revision(
                     session,
@@ -398,6 +429,7 @@ def _run_outline(ctx: JobContext, course_id: int) -> dict[str, Any]:
             "the outline did not validate; the answer is kept as a draft: " + "; ".join(gen.problems[:5]),
         )
     with session_scope() as session:
+        ctx.assert_claim(session)  # a worker taken over never rewrites the structure
         course = course_svc.get_course(session, course_id)
         _write_outline(session, course=course, outline=gen.value, job_id=ctx.job_id, prov=prov)
     ctx.step("outline", "done", f"{len(gen.value.modules)} modules")
@@ -440,6 +472,29 @@ def _lesson_label(session: Session, lesson: Lesson) -> str:
 def _generate_details(
     ctx: JobContext, lesson_id: int, course: Course, params: CourseParams, *, as_proposal: bool = False
 ) -> str:
+    prepared = db_retry(
+        lambda: _details_inputs(lesson_id, course, params), what=f"reading lesson {lesson_id}"
+    )
+    if isinstance(prepared, str):
+        return prepared
+    variables, base, expected = prepared
+    return _generate_node(
+        ctx,
+        prompt_id="lesson",
+        node_type=NodeType.lesson,
+        node_id=lesson_id,
+        course_id=int(course.id or 0),
+        variables=variables,
+        expected_revision_id=expected,
+        as_proposal=as_proposal,
+        base=base,
+        instruction=ctx.payload.get("instruction"),
+    )
+
+
+def _details_inputs(
+    lesson_id: int, course: Course, params: CourseParams
+) -> str | tuple[dict[str, Any], dict[str, Any], int | None]:
     with session_scope() as session:
         lesson = session.get(Lesson, lesson_id)
         if lesson is None or lesson.locked:
@@ -458,18 +513,7 @@ def _generate_details(
             "objectives": list(lesson.objectives),
             "duration_minutes": lesson.duration_minutes,
         }
-    return _generate_node(
-        ctx,
-        prompt_id="lesson",
-        node_type=NodeType.lesson,
-        node_id=lesson_id,
-        course_id=int(course.id or 0),
-        variables=variables,
-        expected_revision_id=expected,
-        as_proposal=as_proposal,
-        base=base,
-        instruction=ctx.payload.get("instruction"),
-    )
+    return variables, base, expected
 
 
 def _slide_count(duration_minutes: int) -> int:
@@ -479,22 +523,10 @@ def _slide_count(duration_minutes: int) -> int:
 def _generate_slides(
     ctx: JobContext, lesson_id: int, course: Course, params: CourseParams, *, as_proposal: bool = False
 ) -> str:
-    with session_scope() as session:
-        lesson = session.get(Lesson, lesson_id)
-        if lesson is None or lesson.locked:
-            return "locked"
-        if not lesson.body_md:
-            return "skipped"
-        expected = lesson.slides_revision_id
-        variables = {
-            "course_title": course.title,
-            "language": params.language.value,
-            "tone": params.tone.value,
-            "lesson_title": lesson.title,
-            "body_md": lesson.body_md,
-            "key_points": list(lesson.key_points),
-            "slide_count": _slide_count(lesson.duration_minutes),
-        }
+    prepared = db_retry(lambda: _slides_inputs(lesson_id, course, params), what=f"reading lesson {lesson_id}")
+    if isinstance(prepared, str):
+        return prepared
+    variables, expected = prepared
     return _generate_node(
         ctx,
         prompt_id="slides",
@@ -506,6 +538,29 @@ def _generate_slides(
         as_proposal=as_proposal,
         instruction=ctx.payload.get("instruction"),
     )
+
+
+def _slides_inputs(
+    lesson_id: int, course: Course, params: CourseParams
+) -> str | tuple[dict[str, Any], int | None]:
+    with session_scope() as session:
+        lesson = session.get(Lesson, lesson_id)
+        if lesson is None or lesson.locked:
+            return "locked"
+        if not lesson.body_md:
+            # issue 10: no text to make slides from; say why rather than "already written".
+            return "no_body_draft" if lesson.detail_status == "draft" else "no_body"
+        expected = lesson.slides_revision_id
+        variables = {
+            "course_title": course.title,
+            "language": params.language.value,
+            "tone": params.tone.value,
+            "lesson_title": lesson.title,
+            "body_md": lesson.body_md,
+            "key_points": list(lesson.key_points),
+            "slide_count": _slide_count(lesson.duration_minutes),
+        }
+    return variables, expected
 
 
 def _plan(course_id: int, lesson_ids: list[int] | None, details: bool, slides: bool) -> list[_LessonWork]:
@@ -528,9 +583,9 @@ def _run_fanout(
             steps.append((f"lesson:{w.lesson_id}", f"Lesson {w.label}"))
         if w.slides:
             steps.append((f"slides:{w.lesson_id}", f"Slides {w.label}"))
-    ctx.set_steps(steps)
-    finished = ctx.done_steps() | _written_steps(ctx.job_id)
-    counts = {"done": 0, "draft": 0, "proposal": 0, "skipped": 0, "failed": 0}
+    db_retry(lambda: ctx.set_steps(steps), what="declaring steps")
+    finished = db_retry(lambda: ctx.done_steps() | _written_steps(ctx.job_id), what="reading finished steps")
+    counts = {"done": 0, "draft": 0, "proposal": 0, "skipped": 0, "failed": 0, "no_body": 0}
     failures: list[AppError] = []
     lock = threading.Lock()
 
@@ -557,7 +612,16 @@ def _run_fanout(
                     failures.append(exc)
                 return
             try:
-                outcome = fn(ctx, w.lesson_id, course, params)
+                try:
+                    outcome = fn(ctx, w.lesson_id, course, params)
+                except Exception as exc:
+                    if isinstance(exc, AppError) or not is_transient(exc):
+                        raise
+                    # The database stayed away past the retries: this lesson is redone
+                    # by a retry of the job; the others go on.
+                    raise AppError(
+                        Code.DB_UNAVAILABLE, f"the database was unreachable ({type(exc).__name__})"
+                    ) from exc
             except AppError as exc:
                 # One lesson's provider error does not stop the others; a retry of the
                 # job redoes only the lessons that failed.
@@ -569,6 +633,15 @@ def _run_fanout(
             if outcome == "locked":
                 ctx.step(name, "skipped", "locked")
                 tally("skipped")
+                continue
+            if outcome in ("no_body", "no_body_draft"):
+                why = (
+                    "skipped: the lesson text was kept as a draft, so there is nothing to make slides from"
+                    if outcome == "no_body_draft"
+                    else "skipped: the lesson has no text yet"
+                )
+                ctx.step(name, "skipped", why)
+                tally("no_body")
                 continue
             tally(outcome)
             detail = {
@@ -588,7 +661,9 @@ def _run_fanout(
             exc = f.exception()
             if exc is not None:
                 raise exc
-    if failures:
+    produced = counts["done"] + counts["proposal"] + counts["draft"] + counts["skipped"]
+    budget_stop = any(f.code == Code.BUDGET_EXCEEDED for f in failures)
+    if failures and (budget_stop or produced == 0):
         first = failures[0]
         raise AppError(
             first.code,
@@ -598,7 +673,48 @@ def _run_fanout(
         course_svc.touch(
             session, course_id, step=CourseStep.slides if any(w.slides for w in work) else CourseStep.lessons
         )
-    return counts
+    # Drafts an earlier attempt of this job kept count too (this attempt skipped them).
+    with session_scope(readonly=True) as session:
+        drafts = len(
+            session.exec(
+                select(Revision.id).where(
+                    Revision.job_id == ctx.job_id, Revision.status == RevisionStatus.draft
+                )
+            ).all()
+        )
+    if drafts > counts["draft"]:
+        counts["skipped"] -= min(counts["skipped"], drafts - counts["draft"])
+        counts["draft"] = drafts
+    return _outcome(counts, failures, len(work))
+
+
+def _outcome(counts: dict[str, int], failures: list[AppError], total: int) -> dict[str, Any]:
+    """The job's result with counts; `partial` when anything was kept as a draft, skipped
+    for lack of text, or failed: a job that did not produce what was asked never reads
+    as succeeded (issue 10)."""
+    result: dict[str, Any] = {
+        **counts,
+        "written": counts["done"] + counts["proposal"],
+        "drafts": counts["draft"],
+        "skipped": counts["skipped"] + counts["no_body"],
+        "failed": counts["failed"],
+    }
+    if failures:
+        first = failures[0]
+        result.update(
+            partial=True,
+            error_code=first.code,
+            error_detail=f"{len(failures)} of {total} lessons failed ({first.message}); "
+            "retry the job to redo only those",
+        )
+    elif counts["draft"] or counts["no_body"]:
+        result.update(
+            partial=True,
+            error_code=Code.LLM_INVALID_OUTPUT,
+            error_detail=f"{counts['draft']} steps kept invalid model output as drafts; "
+            f"{counts['no_body']} slide decks skipped for lack of lesson text",
+        )
+    return result
 
 
 @task(KIND_LESSONS)
