@@ -252,6 +252,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from core.logs import logging_ready, setup_logging
+    from core.tracing import setup_tracing
+
+    if not logging_ready():  # the same JSON log lines as the web app and the worker
+        setup_logging()
+    setup_tracing()
     try:
         # Exporter commands register `func`; the engine's own register `fn`.
         handler = getattr(args, "fn", None) or args.func

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
+from core import instrument
 from core.db import session_scope
 from core.errors import AppError, Code, NotFound
 from core.models import Job, JobStatus, utcnow
@@ -398,6 +399,7 @@ def execute(job_id: int) -> str:
         return JobStatus.failed
 
     ctx = JobContext(job)
+    observed = instrument.job_started(job)  # log context, metrics, the job's span
     ctx.start_reporting(get_settings().JOB_HEARTBEAT_S)
     status, values = JobStatus.succeeded, {"progress": 1.0}
     try:
@@ -420,6 +422,7 @@ def execute(job_id: int) -> str:
         # that sees the final status also sees every step's final state.
         ctx.stop_reporting()
     _finish(job_id, status, **values)
+    instrument.job_finished(observed, status, values.get("error_code"), ctx.spent_usd)
     return status
 
 

@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     JOB_STALE_AFTER_S: float = Field(default=30.0, gt=0)
     JOB_MAX_ATTEMPTS: int = Field(default=3, ge=1)
 
+    # ---- issue 16: operations (metrics endpoint of the worker, multiprocess sample files)
+    # Unset: the worker serves no metrics. 0 picks a free port (logged at start).
+    METRICS_PORT: int | None = Field(default=None, ge=0, le=65535)
+    METRICS_ADDR: str = "0.0.0.0"
+    PROMETHEUS_MULTIPROC_DIR: Path | None = None
+
     @field_validator("OPENAI_API_KEY")
     @classmethod
     def _empty_key_is_none(cls, v: SecretStr | None) -> SecretStr | None:

@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import tempfile
 import threading
+from pathlib import Path
+from typing import Any
 
+from core import metrics
 from core.jobs import recover_orphans, rq_queue
 from core.logs import setup_logging
-from core.settings import get_settings
+from core.settings import Settings, get_settings
+from core.tracing import setup_tracing
 
 
 def _recovery_loop(stop: threading.Event, interval: float) -> None:
@@ -25,6 +31,19 @@ def _recovery_loop(stop: threading.Event, interval: float) -> None:
                 log.info("resumed orphaned jobs", extra={"job_ids": resumed})
         except Exception:
             log.exception("orphan recovery failed; will try again")
+
+
+def _observability(settings: Settings, queue: Any) -> None:
+    """Spans when configured; metrics of this process and its forked work horses on a port."""
+    setup_tracing()
+    if settings.METRICS_PORT is None:
+        return
+    samples = settings.PROMETHEUS_MULTIPROC_DIR or Path(tempfile.gettempdir()) / f"cs-metrics-{os.getpid()}"
+    metrics.prepare_multiprocess(samples)
+    port = metrics.serve(settings.METRICS_PORT, settings.METRICS_ADDR, queue)
+    logging.getLogger("workers").info(
+        "metrics on http://%s:%d/metrics", settings.METRICS_ADDR, port, extra={"metrics_port": port}
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     from rq import Worker
 
     queue = rq_queue()
+    _observability(settings, queue)
     recover_orphans()
     stop = threading.Event()
     interval = max(1.0, settings.JOB_STALE_AFTER_S / 2)

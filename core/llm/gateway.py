@@ -11,6 +11,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import insert
 
+from core import instrument
 from core.db import session_scope
 from core.errors import AppError, Code
 from core.llm.base import LLMProvider, LLMRequest, LLMResponse
@@ -121,7 +122,9 @@ def _record(
     # A plain INSERT: one row per model call is on the hot path of every lesson.
     with session_scope() as session:
         result = session.execute(insert(LLMCall).values(**row).returning(LLMCall.id))
-        return int(result.scalar_one())
+        call_id = int(result.scalar_one())
+    instrument.model_call_recorded(row)
+    return call_id
 
 
 def generate(
@@ -158,7 +161,9 @@ def generate(
     for attempt in (0, 1):
         started = time.perf_counter()
         try:
-            resp = provider.complete(request)
+            with instrument.model_call(provider.name, model, spec.prompt_id, ctx.step, attempt) as call:
+                resp = provider.complete(request)
+                call.done(resp)
         except AppError as exc:
             latency = (time.perf_counter() - started) * 1000
             gen.call_ids.append(
