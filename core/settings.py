@@ -63,6 +63,16 @@ class Settings(BaseSettings):
     METRICS_ADDR: str = "0.0.0.0"
     PROMETHEUS_MULTIPROC_DIR: Path | None = None
 
+    @field_validator("DATABASE_URL")
+    @classmethod
+    def _psycopg_driver(cls, v: str) -> str:
+        # Render, Heroku and libpq hand out postgres:// or postgresql:// URLs; SQLAlchemy
+        # would pick psycopg2 (not installed) for those, so name the psycopg 3 driver.
+        for prefix in ("postgres://", "postgresql://"):
+            if v.startswith(prefix):
+                return "postgresql+psycopg://" + v[len(prefix) :]
+        return v
+
     @field_validator("OPENAI_API_KEY")
     @classmethod
     def _empty_key_is_none(cls, v: SecretStr | None) -> SecretStr | None:

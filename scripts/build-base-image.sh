@@ -51,8 +51,9 @@ done
 # The host's CA bundle: pip and apt then trust whatever proxy this machine trusts.
 if [ -f "$CA_BUNDLE" ]; then
   $SUDO cp "$CA_BUNDLE" "$ROOT/usr/local/share/ca-certificates/host-bundle.crt"
-  $SUDO chroot "$ROOT" update-ca-certificates >/dev/null
-  $SUDO sh -c "cat '$CA_BUNDLE' >> '$ROOT/etc/ssl/certs/ca-certificates.crt'"
+  # Kept under /usr/local/share/ca-certificates so any later update-ca-certificates keeps it
+  # (its rehash step warns that a bundle holds more than one certificate: harmless).
+  $SUDO chroot "$ROOT" update-ca-certificates >/dev/null 2>&1
 fi
 $SUDO chroot "$ROOT" apt-get clean
 $SUDO rm -rf "$ROOT"/var/lib/apt/lists/* "$ROOT"/var/cache/apt/*.bin "$ROOT"/usr/share/doc/* \

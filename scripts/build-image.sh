@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Build the app image (tag: $IMAGE, default course-studio:latest) on this machine: start
+# dockerd if needed, build the local base image if missing, and hand pip the same index
+# and certificate settings this machine's pip uses (its config and PIP_* variables;
+# file:// locations are left out, they do not exist inside the build).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+IMAGE="${IMAGE:-course-studio:latest}"
+bash scripts/docker.sh
+bash scripts/build-base-image.sh
+
+pip_value() {  # the effective value of a pip setting: environment first, then pip config
+  local env_name="PIP_$(echo "$1" | tr 'a-z-' 'A-Z_')"
+  if [ -n "${!env_name:-}" ]; then echo "${!env_name}"; return; fi
+  python3 -m pip config list 2>/dev/null \
+    | sed -n "s/^[a-z:]*\.$1='\(.*\)'$/\1/p" | head -n1
+}
+network_only() { tr ' ' '\n' | grep -E '^https?://' | tr '\n' ' ' | sed 's/ $//'; }
+
+args=()
+index="$(pip_value index-url | network_only)"
+extra="$(pip_value extra-index-url | network_only)"
+trusted="$(pip_value trusted-host)"
+timeout="$(pip_value default-timeout)"
+[ -n "$index" ] && args+=(--build-arg "PIP_INDEX_URL=$index")
+[ -n "$extra" ] && args+=(--build-arg "PIP_EXTRA_INDEX_URL=$extra")
+[ -n "$trusted" ] && args+=(--build-arg "PIP_TRUSTED_HOST=$trusted")
+[ -n "$timeout" ] && args+=(--build-arg "PIP_DEFAULT_TIMEOUT=$timeout")
+
+echo "building $IMAGE (pip: index=${index:-PyPI} extra=${extra:-none})"
+start=$(date +%s)
+# The legacy builder: Debian's docker.io ships no buildx plugin.
+DOCKER_BUILDKIT=0 docker build "${args[@]}" -t "$IMAGE" . "$@"
+end=$(date +%s)
+size=$(docker image inspect "$IMAGE" --format '{{.Size}}')
+echo "image $IMAGE: $((size / 1000000)) MB, built in $((end - start)) s"
