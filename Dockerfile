@@ -48,7 +48,6 @@ ENV PATH=/opt/venv/bin:$PATH \
     PROMETHEUS_MULTIPROC_DIR=/tmp/course-studio-metrics
 USER app
 EXPOSE 8501 9100
-VOLUME ["/data"]
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=4 \
   CMD python3 -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/_stcore/health' % os.environ.get('PORT', '8501'), timeout=4).read()"
 ENTRYPOINT ["/app/docker/entrypoint.sh"]

@@ -48,6 +48,7 @@ def job_started(job: Any) -> JobRun:
             },
         )
         run.stack.enter_context(trace.use_span(run.span, end_on_exit=False))
+        log.info("job started", extra={"kind": run.kind, "attempt": int(job.attempts or 0)})
     except Exception:
         log.warning("job instrumentation failed to start", exc_info=True)
     return run
@@ -56,6 +57,16 @@ def job_started(job: Any) -> JobRun:
 def job_finished(run: JobRun, status: str, error_code: str | None = None, cost_usd: float = 0.0) -> None:
     try:
         seconds = time.perf_counter() - run.started
+        log.info(
+            "job finished",
+            extra={
+                "kind": run.kind,
+                "outcome": str(status),
+                "error_code": str(error_code) if error_code else None,
+                "duration_s": round(seconds, 3),
+                "cost_usd": round(float(cost_usd), 6),
+            },
+        )
         metrics.job_finished(run.kind, str(status), seconds, float(cost_usd))
         if run.span is not None:
             run.span.set_attribute("job.outcome", str(status))

@@ -12,10 +12,12 @@ bash scripts/build-base-image.sh
 pip_value() {  # the effective value of a pip setting: environment first, then pip config
   local env_name="PIP_$(echo "$1" | tr 'a-z-' 'A-Z_')"
   if [ -n "${!env_name:-}" ]; then echo "${!env_name}"; return; fi
-  python3 -m pip config list 2>/dev/null \
-    | sed -n "s/^[a-z:]*\.$1='\(.*\)'$/\1/p" | head -n1
+  { $PIP config list 2>/dev/null || true; } | sed -n "s/^[a-z:]*\.$1='\(.*\)'$/\1/p" | head -n1
 }
-network_only() { tr ' ' '\n' | grep -E '^https?://' | tr '\n' ' ' | sed 's/ $//'; }
+network_only() { tr ' ' '\n' | { grep -E '^https?://' || true; } | tr '\n' ' ' | sed 's/ $//'; }
+# The pip this machine uses: the project's virtualenv, else the system one.
+PIP="python3 -m pip"
+[ -x .venv/bin/pip ] && PIP=".venv/bin/pip"
 
 args=()
 index="$(pip_value index-url | network_only)"
