@@ -97,7 +97,7 @@ class ModelCall:
 @contextmanager
 def model_call(provider: str, model: str, prompt: str, step: str, attempt: int = 0) -> Iterator[ModelCall]:
     """A span around one provider call (metrics come from the recorded row: `model_call_recorded`)."""
-    attributes = {
+    attributes: dict[str, str | bool] = {
         "llm.provider": provider,
         "llm.model": model,
         "llm.prompt": prompt,
@@ -140,9 +140,12 @@ def traced_export(fn: F) -> F:
         course_id = kwargs.get("course_id", args[1] if len(args) > 1 else None)
         fmt = kwargs.get("fmt", args[2] if len(args) > 2 else None)
         profile = kwargs.get("profile", args[3] if len(args) > 3 else "minimal")
-        attributes = {"export.format": str(fmt), "export.profile": str(getattr(profile, "value", profile))}
+        attributes: dict[str, str | int] = {
+            "export.format": str(fmt),
+            "export.profile": str(getattr(profile, "value", profile)),
+        }
         if course_id is not None:
-            attributes["course.id"] = str(course_id)
+            attributes["course.id"] = int(course_id)
         with tracing.tracer().start_as_current_span(f"export {fmt}", attributes=attributes) as span:
             data, name, mime = fn(*args, **kwargs)
             span.set_attribute("export.bytes", len(data))

@@ -7,7 +7,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 IMAGE="${IMAGE:-course-studio:latest}"
 bash scripts/docker.sh
-bash scripts/build-base-image.sh
+LOCAL_BASE="course-studio/base:bookworm"
+BASE_IMAGE="${BASE_IMAGE:-$LOCAL_BASE}"
+if [ "$BASE_IMAGE" = "$LOCAL_BASE" ]; then
+  BASE_IMAGE="$LOCAL_BASE" bash scripts/build-base-image.sh
+else
+  docker pull "$BASE_IMAGE"  # e.g. debian:bookworm-slim where Docker Hub is reachable (CI)
+fi
 
 pip_value() {  # the effective value of a pip setting: environment first, then pip config
   local env_name="PIP_$(echo "$1" | tr 'a-z-' 'A-Z_')"
@@ -19,7 +25,7 @@ network_only() { tr ' ' '\n' | { grep -E '^https?://' || true; } | tr '\n' ' ' |
 PIP="python3 -m pip"
 [ -x .venv/bin/pip ] && PIP=".venv/bin/pip"
 
-args=()
+args=(--build-arg "BASE_IMAGE=$BASE_IMAGE")
 index="$(pip_value index-url | network_only)"
 extra="$(pip_value extra-index-url | network_only)"
 trusted="$(pip_value trusted-host)"
