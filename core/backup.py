@@ -316,15 +316,14 @@ def restore(path: str | Path, *, force: bool = False, url: str | None = None) ->
     if manifest.get("database") != kind:
         raise BackupError(f"{path} holds a {manifest.get('database')} backup; DATABASE_URL is {kind}")
     tables = _tables()
-    migrate(url)  # an empty target gets the tables; restoring replaces them
-    occupied = _has_rows(url, tables)
-    files = _files_present(_files_dir())
-    if (occupied or files) and not force:
-        detail = ", ".join(f"{t}: {n}" for t, n in occupied.items()) or f"{len(files)} files in FILES_DIR"
-        raise BackupError(f"the target is not empty ({detail}); use --force to overwrite it")
     with tempfile.TemporaryDirectory(prefix="cs-restore-") as tmp:
         work = Path(tmp)
         _extract(path, manifest, work)  # every checksum verified before anything changes
+        occupied = _has_rows(url, tables)
+        files = _files_present(_files_dir())
+        if (occupied or files) and not force:
+            detail = ", ".join(f"{t}: {n}" for t, n in occupied.items()) or f"{len(files)} files in FILES_DIR"
+            raise BackupError(f"the target is not empty ({detail}); use --force to overwrite it")
         dispose_engines()
         if kind == "sqlite":
             _restore_sqlite(url, work / "database.sqlite")
