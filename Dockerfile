@@ -44,8 +44,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     APP_ENV=prod \
     FILES_DIR=/data/files \
     DATABASE_URL=sqlite:////data/db/course_studio.db \
-    PORT=8501 \
-    PROMETHEUS_MULTIPROC_DIR=/tmp/course-studio-metrics
+    PORT=8501
 USER app
 EXPOSE 8501 9100
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=4 \
