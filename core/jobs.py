@@ -502,7 +502,9 @@ def rq_queue() -> Any:
 
 
 def rq_job_id(job_id: int) -> str:
-    return f"course-studio-job-{job_id}"
+    # Namespaced by queue: studios (or test runs) sharing one Redis with their own queues
+    # must not see each other's RQ entries. The default queue keeps "course-studio-job-N".
+    return f"{get_settings().RQ_QUEUE}-job-{job_id}"
 
 
 def submit(job_id: int, *, replace: bool = False) -> None:
