@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 
 import httpx
 
+from core import instrument
 from core.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -213,6 +214,7 @@ class RetryTransport(httpx.BaseTransport):
 
     @staticmethod
     def _log_retry(request: httpx.Request, attempt: int, delay: float, reason: str) -> None:
+        instrument.http_retry(request.url.host, reason)
         log.warning(
             "http retry %d: %s %s%s after %s, waiting %.2fs",
             attempt + 1,

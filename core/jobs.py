@@ -24,6 +24,7 @@ from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from core import instrument
 from core.db import db_retry, is_transient, session_scope
 from core.errors import AppError, Code, NotFound
 from core.logs import redact
@@ -589,6 +590,7 @@ def execute(job_id: int) -> str:
     ctx = JobContext(job)
     with _running_lock:
         _running[job_id] = ctx
+    observed = instrument.job_started(job)  # log context, metrics, the job's span
     ctx.start_reporting(get_settings().JOB_HEARTBEAT_S)
     status, values = JobStatus.succeeded, {"progress": 1.0}
     outcome = "finish"
@@ -641,6 +643,7 @@ def execute(job_id: int) -> str:
             return JobStatus.queued
         if not _finish(job_id, status, fence=fence, **values):
             return "lost"
+        instrument.job_finished(observed, status, values.get("error_code"), ctx.spent_usd)
     except Exception:
         # The database stayed away past the retries: the heartbeat goes stale and the
         # recovery loop resumes the job; nothing finished is lost.

@@ -70,6 +70,21 @@ class Settings(BaseSettings):
     # issue 10: ZIP-based uploads (PPTX templates, zip imports) are refused past these.
     ZIP_MAX_UNCOMPRESSED_MB: int = Field(default=200, ge=1)
     ZIP_MAX_ENTRIES: int = Field(default=5000, ge=1)
+    # ---- issue 16: operations (metrics endpoint of the worker, multiprocess sample files)
+    # Unset: the worker serves no metrics. 0 picks a free port (logged at start).
+    METRICS_PORT: int | None = Field(default=None, ge=0, le=65535)
+    METRICS_ADDR: str = "0.0.0.0"
+    PROMETHEUS_MULTIPROC_DIR: Path | None = None
+
+    @field_validator("DATABASE_URL")
+    @classmethod
+    def _psycopg_driver(cls, v: str) -> str:
+        # Render, Heroku and libpq hand out postgres:// or postgresql:// URLs; SQLAlchemy
+        # would pick psycopg2 (not installed) for those, so name the psycopg 3 driver.
+        for prefix in ("postgres://", "postgresql://"):
+            if v.startswith(prefix):
+                return "postgresql+psycopg://" + v[len(prefix) :]
+        return v
 
     @field_validator("OPENAI_API_KEY")
     @classmethod

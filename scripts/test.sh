@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 .venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
 bash scripts/system-deps.sh
 bash scripts/services.sh
+bash scripts/docker.sh  # issue 16: dockerd for the container stack test
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"

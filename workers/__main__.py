@@ -9,12 +9,18 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import tempfile
 import threading
 import time
+from pathlib import Path
+from typing import Any
 
+from core import metrics
 from core.jobs import recovery_pass, rq_queue
 from core.logs import setup_logging
-from core.settings import get_settings
+from core.settings import Settings, get_settings
+from core.tracing import setup_tracing
 
 
 def _recovery_loop(stop: threading.Event, interval: float) -> None:
@@ -32,6 +38,19 @@ def _recovery_loop(stop: threading.Event, interval: float) -> None:
             log.exception("orphan recovery failed; will try again")
 
 
+def _observability(settings: Settings, queue: Any) -> None:
+    """Spans when configured; metrics of this process and its forked work horses on a port."""
+    setup_tracing()
+    if settings.METRICS_PORT is None:
+        return
+    samples = settings.PROMETHEUS_MULTIPROC_DIR or Path(tempfile.gettempdir()) / f"cs-metrics-{os.getpid()}"
+    metrics.prepare_multiprocess(samples)
+    port = metrics.serve(settings.METRICS_PORT, settings.METRICS_ADDR, queue)
+    logging.getLogger("workers").info(
+        "metrics on http://%s:%d/metrics", settings.METRICS_ADDR, port, extra={"metrics_port": port}
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m workers", description=__doc__)
     parser.add_argument("--burst", action="store_true", help="exit when the queue is empty")
@@ -44,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("REDIS_URL is not set: without Redis, jobs run in the app's own process")
 
     queue = rq_queue()
+    _observability(settings, queue)
     _first_pass()
     stop = threading.Event()
     interval = max(1.0, settings.JOB_STALE_AFTER_S / 2)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
+from core import instrument
 from core.errors import AppError, Code
 from core.exporters.document import CourseExport, Profile, build_document
 from core.exporters.html import export_html
@@ -88,6 +89,7 @@ def export_document(doc: CourseExport, fmt: str, template_path: str | Path | Non
     return exporter.render(doc)
 
 
+@instrument.traced_export
 def export_course(
     session: Session,
     course_id: int,

@@ -12,6 +12,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from core import instrument
 from core.errors import AppError, Code
 from core.llm import budget
 from core.llm.base import LLMProvider, LLMRequest, LLMResponse
@@ -132,6 +133,7 @@ def _finish(
     outcome: str,
     error_code: str | None,
     started_at: datetime,
+    prompt_id: str = "",
 ) -> float:
     """Complete the call's row with what the provider reported; returns the call's cost."""
     usage = resp or LLMResponse(text="", model=model)
@@ -139,19 +141,18 @@ def _finish(
     cost = cost_usd(
         usage.model or model, usage.input_tokens, usage.cached_tokens, usage.output_tokens, at=started_at
     )
-    budget.finish(
-        call_id,
-        {
-            "model": usage.model or model,
-            "input_tokens": usage.input_tokens,
-            "cached_tokens": usage.cached_tokens,
-            "output_tokens": usage.output_tokens,
-            "cost_usd": cost,
-            "latency_ms": latency_ms,
-            "outcome": outcome,
-            "error_code": error_code,
-        },
-    )
+    row = {
+        "model": usage.model or model,
+        "input_tokens": usage.input_tokens,
+        "cached_tokens": usage.cached_tokens,
+        "output_tokens": usage.output_tokens,
+        "cost_usd": cost,
+        "latency_ms": latency_ms,
+        "outcome": outcome,
+        "error_code": error_code,
+    }
+    budget.finish(call_id, row)
+    instrument.model_call_recorded({**row, "prompt_id": prompt_id})
     return cost
 
 
@@ -209,15 +210,17 @@ def generate(
         started_at = utcnow()
         started = time.perf_counter()
         try:
-            resp = provider.complete(request)
+            with instrument.model_call(provider.name, model, spec.prompt_id, ctx.step, attempt) as call:
+                resp = provider.complete(request)
+                call.done(resp)
         except AppError as exc:
             latency = (time.perf_counter() - started) * 1000
-            _finish(call_id, model, None, latency, "error", exc.code, started_at)
+            _finish(call_id, model, None, latency, "error", exc.code, started_at, spec.prompt_id)
             raise
         except BaseException:
             # Not an answer we understand: the row says error, at no known cost.
             latency = (time.perf_counter() - started) * 1000
-            _finish(call_id, model, None, latency, "error", Code.INTERNAL, started_at)
+            _finish(call_id, model, None, latency, "error", Code.INTERNAL, started_at, spec.prompt_id)
             raise
         latency = (time.perf_counter() - started) * 1000
         gen.input_tokens += resp.input_tokens
@@ -229,7 +232,9 @@ def generate(
             gen.raw_text = resp.refusal
             gen.error_code = Code.LLM_REFUSED
             gen.problems = [f"the model refused: {resp.refusal}"]
-            gen.cost_usd += _finish(call_id, model, resp, latency, "refused", gen.error_code, started_at)
+            gen.cost_usd += _finish(
+                call_id, model, resp, latency, "refused", gen.error_code, started_at, spec.prompt_id
+            )
             return gen
 
         gen.raw_text = resp.text
@@ -240,7 +245,7 @@ def generate(
             gen.problems = []
             gen.repairs = [r.as_dict() for r in repairs]
             gen.remediated = attempt == 1
-            gen.cost_usd += _finish(call_id, model, resp, latency, "ok", None, started_at)
+            gen.cost_usd += _finish(call_id, model, resp, latency, "ok", None, started_at, spec.prompt_id)
             return gen
 
         truncated = resp.finish_reason == "length"
@@ -248,7 +253,9 @@ def generate(
             problems = ["the answer was cut off at the output token limit; be more concise", *problems]
         gen.error_code = Code.LLM_TRUNCATED if truncated else Code.LLM_INVALID_OUTPUT
         gen.problems = problems
-        gen.cost_usd += _finish(call_id, model, resp, latency, "invalid", gen.error_code, started_at)
+        gen.cost_usd += _finish(
+            call_id, model, resp, latency, "invalid", gen.error_code, started_at, spec.prompt_id
+        )
         request = LLMRequest(
             step=request.step,
             messages=[

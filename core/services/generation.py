@@ -8,6 +8,7 @@ No transaction is open while the model is called.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
@@ -653,7 +654,8 @@ def _run_fanout(
 
     concurrency = get_settings().GENERATION_CONCURRENCY
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=f"job{ctx.job_id}") as pool:
-        futures = [pool.submit(one, w) for w in work]
+        # Each thread runs in a copy of the job's context: log fields and the job's span carry over.
+        futures = [pool.submit(contextvars.copy_context().run, one, w) for w in work]
         done, pending = wait(futures, return_when=FIRST_EXCEPTION)
         for f in pending:
             f.cancel()
