@@ -54,6 +54,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
+    from core.auth import local_actor
     from core.db import migrate, session_scope
     from core.jobs import get_job
     from core.models import JobStatus
@@ -62,12 +63,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from core.settings import get_settings
 
     migrate()
+    actor = local_actor(args.author or get_settings().LOCAL_USER)  # the CLI is a local admin
     with session_scope() as session:
-        course_id = int(create_course(session, params=params).id or 0)
+        course_id = int(create_course(session, actor=actor, params=params).id or 0)
     from core.services.estimate import estimate_course
 
     estimate = estimate_course(params)
-    job = start_course(course_id=course_id, budget_usd=args.budget)
+    job = start_course(actor=actor, course_id=course_id, budget_usd=args.budget)
     provider = get_settings().provider_name
     print(
         f"course {course_id}, job {job.id}, provider {provider}; estimate {estimate.calls} calls, "
@@ -217,6 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--budget", type=float, help="stop before spending more than this (USD)")
     gen.add_argument("--timeout", type=float, default=3600)
     gen.add_argument("--quiet", action="store_true", help="no progress bar")
+    gen.add_argument("--author", help="recorded as who started the job (default: LOCAL_USER)")
     gen.set_defaults(fn=cmd_generate)
 
     est = sub.add_parser("estimate", help="calls, tokens and cost of a course before it runs")

@@ -27,6 +27,10 @@ class Code(StrEnum):
     IMPORT_INVALID = "E.IMPORT.INVALID"
     BUDGET_EXCEEDED = "E.BUDGET.EXCEEDED"
     INTERNAL = "E.INTERNAL"
+    # issue 9 (sign-in, roles, spending caps)
+    AUTH_FORBIDDEN = "E.AUTH.FORBIDDEN"
+    AUTH_NOT_ALLOWED = "E.AUTH.NOT_ALLOWED"
+    BUDGET_CAP = "E.BUDGET.CAP"
 
 
 class AppError(Exception):

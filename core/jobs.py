@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
+from core.auth import Actor, Can, require
 from core.db import session_scope
 from core.errors import AppError, Code, NotFound
 from core.models import Job, JobStatus, utcnow
@@ -65,11 +66,13 @@ def create_job(
     course_id: int | None = None,
     payload: dict[str, Any] | None = None,
     steps: list[str] | None = None,
+    started_by: str | None = None,
 ) -> Job:
     settings = get_settings()
     job = Job(
         kind=kind,
         course_id=course_id,
+        started_by=started_by,
         payload=payload or {},
         steps=[{"name": s, "label": s, "status": "queued", "detail": ""} for s in steps or []],
         max_attempts=settings.JOB_MAX_ATTEMPTS,
@@ -80,21 +83,37 @@ def create_job(
     return job
 
 
+# issue 9: what starting a job of each kind needs; kinds not listed need Can.generate.
+KIND_NEEDS: dict[str, Can] = {"playground": Can.run_prompts, "eval": Can.prompts}
+# Kinds that never call a model: no spending-cap check.
+FREE_KINDS = frozenset({"export"})
+
+
 def start_job(
     *,
     kind: str,
+    actor: Actor,
     course_id: int | None = None,
     payload: dict[str, Any] | None = None,
     unique: bool = False,
+    estimate_usd: float = 0.0,
 ) -> Job:
     """Create a job in its own transaction, then hand it to the runner.
 
     `unique=True`: if a job of this kind for this course is still queued or running, that
     job is returned instead of a second one (a double click never pays twice).
+    The actor must be allowed to start this kind, and is recorded as `started_by`; a job
+    that calls a model is refused here when it would pass a spending cap.
     """
+    require(actor, KIND_NEEDS.get(kind, Can.generate))
     _load_tasks()
     if kind not in TASKS:
         raise AppError(Code.VALIDATION, f"unknown job kind {kind!r}")
+    if kind not in FREE_KINDS:
+        from core.services.spending import check_caps
+
+        with session_scope(readonly=True) as session:
+            check_caps(session, email=actor.label, estimate_usd=estimate_usd)
     with session_scope() as session:
         if unique and course_id is not None:
             active = session.exec(
@@ -109,7 +128,7 @@ def start_job(
             ).first()
             if active is not None:
                 return active
-        job = create_job(session, kind=kind, course_id=course_id, payload=payload)
+        job = create_job(session, kind=kind, course_id=course_id, payload=payload, started_by=actor.label)
     submit(int(job.id or 0))
     return job
 
@@ -139,8 +158,9 @@ def latest_job(session: Session, *, course_id: int, kinds: tuple[str, ...]) -> J
     return session.exec(query).first()
 
 
-def request_cancel(session: Session, job_id: int) -> Job:
+def request_cancel(session: Session, job_id: int, *, actor: Actor) -> Job:
     """Queued jobs end at once; a running job stops before its next model call."""
+    require(actor, Can.jobs)
     job = get_job(session, job_id)
     if JobStatus(job.status).finished:
         return job
@@ -154,11 +174,12 @@ def request_cancel(session: Session, job_id: int) -> Job:
     return job
 
 
-def retry_job(job_id: int, *, budget_usd: float | None = None) -> Job:
+def retry_job(job_id: int, *, actor: Actor, budget_usd: float | None = None) -> Job:
     """Put a failed or canceled job back in the queue; finished work inside it is kept.
 
     `budget_usd` replaces the job's budget (for a job stopped by E.BUDGET.EXCEEDED).
     """
+    require(actor, Can.jobs)
     with session_scope() as session:
         job = get_job(session, job_id)
         if budget_usd is not None:
@@ -167,6 +188,10 @@ def retry_job(job_id: int, *, budget_usd: float | None = None) -> Job:
             raise AppError(
                 Code.VALIDATION, f"job {job_id} is {job.status}; only failed or canceled jobs can be retried"
             )
+        if job.kind not in FREE_KINDS:
+            from core.services.spending import check_caps
+
+            check_caps(session, email=actor.label)
         job.status = JobStatus.queued
         job.cancel_requested = False
         job.error_code = None
@@ -195,6 +220,7 @@ class JobContext:
         self.job_id = int(job.id or 0)
         self.kind = job.kind
         self.course_id = job.course_id
+        self.started_by = job.started_by
         self.payload = dict(job.payload)
         self.attempt = job.attempts
         self._lock = threading.Lock()
@@ -312,6 +338,11 @@ class JobContext:
                 f"this job has spent ${self.spent_usd:.4f} of its ${self.budget_usd:.4f} budget; "
                 "retry it with a larger budget to finish",
             )
+        # issue 9: the spending caps hold mid-run too (other jobs spend at the same time).
+        from core.services.spending import check_caps
+
+        with session_scope(readonly=True) as session:
+            check_caps(session, email=self.started_by)
 
     def _note_cancel(self, flag: bool) -> None:
         self._canceled = self._canceled or flag

@@ -196,6 +196,8 @@ class Job(SQLModel, table=True):
     cancel_requested: bool = False
     runner: str = Field(default="inprocess", max_length=20)
     worker: str | None = Field(default=None, max_length=200)
+    # issue 9: who started the job; llm_calls are summed per user through it.
+    started_by: str | None = Field(default=None, max_length=120, index=True)
     created_at: datetime = _ts()
     started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     heartbeat_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -277,4 +279,24 @@ class EvalRun(SQLModel, table=True):
     provider: str = Field(max_length=20)
     scores: dict[str, Any] = _json()
     report: dict[str, Any] = _json()
+    created_at: datetime = _ts()
+
+
+# ---------------------------------------------------------------- issue 9: users
+
+
+class User(SQLModel, table=True):
+    """A person who may sign in, with the role that decides what they may do."""
+
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("email", name="uq_users_email"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254)  # stored lower-case
+    name: str = Field(default="", max_length=200)
+    role: str = Field(default="author", max_length=20)
+    active: bool = True
+    # Per-user spending caps (USD); None falls back to the settings.
+    daily_cap_usd: float | None = None
+    monthly_cap_usd: float | None = None
     created_at: datetime = _ts()

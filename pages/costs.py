@@ -6,8 +6,9 @@ from dataclasses import asdict
 
 import streamlit as st
 
+from core.auth import Can
 from core.db import session_scope
-from core.services.costs import cost_breakdown, total_cost
+from core.services.costs import cost_breakdown, cost_table_csv, total_cost
 from core.services.courses import list_courses
 from ui import state
 from ui.i18n import t
@@ -27,8 +28,8 @@ course_id = choice or None
 
 with session_scope() as session:
     tables = {
-        by: cost_breakdown(session, by=by, course_id=course_id)
-        for by in ("course", "job", "step", "prompt_version")
+        by: cost_breakdown(session, actor=state.actor(), by=by, course_id=course_id)
+        for by in ("course", "job", "step", "prompt_version", "user")
     }
 total = total_cost(tables["step"])
 cols = st.columns(4)
@@ -61,3 +62,11 @@ for tab, by in zip(st.tabs([t("by_" + by) for by in tables]), tables, strict=Tru
                 "avg_latency_ms": st.column_config.NumberColumn(t("avg_latency"), format="%.0f ms"),
             },
         )
+        if state.actor().can(Can.export_costs) and tables[by]:
+            st.download_button(
+                t("costs_download"),
+                data=cost_table_csv(tables[by], actor=state.actor()),
+                file_name=f"costs-by-{by}.csv",
+                mime="text/csv",
+                key=f"costs-csv-{by}",
+            )

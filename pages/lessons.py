@@ -6,6 +6,7 @@ import streamlit as st
 
 from core.services.courses import LessonDoc
 from core.services.generation import KIND_LESSONS, start_lessons, start_slides
+from ui import state
 from ui.i18n import t
 from ui.jobs import is_running, job_progress, latest
 from ui.layout import header, require_course
@@ -30,7 +31,7 @@ if (
     and not is_running(job)
     and st.button(t("write_lessons", n=len(pending)), type="primary", key="lessons-write")
 ):
-    start_lessons(course_id=course.id, lesson_ids=pending)
+    start_lessons(actor=state.actor(), course_id=course.id, lesson_ids=pending)
     st.rerun()
 
 
@@ -62,5 +63,5 @@ if written and st.button(":material/slideshow: " + t("make_slides"), type="prima
         if lsn.body_md and lsn.slides_status != "generated" and not lsn.locked
     ]
     if missing:
-        start_slides(course_id=course.id, lesson_ids=missing)
+        start_slides(actor=state.actor(), course_id=course.id, lesson_ids=missing)
     st.switch_page("pages/slides.py")

@@ -8,6 +8,7 @@ from core.errors import AppError
 from core.services.courses import LessonDoc
 from core.services.generation import KIND_SLIDES, start_slides
 from core.services.revisions import slides_from_text
+from ui import state
 from ui.i18n import t
 from ui.jobs import is_running, job_progress, latest
 from ui.layout import header, require_course
@@ -47,7 +48,7 @@ if (
     and not is_running(job)
     and st.button(t("make_decks", n=len(missing)), type="primary", key="slides-make")
 ):
-    start_slides(course_id=course.id, lesson_ids=missing)
+    start_slides(actor=state.actor(), course_id=course.id, lesson_ids=missing)
     st.rerun()
 
 

@@ -10,6 +10,7 @@ from core.db import session_scope
 from core.errors import AppError
 from core.jobs import get_job, latest_job, request_cancel, retry_job
 from core.models import Job, JobStatus
+from ui import state
 from ui.i18n import t
 from ui.layout import md_escape, show_error
 
@@ -74,13 +75,13 @@ def render_job(job: Job, *, key: str, expanded_steps: bool = False) -> None:
     cols = st.columns([1, 1, 4])
     if is_running(job) and cols[0].button(t("cancel"), key=f"{key}-cancel-{job.id}"):
         with session_scope() as session:
-            request_cancel(session, int(job.id or 0))
+            request_cancel(session, int(job.id or 0), actor=state.actor())
         st.toast(t("cancel_requested"))
     if job.status in (JobStatus.failed, JobStatus.canceled) and cols[1].button(
         t("retry"), key=f"{key}-retry-{job.id}"
     ):
         try:
-            retry_job(int(job.id or 0))
+            retry_job(int(job.id or 0), actor=state.actor())
         except AppError as exc:
             show_error(exc)
         else:

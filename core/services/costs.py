@@ -8,9 +8,10 @@ from typing import Literal
 from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
+from core.auth import Actor, Can, require
 from core.models import Course, Job, LLMCall
 
-Grouping = Literal["course", "job", "step", "prompt_version"]
+Grouping = Literal["course", "job", "step", "prompt_version", "user"]
 
 
 @dataclass(frozen=True)
@@ -25,9 +26,14 @@ class CostRow:
     avg_latency_ms: float
 
 
-def cost_breakdown(session: Session, *, by: Grouping, course_id: int | None = None) -> list[CostRow]:
+def cost_breakdown(
+    session: Session, *, actor: Actor, by: Grouping, course_id: int | None = None
+) -> list[CostRow]:
     """One row per group, most expensive first; `course_id` narrows to one course."""
-    if by == "course":
+    require(actor, Can.read_costs)
+    if by == "user":  # issue 9: who started the job the call belongs to
+        keys = [Job.started_by]
+    elif by == "course":
         keys = [LLMCall.course_id, Course.title]
     elif by == "job":
         keys = [LLMCall.job_id, Job.kind]
@@ -48,7 +54,7 @@ def cost_breakdown(session: Session, *, by: Grouping, course_id: int | None = No
     )
     if by == "course":
         query = query.outerjoin(Course, col(Course.id) == col(LLMCall.course_id))
-    elif by == "job":
+    elif by in ("job", "user"):
         query = query.outerjoin(Job, col(Job.id) == col(LLMCall.job_id))
     if course_id is not None:
         query = query.where(LLMCall.course_id == course_id)
@@ -80,6 +86,8 @@ def _label(by: Grouping, parts: list[object]) -> str:
         return f"#{ident} {kind}" if ident is not None else "(no job)"
     if by == "step":
         return str(parts[0])
+    if by == "user":
+        return str(parts[0]) if parts[0] is not None else "(no user)"
     return f"{parts[0]}@{parts[1]}"
 
 
@@ -96,3 +104,21 @@ def total_cost(rows: list[CostRow]) -> CostRow:
             sum(r.avg_latency_ms * r.calls for r in rows) / max(1, sum(r.calls for r in rows)), 1
         ),
     )
+
+
+def cost_table_csv(rows: list[CostRow], *, actor: Actor) -> bytes:
+    """A cost table as CSV for a spreadsheet (issue 9: analysts and admins export)."""
+    import csv
+    import io
+    from dataclasses import asdict, fields
+
+    require(actor, Can.export_costs)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=[f.name for f in fields(CostRow)])
+    writer.writeheader()
+    for row in rows:
+        # A leading =,+,-,@ would run as a formula in a spreadsheet: quote it as text.
+        writer.writerow(
+            {k: (f"'{v}" if isinstance(v, str) and v[:1] in "=+-@" else v) for k, v in asdict(row).items()}
+        )
+    return out.getvalue().encode("utf-8")
