@@ -145,16 +145,13 @@ def update_user(
     user = get_user(session, email)
     if user is None:
         raise NotFound("user", email)
-    was_admin = user.role == Role.admin.value and user.active
-    if role is not None:
-        user.role = _role(role).value
-    if active is not None:
-        user.active = active
-    if was_admin and not (user.role == Role.admin.value and user.active):
-        session.add(user)
-        session.flush()
-        if _active_admins(session) == 0:
-            raise AppError(Code.VALIDATION, "this would leave no active admin; make someone else admin first")
+    new_role = _role(role).value if role is not None else user.role
+    new_active = user.active if active is None else active
+    stays_admin = new_role == Role.admin.value and new_active
+    # Checked before anything changes, so a refusal leaves the row as it was.
+    if user.role == Role.admin.value and user.active and not stays_admin and _active_admins(session) <= 1:
+        raise AppError(Code.VALIDATION, "this would leave no active admin; make someone else admin first")
+    user.role, user.active = new_role, new_active
     session.add(user)
     session.flush()
     return user
