@@ -32,6 +32,11 @@ def _login_screen() -> None:
     st.button(t("signin_button"), type="primary", on_click=st.login, key="auth-login")
 
 
+def _refused(exc: AppError) -> None:
+    st.error(t("not_allowed", msg=md_escape(exc.message)))
+    st.button(t("signout_button"), on_click=st.logout, key="auth-logout-refused")
+
+
 def gate() -> Actor:
     """The acting user of this run; draws the sign-in screen and stops when nobody is."""
     if not auth_configured():
@@ -40,18 +45,31 @@ def gate() -> Actor:
         return actor
     if not st.user.is_logged_in:
         st.session_state.pop(state.ACTOR, None)
-        _login_screen()
+        # The sign-in screen as the only page: without a navigation call Streamlit lists
+        # every file under pages/ in the sidebar.
+        st.navigation(
+            [st.Page(_login_screen, title=t("signin_button"), url_path="signin")], position="hidden"
+        ).run()
         st.stop()
     email = str(st.user.get("email") or "")
     name = str(st.user.get("name") or "")
+    refusal: AppError | None = None
     try:
         # Read every run: a role change or deactivation by an admin applies at once.
         with session_scope() as session:
             actor = sign_in(session, email=email, name=name)
     except AppError as exc:
+        refusal = exc
+    if refusal is not None:
         st.session_state.pop(state.ACTOR, None)
-        st.error(t("not_allowed", msg=md_escape(exc.message)))
-        st.button(t("signout_button"), on_click=st.logout, key="auth-logout-refused")
+        reason = refusal
+
+        def refused_page() -> None:
+            _refused(reason)
+
+        st.navigation(
+            [st.Page(refused_page, title=t("signin_button"), url_path="refused")], position="hidden"
+        ).run()
         st.stop()
     st.session_state[state.ACTOR] = actor
     return actor
