@@ -64,11 +64,14 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     migrate()
     actor = local_actor(args.author or get_settings().LOCAL_USER)  # the CLI is a local admin
-    with session_scope() as session:
-        course_id = int(create_course(session, actor=actor, params=params).id or 0)
     from core.services.estimate import estimate_course
+    from core.services.spending import check_caps
 
     estimate = estimate_course(params)
+    with session_scope() as session:
+        # A capped generation is refused before the course row exists: nothing is written.
+        check_caps(session, email=actor.label, estimate_usd=estimate.cost_usd)
+        course_id = int(create_course(session, actor=actor, params=params).id or 0)
     job = start_course(actor=actor, course_id=course_id, budget_usd=args.budget)
     provider = get_settings().provider_name
     print(
