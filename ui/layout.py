@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import streamlit as st
 
 from core.auth import page_allowed
@@ -101,3 +104,13 @@ def show_error(exc: AppError) -> None:
     st.error(f"{md_escape(exc.message)} ({exc.code})")
     for problem in getattr(exc, "errors", None) or []:
         st.caption(f"• {md_escape(problem.get('field') or '—')}: {md_escape(problem.get('message') or '')}")
+
+
+def started(fn: Callable[..., Any], /, **kwargs: Any) -> bool:
+    """Start a job; a refusal (role, spending cap, ...) is shown here, not raised (issue 9)."""
+    try:
+        fn(**kwargs)
+    except AppError as exc:
+        show_error(exc)
+        return False
+    return True

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
 from core.auth import Role, local_actor
@@ -61,3 +63,34 @@ def test_the_users_page_refuses_anyone_but_an_admin(db: str) -> None:
     assert any("Access refused" in e.value for e in at.error)
     assert "secret@example.com" not in texts(at)
     assert not at.dataframe
+
+
+def test_a_generation_over_a_spending_cap_is_refused_on_the_page_with_the_figures(
+    db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime
+
+    from core.jobs import create_job
+    from core.models import Job, JobStatus, LLMCall
+    from core.schemas import CourseParams
+    from core.services.courses import create_course
+    from core.settings import reset_settings
+
+    with session_scope() as session:
+        cid = int(create_course(session, actor=ADMIN, params=CourseParams(topic="Capped course")).id or 0)
+        job = create_job(session, kind="lessons", started_by="someone@example.com")
+        job.status = JobStatus.succeeded  # a finished job: no runner picks it up
+        session.add(
+            LLMCall(job_id=job.id, step="lesson", provider="openai", model="m", prompt_id="lesson",
+                    prompt_version="1", prompt_checksum="x", cost_usd=3.0, outcome="ok",
+                    created_at=datetime.now(UTC))
+        )  # fmt: skip
+    monkeypatch.setenv("SPEND_CAP_TEAM_DAILY_USD", "3")
+    reset_settings()
+    at = open_page("structure", course_id=cid)
+    at.button(key="structure-propose").click().run()
+    assert not at.exception, at.exception
+    errors = [e.value.replace("\\", "") for e in at.error]  # markdown-escaped on the page
+    assert any("the team's daily spending cap is $3.00; spent $3.00" in e for e in errors), errors
+    with session_scope() as session:
+        assert session.exec(select(Job).where(Job.course_id == cid)).first() is None

@@ -146,7 +146,7 @@ def test_generate_records_the_author_and_respects_spending_caps(cli_env, tmp_pat
 
     from core.db import dispose_engines, session_scope
     from core.jobs import create_job
-    from core.models import Course, Job, LLMCall
+    from core.models import Course, Job, JobStatus, LLMCall
 
     args = (
         "generate",
@@ -169,6 +169,7 @@ def test_generate_records_the_author_and_respects_spending_caps(cli_env, tmp_pat
         assert {j.started_by for j in session.exec(select(Job))} == {"ann@example.com"}
         courses_before = len(session.exec(select(Course)).all())
         job = create_job(session, kind="lessons", started_by="ann@example.com")
+        job.status = JobStatus.succeeded  # a finished job: no runner picks it up
         session.add(
             LLMCall(job_id=job.id, step="lesson", provider="openai", model="m", prompt_id="lesson",
                     prompt_version="1", prompt_checksum="x", cost_usd=2.0, outcome="ok",

@@ -12,7 +12,7 @@ from core.auth import Role
 from core.db import session_scope
 from core.errors import AppError, Code
 from core.jobs import JobContext, create_job, start_job
-from core.models import Job, LLMCall
+from core.models import Job, JobStatus, LLMCall
 from core.services import generation, users
 from core.services.spending import check_caps, spending_status, spent_usd
 from core.settings import reset_settings
@@ -28,6 +28,7 @@ def _spend(email: str | None, usd: float, when: datetime, course_id: int | None 
     """A finished job of `email` with one model call of `usd` at `when`."""
     with session_scope() as session:
         job = create_job(session, kind="lessons", course_id=course_id, started_by=email)
+        job.status = JobStatus.succeeded  # a finished job: no runner picks it up
         session.add(
             LLMCall(
                 job_id=job.id,
@@ -149,6 +150,7 @@ def test_a_running_job_stops_before_its_next_call_once_its_user_reaches_a_cap(
     _caps(monkeypatch, user_daily=1.0)
     with session_scope() as session:
         job = create_job(session, kind="lessons", started_by=ANN.email)
+        job.status = JobStatus.succeeded  # a finished job: no runner picks it up
     ctx = JobContext(job)
     ctx.check_budget()  # nothing spent yet
     _spend(ANN.email, 1.0, datetime.now(UTC))  # another job of hers spent the rest
