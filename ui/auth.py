@@ -32,6 +32,10 @@ def _login_screen() -> None:
     st.button(t("signin_button"), type="primary", on_click=st.login, key="auth-login")
 
 
+def _prod_needs_auth() -> None:
+    st.error(t("prod_needs_auth"))
+
+
 def _refused(exc: AppError) -> None:
     st.error(t("not_allowed", msg=md_escape(exc.message)))
     st.button(t("signout_button"), on_click=st.logout, key="auth-logout-refused")
@@ -40,6 +44,12 @@ def _refused(exc: AppError) -> None:
 def gate() -> Actor:
     """The acting user of this run; draws the sign-in screen and stops when nobody is."""
     if not auth_configured():
+        if get_settings().APP_ENV == "prod":
+            # A deployed app without sign-in would make everyone who reaches it an admin.
+            st.navigation(
+                [st.Page(_prod_needs_auth, title=t("signin_button"), url_path="signin")], position="hidden"
+            ).run()
+            st.stop()
         actor = local_actor(get_settings().LOCAL_USER)
         st.session_state[state.ACTOR] = actor
         return actor

@@ -444,6 +444,12 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "spend_no_cap": ("no cap", "без лимита"),
     "costs_download": ("Download this table (CSV)", "Скачать таблицу (CSV)"),
     "by_user": ("By user", "По пользователям"),
+    "prod_needs_auth": (
+        "Sign-in is not configured: with APP_ENV=prod the app serves nobody until .streamlit/secrets.toml "
+        "has an [auth] section (see the README).",
+        "Вход не настроен: при APP_ENV=prod приложение никого не обслуживает, пока в .streamlit/secrets.toml "
+        "нет раздела [auth] (см. README).",
+    ),
 }
 
 STRINGS: dict[str, dict[str, str]] = {

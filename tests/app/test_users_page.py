@@ -94,3 +94,15 @@ def test_a_generation_over_a_spending_cap_is_refused_on_the_page_with_the_figure
     assert any("the team's daily spending cap is $3.00; spent $3.00" in e for e in errors), errors
     with session_scope() as session:
         assert session.exec(select(Job).where(Job.course_id == cid)).first() is None
+
+
+def test_production_without_sign_in_serves_nobody(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from core.settings import reset_settings
+
+    monkeypatch.setenv("APP_ENV", "prod")
+    reset_settings()
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert not at.exception, at.exception
+    assert any("Sign-in is not configured" in e.value for e in at.error)
+    assert state.ACTOR not in at.session_state
+    assert not at.button  # no page drew anything
