@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.auth import page_allowed
 from ui import editor, state
+from ui.auth import gate
 from ui.i18n import t
 from ui.layout import sidebar
 from ui.resources import boot
@@ -13,31 +15,41 @@ st.set_page_config(page_title="Course Studio", page_icon="🎓", layout="wide")
 boot()
 st.session_state[state.APP_RAN] = True
 state.init_from_url()
+actor = gate()  # issue 9: sign-in (or the local mode); stops on the sign-in screen
 # Pending editor text is saved before any page draws: a page switch never loses an edit.
 editor.flush_all()
 
-
-def page(name: str, icon: str, *, default: bool = False) -> st.Page:
-    return st.Page(f"pages/{name}.py", title=t(f"nav_{name}"), icon=icon, url_path=name, default=default)
-
-
-sections: dict[str, list[st.Page]] = {
-    t("section_course"): [
-        page("courses", ":material/library_books:", default=True),
-        page("parameters", ":material/tune:"),
-        page("structure", ":material/account_tree:"),
-        page("lessons", ":material/edit_note:"),
-        page("slides", ":material/slideshow:"),
-        page("export", ":material/download:"),
+LAYOUT: dict[str, list[tuple[str, str]]] = {
+    "section_course": [
+        ("courses", ":material/library_books:"),
+        ("parameters", ":material/tune:"),
+        ("structure", ":material/account_tree:"),
+        ("lessons", ":material/edit_note:"),
+        ("slides", ":material/slideshow:"),
+        ("export", ":material/download:"),
     ],
-    t("section_operations"): [
-        page("jobs", ":material/pending_actions:"),
-        page("costs", ":material/payments:"),
+    "section_operations": [
+        ("jobs", ":material/pending_actions:"),
+        ("costs", ":material/payments:"),
     ],
-    t("section_prompts"): [
-        page("playground", ":material/science:"),
-        page("evaluations", ":material/analytics:"),
+    "section_prompts": [
+        ("playground", ":material/science:"),
+        ("evaluations", ":material/analytics:"),
     ],
+    "section_admin": [
+        ("users", ":material/group:"),
+    ],
+}
+# A role sees only the pages it may use; its first one is the home page.
+visible = {section: [p for p in pages if page_allowed(actor, p[0])] for section, pages in LAYOUT.items()}
+home = next(name for pages in visible.values() for name, _icon in pages)
+sections = {
+    t(section): [
+        st.Page(f"pages/{name}.py", title=t(f"nav_{name}"), icon=icon, url_path=name, default=name == home)
+        for name, icon in pages
+    ]
+    for section, pages in visible.items()
+    if pages
 }
 
 current = st.navigation(sections)

@@ -42,6 +42,7 @@ def _start_server(latency_ms: int) -> tuple[subprocess.Popen[str], str]:
 def _own_overhead_ms(modules: int, lessons: int) -> float:
     """Engine time per call with a provider that answers at once: prompt rendering,
     validation, job bookkeeping and the database writes of every node and call."""
+    from core.auth import local_actor
     from core.db import session_scope
     from core.jobs import create_job, execute
     from core.schemas import CourseParams
@@ -64,7 +65,7 @@ def _own_overhead_ms(modules: int, lessons: int) -> float:
             total_duration_minutes=modules * lessons * 20,
         )
         with session_scope() as session:
-            course_id = int(create_course(session, params=params).id or 0)
+            course_id = int(create_course(session, actor=local_actor(), params=params).id or 0)
             job_id = int(create_job(session, kind="course", course_id=course_id).id or 0)
         started = time.perf_counter()
         execute(job_id)
@@ -102,6 +103,7 @@ def main() -> int:
     try:
         from sqlmodel import func, select
 
+        from core.auth import local_actor
         from core.db import migrate, session_scope
         from core.jobs import create_job, execute, get_job
         from core.models import LLMCall
@@ -118,7 +120,7 @@ def main() -> int:
             total_duration_minutes=lessons * 20,
         )
         with session_scope() as session:
-            course_id = int(create_course(session, params=params).id or 0)
+            course_id = int(create_course(session, actor=local_actor(), params=params).id or 0)
             job_id = int(create_job(session, kind=KIND_COURSE, course_id=course_id).id or 0)
 
         # The app and workers build the provider once at start; do that (and the SDK's lazy

@@ -74,6 +74,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if out is not None and not out.parent.exists():
         print(f"error: --out: folder {out.parent} does not exist", file=sys.stderr)
         return 2
+    from core.auth import local_actor
     from core.db import migrate, session_scope
     from core.jobs import get_job, wait_local
     from core.models import JobStatus
@@ -82,12 +83,16 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from core.settings import get_settings
 
     migrate()
-    with session_scope() as session:
-        course_id = int(create_course(session, params=params).id or 0)
+    actor = local_actor(args.author or get_settings().LOCAL_USER)  # the CLI is a local admin
     from core.services.estimate import estimate_course
+    from core.services.spending import check_caps
 
     estimate = estimate_course(params)
-    job = start_course(course_id=course_id, budget_usd=args.budget)
+    with session_scope() as session:
+        # A capped generation is refused before the course row exists: nothing is written.
+        check_caps(session, email=actor.label, estimate_usd=estimate.cost_usd)
+        course_id = int(create_course(session, actor=actor, params=params).id or 0)
+    job = start_course(actor=actor, course_id=course_id, budget_usd=args.budget)
     job_id = int(job.id or 0)
     provider = get_settings().provider_name
     print(
@@ -381,6 +386,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds to wait; on expiry the job is stopped and kept resumable (`recover`)",
     )
     gen.add_argument("--quiet", action="store_true", help="no progress bar")
+    gen.add_argument("--author", help="recorded as who started the job (default: LOCAL_USER)")
     gen.set_defaults(fn=cmd_generate)
 
     est = sub.add_parser("estimate", help="calls, tokens and cost of a course before it runs")

@@ -23,20 +23,22 @@ FILTER_FLAGS = {
 
 
 def cmd_costs(args: argparse.Namespace) -> int:
+    from core.auth import local_actor
     from core.db import migrate, session_scope
     from core.services.analytics import CostFilter, refresh_rollup
-    from core.services.cost_report import report_rows, to_csv, to_parquet
+    from core.services.cost_report import export_table, report_rows
 
     query = {"start": args.date_from or "", "end": args.date_to or ""}
     for flag, name in FILTER_FLAGS.items():
         query[name] = getattr(args, flag.replace("-", "_")) or ""
     flt = CostFilter.from_query(query)
     by = [b.strip() for b in args.group_by.split(",") if b.strip()]
+    actor = local_actor()  # the CLI acts as the local admin, like every other command
     migrate()
     with session_scope() as session:
         refresh_rollup(session)
     with session_scope(readonly=True) as session:
-        rows = report_rows(session, flt, by)
+        rows = report_rows(session, flt, by, actor=actor)
     data: bytes
     if args.format == "json":
         data = (json.dumps(rows, ensure_ascii=False, indent=2) + "\n").encode()
@@ -45,9 +47,9 @@ def cmd_costs(args: argparse.Namespace) -> int:
             raise InvalidInput(
                 "--format parquet writes a binary file", [{"field": "--out", "message": "required"}]
             )
-        data = to_parquet(rows)
+        data = export_table(rows, fmt="parquet", actor=actor)
     else:
-        data = to_csv(rows)
+        data = export_table(rows, fmt="csv", actor=actor)
     if args.out:
         with open(args.out, "wb") as fh:
             fh.write(data)

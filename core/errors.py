@@ -32,6 +32,10 @@ class Code(StrEnum):
     # issue 10
     DB_UNAVAILABLE = "E.DB.UNAVAILABLE"
     JOB_INTERRUPTED = "E.JOB.INTERRUPTED"
+    # issue 9 (sign-in, roles, spending caps)
+    AUTH_FORBIDDEN = "E.AUTH.FORBIDDEN"
+    AUTH_NOT_ALLOWED = "E.AUTH.NOT_ALLOWED"
+    BUDGET_CAP = "E.BUDGET.CAP"
 
 
 class AppError(Exception):

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from core import instrument
+from core.auth import Actor, Can, require
 from core.db import db_retry, is_transient, session_scope
 from core.errors import AppError, Code, NotFound
 from core.logs import redact
@@ -81,11 +82,13 @@ def create_job(
     payload: dict[str, Any] | None = None,
     steps: list[str] | None = None,
     singleton: bool = False,
+    started_by: str | None = None,
 ) -> Job:
     settings = get_settings()
     job = Job(
         kind=kind,
         course_id=course_id,
+        started_by=started_by,
         payload=payload or {},
         steps=[{"name": s, "label": s, "status": "queued", "detail": ""} for s in steps or []],
         max_attempts=settings.JOB_MAX_ATTEMPTS,
@@ -97,18 +100,29 @@ def create_job(
     return job
 
 
+# issue 9: what starting a job of each kind needs; kinds not listed need Can.generate.
+KIND_NEEDS: dict[str, Can] = {"playground": Can.run_prompts, "eval": Can.prompts}
+# Kinds that never call a model: no spending-cap check.
+FREE_KINDS = frozenset({"export"})
+
+
 def start_job(
     *,
     kind: str,
+    actor: Actor,
     course_id: int | None = None,
     payload: dict[str, Any] | None = None,
     unique: bool = False,
+    estimate_usd: float = 0.0,
 ) -> Job:
     """Create a job in its own transaction, then hand it to the runner.
 
     `unique=True`: if a job of this kind for this course is still queued or running, that
     job is returned instead of a second one (a double click never pays twice).
+    The actor must be allowed to start this kind, and is recorded as `started_by`; a job
+    that calls a model is refused here when it would pass a spending cap.
     """
+    require(actor, KIND_NEEDS.get(kind, Can.generate))
     _load_tasks()
     if kind not in TASKS:
         raise AppError(Code.VALIDATION, f"unknown job kind {kind!r}")
@@ -120,6 +134,12 @@ def start_job(
             Code.VALIDATION, f"budget_usd must be a finite positive number of US dollars, got {budget!r}"
         )
 
+    if kind not in FREE_KINDS:
+        from core.services.spending import check_caps
+
+        with session_scope(readonly=True) as session:
+            check_caps(session, email=actor.label, estimate_usd=estimate_usd)
+
     def insert() -> tuple[Job, bool]:
         with session_scope() as session:
             if singleton:
@@ -127,7 +147,12 @@ def start_job(
                 if active is not None:
                     return active, False
             return create_job(
-                session, kind=kind, course_id=course_id, payload=payload, singleton=singleton
+                session,
+                kind=kind,
+                course_id=course_id,
+                payload=payload,
+                singleton=singleton,
+                started_by=actor.label,
             ), True
 
     try:
@@ -188,8 +213,9 @@ def latest_job(session: Session, *, course_id: int, kinds: tuple[str, ...]) -> J
     return session.exec(query).first()
 
 
-def request_cancel(session: Session, job_id: int) -> Job:
+def request_cancel(session: Session, job_id: int, *, actor: Actor) -> Job:
     """Queued jobs end at once; a running job stops before its next model call."""
+    require(actor, Can.jobs)
     job = get_job(session, job_id)
     if JobStatus(job.status).finished:
         return job
@@ -203,11 +229,12 @@ def request_cancel(session: Session, job_id: int) -> Job:
     return job
 
 
-def retry_job(job_id: int, *, budget_usd: float | None = None) -> Job:
+def retry_job(job_id: int, *, actor: Actor, budget_usd: float | None = None) -> Job:
     """Put a failed or canceled job back in the queue; finished work inside it is kept.
 
     `budget_usd` replaces the job's budget (for a job stopped by E.BUDGET.EXCEEDED).
     """
+    require(actor, Can.jobs)
     retryable = (JobStatus.failed, JobStatus.canceled, JobStatus.partial)
     if budget_usd is not None and not (math.isfinite(budget_usd) and budget_usd > 0):
         raise AppError(Code.VALIDATION, f"budget_usd must be a finite positive number, got {budget_usd!r}")
@@ -221,6 +248,10 @@ def retry_job(job_id: int, *, budget_usd: float | None = None) -> Job:
                     Code.VALIDATION,
                     f"job {job_id} is {job.status}; only failed, partial or canceled jobs can be retried",
                 )
+            if job.kind not in FREE_KINDS:
+                from core.services.spending import check_caps
+
+                check_caps(session, email=actor.label)
             job.status = JobStatus.queued
             job.cancel_requested = False
             job.error_code = None
@@ -258,6 +289,7 @@ class JobContext:
         self.job_id = int(job.id or 0)
         self.kind = job.kind
         self.course_id = job.course_id
+        self.started_by = job.started_by
         self.payload = dict(job.payload)
         self.attempt = job.attempts
         self._lock = threading.Lock()
@@ -426,6 +458,11 @@ class JobContext:
                 f"this job has spent ${self.spent_usd:.4f} of its ${self.budget_usd:.4f} budget; "
                 "retry it with a larger budget to finish",
             )
+        # issue 9: the spending caps hold mid-run too (other jobs spend at the same time).
+        from core.services.spending import check_caps
+
+        with session_scope(readonly=True) as session:
+            check_caps(session, email=self.started_by)
 
     def _note_cancel(self, flag: bool) -> None:
         self._canceled = self._canceled or flag

@@ -216,6 +216,8 @@ class Job(SQLModel, table=True):
     worker: str | None = Field(default=None, max_length=200)
     # issue 10: a job of a kind that allows one active job per course (see the index)
     singleton: bool = False
+    # issue 9: who started the job; llm_calls are summed per user through it.
+    started_by: str | None = Field(default=None, max_length=120, index=True)
     created_at: datetime = _ts()
     started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     heartbeat_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -348,3 +350,23 @@ class RollupState(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     watermark: int = 0  # every llm_calls row with id <= watermark is in llm_call_rollups
     refreshed_at: datetime = _ts()
+
+
+# ---------------------------------------------------------------- issue 9: users
+
+
+class User(SQLModel, table=True):
+    """A person who may sign in, with the role that decides what they may do."""
+
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("email", name="uq_users_email"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254)  # stored lower-case
+    name: str = Field(default="", max_length=200)
+    role: str = Field(default="author", max_length=20)
+    active: bool = True
+    # Per-user spending caps (USD); None falls back to the settings.
+    daily_cap_usd: float | None = None
+    monthly_cap_usd: float | None = None
+    created_at: datetime = _ts()

@@ -86,6 +86,23 @@ class Settings(BaseSettings):
                 return "postgresql+psycopg://" + v[len(prefix) :]
         return v
 
+    # issue 9: sign-in (active when .streamlit/secrets.toml has an [auth] section).
+    # Comma-separated e-mail addresses and/or domains ("ann@example.com, example.org");
+    # empty = nobody may sign in except the bootstrap admins and users already in the DB.
+    AUTH_ALLOWLIST: str = ""
+    # Addresses that become admins on their first sign-in (the first admin of a team).
+    AUTH_BOOTSTRAP_ADMINS: str = ""
+    # Optional YAML file {email: role} seeding roles on first sign-in; the DB wins after.
+    AUTH_ROLES_FILE: Path | None = None
+    AUTH_DEFAULT_ROLE: Literal["author", "reviewer", "prompt_engineer", "analyst", "admin"] = "author"
+    # Who the local (no [auth]) mode and the CLI act as: an admin.
+    LOCAL_USER: str = "local"
+    # issue 9: spending caps in USD (unset = no cap); a user's own caps on the Users page win.
+    SPEND_CAP_USER_DAILY_USD: float | None = Field(default=None, gt=0)
+    SPEND_CAP_USER_MONTHLY_USD: float | None = Field(default=None, gt=0)
+    SPEND_CAP_TEAM_DAILY_USD: float | None = Field(default=None, gt=0)
+    SPEND_CAP_TEAM_MONTHLY_USD: float | None = Field(default=None, gt=0)
+
     @field_validator("OPENAI_API_KEY")
     @classmethod
     def _empty_key_is_none(cls, v: SecretStr | None) -> SecretStr | None:

@@ -15,9 +15,14 @@ NIGHTLY_CRON = "0 3 * * *"  # 03:00 UTC, after the content team's day
 
 def nightly_eval() -> int:
     """Start the nightly evaluation of the production outline prompt; returns the job id."""
+    from core.auth import local_actor
     from core.jobs import start_job
 
-    job = start_job(kind="eval", payload={"prompt_id": "outline", "label": "production", "repeats": 2})
+    job = start_job(
+        kind="eval",
+        actor=local_actor("nightly-eval"),
+        payload={"prompt_id": "outline", "label": "production", "repeats": 2},
+    )
     return int(job.id or 0)
 
 

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.auth import Can
 from core.db import session_scope
-from core.services.cost_report import to_csv, to_parquet
+from core.services.cost_report import export_table
 from core.services.costs import price_rows, unknown_cost_calls
-from ui import costs
+from ui import costs, state
 from ui.i18n import t
 from ui.layout import header
 
 header(":material/payments:", "nav_costs")
 flt, by = costs.filters()
-data = costs.load(flt, by)
+actor = state.actor()
+data = costs.load(flt, by, actor)
 tot, units = data["totals"], data["units"]
 
 first, second = st.columns(3), st.columns(3)
@@ -45,17 +47,22 @@ else:
         st.altair_chart(figure, width="stretch")
     st.dataframe(data["rows"], hide_index=True, column_config=costs.column_config(by))
     name = "costs-" + "-".join(by)
-    down = st.columns(2)
-    down[0].download_button(
-        t("cf_csv"), to_csv(data["rows"]), f"{name}.csv", "text/csv", icon=":material/download:"
-    )
-    down[1].download_button(
-        t("cf_parquet"),
-        to_parquet(data["rows"]),
-        f"{name}.parquet",
-        "application/octet-stream",
-        icon=":material/download:",
-    )
+    if actor.can(Can.export_costs):
+        down = st.columns(2)
+        down[0].download_button(
+            t("cf_csv"),
+            export_table(data["rows"], fmt="csv", actor=actor),
+            f"{name}.csv",
+            "text/csv",
+            icon=":material/download:",
+        )
+        down[1].download_button(
+            t("cf_parquet"),
+            export_table(data["rows"], fmt="parquet", actor=actor),
+            f"{name}.parquet",
+            "application/octet-stream",
+            icon=":material/download:",
+        )
 
     units_tab, quality_tab, budgets_tab, top_tab, reprice_tab = st.tabs(
         [t("cf_units"), t("cf_quality"), t("cf_budgets"), t("cf_top"), t("cf_reprice")]

@@ -50,13 +50,13 @@ for course in courses:
             st.switch_page(f"pages/{course.step}.py")
         if dup_col.button(t("duplicate"), key=f"course-{cid}-duplicate"):
             with session_scope() as session:
-                copy = duplicate_course(session, course_id=cid, author=state.author())
+                copy = duplicate_course(session, course_id=cid, actor=state.actor())
             st.toast(t("duplicated", title=md_escape(copy.title)))
             st.rerun()
         label = t("restore_course") if course.archived else t("archive")
         if arch_col.button(label, key=f"course-{cid}-archive"):
             with session_scope() as session:
-                set_archived(session, course_id=cid, archived=not course.archived)
+                set_archived(session, actor=state.actor(), course_id=cid, archived=not course.archived)
             if cid == state.course_id() and not course.archived:
                 state.set_course(None)
             st.rerun()

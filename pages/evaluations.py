@@ -13,6 +13,7 @@ from core.models import JobStatus
 from core.prompts import LABELS
 from core.services import evals
 from core.services.prompt_lab import list_versions
+from ui import state
 from ui.i18n import t
 from ui.layout import header, md_escape
 
@@ -34,7 +35,9 @@ with st.expander(t("ev_new")), st.form("ev-new"):
         which = {"label": target.split(":", 1)[1]} if target.startswith("label:") else {"version": target}
         try:
             job = start_job(
-                kind=evals.KIND_EVAL, payload={"prompt_id": "outline", "repeats": repeats, **which}
+                actor=state.actor(),
+                kind=evals.KIND_EVAL,
+                payload={"prompt_id": "outline", "repeats": repeats, **which},
             )
             st.session_state["ev-job"] = int(job.id or 0)
         except AppError as exc:

@@ -38,5 +38,7 @@ for job in jobs:
     title = f"#{job.id} · {t('kind_' + job.kind)} · {status_label(job.status)} · {when}"
     if job.course_id:
         title += f" · {t('course_n', id=job.course_id)}"
+    if job.started_by:
+        title += f" · {job.started_by}"
     with st.expander(title, expanded=str(job.id) == linked or (bool(job.error_code) and job is jobs[0])):
         render_job(job, key=f"jobs-{job.id}")

@@ -6,9 +6,10 @@ import streamlit as st
 
 from core.services.courses import LessonDoc
 from core.services.generation import KIND_LESSONS, start_lessons, start_slides
+from ui import state
 from ui.i18n import t
 from ui.jobs import is_running, job_progress, latest
-from ui.layout import header, require_course
+from ui.layout import header, require_course, started
 from ui.lessons import lesson_workspace, pick_lesson
 
 header(":material/edit_note:", "nav_lessons")
@@ -29,8 +30,7 @@ if (
     pending
     and not is_running(job)
     and st.button(t("write_lessons", n=len(pending)), type="primary", key="lessons-write")
-):
-    start_lessons(course_id=course.id, lesson_ids=pending)
+) and started(start_lessons, actor=state.actor(), course_id=course.id, lesson_ids=pending):
     st.rerun()
 
 
@@ -61,6 +61,6 @@ if written and st.button(":material/slideshow: " + t("make_slides"), type="prima
         for lsn in course.lessons
         if lsn.body_md and lsn.slides_status != "generated" and not lsn.locked
     ]
-    if missing:
-        start_slides(course_id=course.id, lesson_ids=missing)
+    if missing and not started(start_slides, actor=state.actor(), course_id=course.id, lesson_ids=missing):
+        st.stop()
     st.switch_page("pages/slides.py")

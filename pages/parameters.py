@@ -15,7 +15,7 @@ from core.services.generation import start_outline
 from ui import state
 from ui.estimate import budget_input, estimate_panel, move_budget
 from ui.i18n import t
-from ui.layout import header, md_escape
+from ui.layout import header, md_escape, started
 
 FIELDS = tuple(CourseParams.model_fields)
 ERRORS = "parameters.errors"
@@ -37,10 +37,10 @@ def _submit() -> None:
     st.session_state[ERRORS] = {}
     with session_scope() as session:
         if state.course_id() is None:
-            state.set_course(int(create_course(session, params=params).id or 0))
+            state.set_course(int(create_course(session, actor=state.actor(), params=params).id or 0))
             move_budget(None, int(state.course_id() or 0))
         else:
-            update_params(session, course_id=state.course_id(), params=params)
+            update_params(session, actor=state.actor(), course_id=state.course_id(), params=params)
     st.session_state["parameters.start"] = bool(st.session_state.get(K("propose")))
 
 
@@ -90,7 +90,8 @@ with st.form("parameters-form"):
 if st.session_state.get(ERRORS):
     st.error(t("fix_fields"))
 if st.session_state.pop("parameters.start", False) and state.course_id() is not None:
-    start_outline(course_id=state.course_id())
+    if not started(start_outline, actor=state.actor(), course_id=state.course_id()):
+        st.stop()
     st.switch_page("pages/structure.py")
 if (valid := _valid_params()) is not None:
     with st.container(border=True):

@@ -9,6 +9,7 @@ from typing import Any
 import streamlit as st
 from streamlit_ace import st_ace
 
+from core.auth import Can
 from core.db import session_scope
 from core.errors import AppError
 from core.jobs import get_job
@@ -152,7 +153,10 @@ if any(clicked.values()):
         variants.append(lab.Variant("B", compare_to))
     try:
         job = lab.start_playground(
-            prompt_id=prompt_id, variants=variants, variables=json.loads(raw_vars or "{}")
+            actor=state.actor(),
+            prompt_id=prompt_id,
+            variants=variants,
+            variables=json.loads(raw_vars or "{}"),
         )
         st.session_state["pg-job"] = int(job.id or 0)
     except json.JSONDecodeError as exc:
@@ -167,13 +171,14 @@ with st.form("pg-save-form"):
     with session_scope() as session:
         suggested = lab.next_version(session, prompt_id)
     new_version = st.text_input(t("pg_new_version"), value=suggested, key="pg-new-version")
-    owner = st.text_input(t("pg_owner"), value=state.author(), key="pg-owner")
+    owner = st.text_input(t("pg_owner"), value=state.actor().label, key="pg-owner")
     changelog = st.text_area(t("pg_changelog"), key="pg-changelog")
-    if st.form_submit_button(t("pg_save_btn")):
+    if st.form_submit_button(t("pg_save_btn"), disabled=not state.actor().can(Can.prompts)):
         try:
             with session_scope() as session:
                 saved = lab.save_version(
                     session,
+                    actor=state.actor(),
                     prompt_id=prompt_id,
                     base_version=version,
                     version=new_version,
@@ -210,14 +215,17 @@ target = label_cols[1].selectbox(
     format_func=fmt,
     key=f"pg-label-version-{prompt_id}",
 )
-if label_cols[2].button(t("pg_move"), key="pg-move"):
+may_move = state.actor().can(Can.prompts)  # issue 9: core refuses the others too
+if label_cols[2].button(t("pg_move"), key="pg-move", disabled=not may_move):
     try:
         with session_scope() as session:
-            lab.move_label(session, prompt_id=prompt_id, label=label, version=target, moved_by=state.author())
+            lab.move_label(session, prompt_id=prompt_id, label=label, version=target, actor=state.actor())
         st.toast(t("pg_moved", label=label, version=target))
         st.rerun()
     except AppError as exc:
         show_error(exc)
+if not may_move:
+    st.caption(t("pg_move_forbidden", role=t(f"role_{state.actor().role.value}")))
 st.write({name: current.get(name, "-") for name in LABELS})
 if history:
     st.caption(t("pg_history"))
@@ -229,10 +237,10 @@ if history:
         hide_index=True,
     )
     for name in {e.label for e in history}:
-        if st.button(t("pg_rollback", label=name), key=f"pg-rollback-{name}"):
+        if st.button(t("pg_rollback", label=name), key=f"pg-rollback-{name}", disabled=not may_move):
             try:
                 with session_scope() as session:
-                    lab.rollback_label(session, prompt_id=prompt_id, label=name, moved_by=state.author())
+                    lab.rollback_label(session, prompt_id=prompt_id, label=name, actor=state.actor())
                 st.rerun()
             except AppError as exc:
                 show_error(exc)

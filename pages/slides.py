@@ -8,9 +8,10 @@ from core.errors import AppError
 from core.services.courses import LessonDoc
 from core.services.generation import KIND_SLIDES, start_slides
 from core.services.revisions import slides_from_text
+from ui import state
 from ui.i18n import t
 from ui.jobs import is_running, job_progress, latest
-from ui.layout import header, require_course
+from ui.layout import header, require_course, started
 from ui.lessons import lesson_workspace, pick_lesson
 
 
@@ -46,8 +47,7 @@ if (
     missing
     and not is_running(job)
     and st.button(t("make_decks", n=len(missing)), type="primary", key="slides-make")
-):
-    start_slides(course_id=course.id, lesson_ids=missing)
+) and started(start_slides, actor=state.actor(), course_id=course.id, lesson_ids=missing):
     st.rerun()
 
 

@@ -7,11 +7,12 @@ import streamlit as st
 from core.db import session_scope
 from core.services.courses import add_module
 from core.services.generation import KIND_OUTLINE, start_lessons, start_outline
+from ui import state
 from ui.estimate import budget_input, budget_usd, estimate_panel, params_of
 from ui.history import regenerate_panel
 from ui.i18n import t
 from ui.jobs import is_running, job_progress, latest
-from ui.layout import header, md_escape, require_course
+from ui.layout import header, md_escape, require_course, started
 from ui.outline import module_editor, overview
 
 header(":material/account_tree:", "nav_structure")
@@ -27,8 +28,7 @@ if not course.modules:
     st.info(t("no_outline_yet"))
     if st.button(
         ":material/auto_awesome: " + t("propose_structure"), type="primary", key="structure-propose"
-    ):
-        start_outline(course_id=course.id)
+    ) and started(start_outline, actor=state.actor(), course_id=course.id):
         st.rerun()
     st.stop()
 
@@ -69,10 +69,22 @@ if pending and (params := params_of(course.params)) is not None:
     with right:
         budget_input(course.id, key=f"structure-{course.id}")
 if right.button(":material/check_circle: " + t("approve_structure"), type="primary", key="structure-approve"):
-    if pending:
-        start_lessons(course_id=course.id, lesson_ids=pending, budget_usd=budget_usd(course.id))
+    if pending and not started(
+        start_lessons,
+        actor=state.actor(),
+        course_id=course.id,
+        lesson_ids=pending,
+        budget_usd=budget_usd(course.id),
+    ):
+        st.stop()
     st.switch_page("pages/lessons.py")
 if st.button(":material/add: " + t("add_module"), key="structure-add-module"):
     with session_scope() as session:
-        add_module(session, course_id=course.id, title=t("new_module"), objectives=[t("new_objective")])
+        add_module(
+            session,
+            actor=state.actor(),
+            course_id=course.id,
+            title=t("new_module"),
+            objectives=[t("new_objective")],
+        )
     st.rerun()

@@ -9,6 +9,7 @@ from typing import Any
 import altair as alt
 import streamlit as st
 
+from core.auth import Actor, Can, require
 from core.db import session_scope
 from core.errors import InvalidInput
 from core.services import analytics
@@ -132,14 +133,17 @@ def _options(version: tuple[int, int], _url: str = "") -> dict[str, list[str]]:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def view(url: str, version: tuple[int, int], query: dict[str, str], by: tuple[str, ...]) -> dict[str, Any]:
-    """Every figure of one view; cached per filter and invalidated by any new call."""
+def view(
+    url: str, version: tuple[int, int], query: dict[str, str], by: tuple[str, ...], _actor: Actor
+) -> dict[str, Any]:
+    """Every figure of one view; cached per filter and invalidated by any new call (the
+    actor's right to read costs is checked before the cache is asked)."""
     flt = CostFilter.from_query(query)
     with session_scope(url, readonly=True) as session:
         tot = analytics.totals(session, flt)
         return {
             "totals": asdict(tot),
-            "rows": report_rows(session, flt, by, tot=tot),
+            "rows": report_rows(session, flt, by, actor=_actor, tot=tot),
             "units": asdict(analytics.unit_costs(session, flt, tot)),
             "top": [asdict(j) | {"budget_used": j.budget_used} for j in analytics.top_jobs(session, flt)],
             "budgets": [
@@ -151,7 +155,8 @@ def view(url: str, version: tuple[int, int], query: dict[str, str], by: tuple[st
         }
 
 
-def load(flt: CostFilter, by: list[str]) -> dict[str, Any]:
+def load(flt: CostFilter, by: list[str], actor: Actor) -> dict[str, Any]:
+    require(actor, Can.read_costs)
     url = str(get_settings().DATABASE_URL)
     with session_scope() as session:
         analytics.refresh_rollup(session)
@@ -159,7 +164,7 @@ def load(flt: CostFilter, by: list[str]) -> dict[str, Any]:
         version = analytics.data_version(session)
     query = flt.to_query()
     # Dates are part of the key even for presets, so "today" recomputes after midnight.
-    return view(url, version, query, tuple(by))
+    return view(url, version, query, tuple(by), actor)
 
 
 def chart(rows: list[dict[str, Any]], by: list[str]) -> alt.Chart | None:

@@ -99,7 +99,7 @@ def _save(slot: dict[str, Any]) -> None:
                     node_id=slot["node_id"],
                     content={"raw": slot["draft"]},
                     problems=problems or [exc.message],
-                    author=state.author(),
+                    actor=state.actor(),
                 )
                 result = SaveResult(
                     saved=False,
@@ -114,7 +114,7 @@ def _save(slot: dict[str, Any]) -> None:
                     node_id=slot["node_id"],
                     content=content,
                     expected_version=slot["version"],
-                    author=state.author(),
+                    actor=state.actor(),
                 )
     except AppError as exc:
         slot["invalid"] = [exc.message]

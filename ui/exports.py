@@ -51,6 +51,7 @@ def _prepare(course_id: int, exporter: Exporter, profile: str, template: Uploade
     upload = template if exporter.uses_template else None
     try:
         job = start_export(
+            actor=state.actor(),
             course_id=course_id,
             fmt=exporter.name,
             profile=profile,
@@ -123,7 +124,7 @@ def import_box() -> int | None:
             return None
         try:
             with session_scope() as session:
-                course_id = import_course_json(session, file.getvalue(), author=state.author())
+                course_id = import_course_json(session, file.getvalue(), actor=state.actor())
         except ImportInvalid as exc:
             problems = [
                 f"- {md_escape(e.get('field') or '—')}: {md_escape(e.get('message') or '')}"

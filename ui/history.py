@@ -138,9 +138,7 @@ def _restore(revision_id: int, *, node_type: str, node_id: int, editor_key: str)
         with session_scope() as session:
             # Restoring is an explicit action on what the author sees now: use the current version.
             version = editor.node_text(node_type, node_id)[1]
-            result = restore(
-                session, revision_id=revision_id, expected_version=version, author=state.author()
-            )
+            result = restore(session, revision_id=revision_id, expected_version=version, actor=state.actor())
     except AppError as exc:
         show_error(exc)
         return
@@ -191,7 +189,11 @@ def regenerate_panel(
         if st.form_submit_button(t("regenerate"), type="primary"):
             try:
                 generation.start_regenerate(
-                    course_id=course_id, node_type=node_type, node_id=node_id, instruction=instruction or ""
+                    actor=state.actor(),
+                    course_id=course_id,
+                    node_type=node_type,
+                    node_id=node_id,
+                    instruction=instruction or "",
                 )
             except AppError as exc:
                 show_error(exc)
@@ -202,7 +204,7 @@ def regenerate_panel(
 def _decide(action: object, revision_id: int, editor_key: str, message: str) -> None:
     try:
         with session_scope() as session:
-            action(session, revision_id=revision_id, author=state.author())  # type: ignore[operator]
+            action(session, revision_id=revision_id, actor=state.actor())  # type: ignore[operator]
     except AppError as exc:
         show_error(exc)
         return

@@ -478,6 +478,77 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "Written: {written} · drafts: {drafts} · skipped: {skipped} · failed: {failed}",
         "Написано: {written} · черновиков: {drafts} · пропущено: {skipped} · ошибок: {failed}",
     ),
+    # issue 9: sign-in, roles, users page, spending caps
+    "nav_users": ("Users", "Пользователи"),
+    "section_admin": ("Administration", "Администрирование"),
+    "local_banner": (
+        "Local mode: no sign-in is configured, so this app is for one person on this machine "
+        '(user "{user}", admin). Configure [auth] in .streamlit/secrets.toml before sharing it.',
+        "Локальный режим: вход не настроен, приложение рассчитано на одного человека на этой машине "
+        "(пользователь «{user}», администратор). Перед тем как открывать доступ, настройте [auth] в "
+        ".streamlit/secrets.toml.",
+    ),
+    "signin_title": ("Course Studio: sign in", "Course Studio: вход"),
+    "signin_text": (
+        "Sign in with your company account to continue.",
+        "Войдите с рабочей учётной записью, чтобы продолжить.",
+    ),
+    "signin_button": ("Sign in", "Войти"),
+    "signout_button": ("Sign out", "Выйти"),
+    "signed_in_as": ("Signed in as {email} ({role})", "Вы вошли как {email} ({role})"),
+    "not_allowed": ("Access refused: {msg}", "Доступ запрещён: {msg}"),
+    "role_author": ("author", "автор"),
+    "role_reviewer": ("reviewer", "рецензент"),
+    "role_prompt_engineer": ("prompt engineer", "промпт-инженер"),
+    "role_analyst": ("analyst", "аналитик"),
+    "role_admin": ("admin", "администратор"),
+    "pg_move_forbidden": (
+        "Only prompt engineers and admins move labels and save prompt versions (you are {role}).",
+        "Перемещать метки и сохранять версии промптов могут только промпт-инженеры и администраторы "
+        "(ваша роль: {role}).",
+    ),
+    "users_list": ("People", "Люди"),
+    "users_add": ("Add a person", "Добавить человека"),
+    "users_email": ("E-mail", "E-mail"),
+    "users_name": ("Name", "Имя"),
+    "users_role": ("Role", "Роль"),
+    "users_active": ("Active", "Активен"),
+    "users_created": ("Added", "Добавлен"),
+    "users_add_btn": ("Add", "Добавить"),
+    "users_added": ("Added {email}.", "Добавлен {email}."),
+    "users_edit": ("Change a person", "Изменить"),
+    "users_pick": ("Person", "Человек"),
+    "users_save": ("Save", "Сохранить"),
+    "users_saved": ("Saved {email}.", "Сохранено: {email}."),
+    "users_daily_cap": (
+        "Daily cap, USD (empty: the team setting)",
+        "Лимит в день, USD (пусто — общая настройка)",
+    ),
+    "users_monthly_cap": (
+        "Monthly cap, USD (empty: the team setting)",
+        "Лимит в месяц, USD (пусто — общая настройка)",
+    ),
+    "users_bad_cap": (
+        "{field}: enter a number of US dollars or leave it empty",
+        "{field}: введите сумму в долларах или оставьте пустым",
+    ),
+    "spend_title": ("Spending today and this month (UTC)", "Расходы сегодня и за месяц (UTC)"),
+    "spend_scope": ("Who", "Кто"),
+    "spend_period": ("Period", "Период"),
+    "spend_spent": ("Spent", "Потрачено"),
+    "spend_cap": ("Cap", "Лимит"),
+    "spend_team": ("team", "команда"),
+    "spend_day": ("day", "день"),
+    "spend_month": ("month", "месяц"),
+    "spend_no_cap": ("no cap", "без лимита"),
+    "costs_download": ("Download this table (CSV)", "Скачать таблицу (CSV)"),
+    "by_user": ("By user", "По пользователям"),
+    "prod_needs_auth": (
+        "Sign-in is not configured: with APP_ENV=prod the app serves nobody until .streamlit/secrets.toml "
+        "has an [auth] section (see the README).",
+        "Вход не настроен: при APP_ENV=prod приложение никого не обслуживает, пока в .streamlit/secrets.toml "
+        "нет раздела [auth] (см. README).",
+    ),
 }
 
 STRINGS: dict[str, dict[str, str]] = {

@@ -6,10 +6,12 @@ from typing import Any
 
 import streamlit as st
 
+from core.auth import Can
 from core.db import session_scope
 from core.errors import AppError
 from core.jobs import get_job, latest_job, request_cancel, retry_job
 from core.models import Job, JobStatus
+from ui import state
 from ui.i18n import t
 from ui.layout import md_escape, show_error
 
@@ -88,15 +90,20 @@ def render_job(job: Job, *, key: str, expanded_steps: bool = False) -> None:
         with st.expander(t("step_list", n=len(job.steps)), expanded=expanded_steps):
             st.dataframe(steps_table(job.steps), hide_index=True)
     cols = st.columns([1, 1, 4])
-    if is_running(job) and cols[0].button(t("cancel"), key=f"{key}-cancel-{job.id}"):
-        with session_scope() as session:
-            request_cancel(session, int(job.id or 0))
-        st.toast(t("cancel_requested"))
+    may_act = state.actor().can(Can.jobs)  # issue 9: analysts read jobs; core refuses them too
+    if is_running(job) and cols[0].button(t("cancel"), key=f"{key}-cancel-{job.id}", disabled=not may_act):
+        try:
+            with session_scope() as session:
+                request_cancel(session, int(job.id or 0), actor=state.actor())
+        except AppError as exc:
+            show_error(exc)
+        else:
+            st.toast(t("cancel_requested"))
     if job.status in (JobStatus.failed, JobStatus.canceled, JobStatus.partial) and cols[1].button(
-        t("retry"), key=f"{key}-retry-{job.id}"
+        t("retry"), key=f"{key}-retry-{job.id}", disabled=not may_act
     ):
         try:
-            retry_job(int(job.id or 0))
+            retry_job(int(job.id or 0), actor=state.actor())
         except AppError as exc:
             show_error(exc)
         else:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import streamlit as st
 
+from core.auth import page_allowed
 from core.db import session_scope
 from core.errors import AppError
 from core.services.courses import CourseDoc, get_course, load_course
 from core.settings import get_settings
 from ui import state
+from ui.auth import local_banner, sidebar_user
 from ui.editor import flush_all
 from ui.i18n import STEPS, t
 from ui.text import md_escape
@@ -40,7 +45,12 @@ def header(icon: str, key: str) -> None:
     _through_app()
     flush_all()
     st.title(f"{icon} {t(key)}")
+    local_banner()
     offline_banner()
+    actor = state.actor()
+    if not page_allowed(actor, key.removeprefix("nav_")):  # issue 9: a page reached by URL
+        st.error(t("not_allowed", msg=f"{md_escape(actor.email)} ({t('role_' + actor.role.value)})"))
+        st.stop()
 
 
 def sidebar() -> None:
@@ -70,7 +80,7 @@ def sidebar() -> None:
                     (STEP_ORDER.index(step) + 1) / len(STEP_ORDER),
                     text=t("step_is", step=STEPS[state.lang()][step]),
                 )
-        st.text_input(t("author"), key=state.AUTHOR, help=t("author_help"))
+        sidebar_user(state.actor())
         st.toggle(t("plain_editor"), key=state.PLAIN_EDITOR, help=t("plain_editor_help"))
 
 
@@ -94,3 +104,13 @@ def show_error(exc: AppError) -> None:
     st.error(f"{md_escape(exc.message)} ({exc.code})")
     for problem in getattr(exc, "errors", None) or []:
         st.caption(f"• {md_escape(problem.get('field') or '—')}: {md_escape(problem.get('message') or '')}")
+
+
+def started(fn: Callable[..., Any], /, **kwargs: Any) -> bool:
+    """Start a job; a refusal (role, spending cap, ...) is shown here, not raised (issue 9)."""
+    try:
+        fn(**kwargs)
+    except AppError as exc:
+        show_error(exc)
+        return False
+    return True

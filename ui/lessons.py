@@ -8,7 +8,7 @@ import streamlit as st
 
 from core.db import session_scope
 from core.services.courses import CourseDoc, LessonDoc, set_locked
-from ui import editor
+from ui import editor, state
 from ui.history import history_panel, regenerate_panel
 from ui.i18n import t
 
@@ -50,7 +50,9 @@ def lesson_workspace(
         key=f"{key}-lock",
     ):
         with session_scope() as session:
-            set_locked(session, node_type="lesson", node_id=lesson.id, locked=not lesson.locked)
+            set_locked(
+                session, actor=state.actor(), node_type="lesson", node_id=lesson.id, locked=not lesson.locked
+            )
         st.rerun()
     # Switching tabs reruns the page so History shows revisions autosaved since the last run.
     edit_tab, history_tab, regen_tab = st.tabs(

@@ -27,7 +27,7 @@ def _act(fn: Callable[..., Any], **kwargs: Any) -> None:
     """Run one outline change in its own transaction, then redraw the page."""
     try:
         with session_scope() as session:
-            fn(session, **kwargs)
+            fn(session, actor=state.actor(), **kwargs)
     except AppError as exc:
         st.session_state["structure.error"] = exc
     st.session_state["structure.epoch"] = st.session_state.get("structure.epoch", 0) + 1
@@ -138,7 +138,7 @@ def _save_module(
                     node_id=module.id,
                     content=content,
                     expected_version=module.version,
-                    author=state.author(),
+                    actor=state.actor(),
                 )
                 if not result.saved:
                     st.session_state["structure.error"] = AppError("E.DB.CONFLICT", result.message)
@@ -152,6 +152,7 @@ def _save_module(
                 if changed and not lesson.locked:
                     svc.update_lesson_outline(
                         session,
+                        actor=state.actor(),
                         lesson_id=lesson.id,
                         title=new_title,
                         objectives=_lines(new_objectives),

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.auth import Actor
+
 LANG = "ui.lang"
 COURSE = "ui.course_id"
 AUTHOR = "ui.author"
+ACTOR = "ui.actor"  # issue 9: the signed-in (or local) user, a core.auth.Actor
 PLAIN_EDITOR = "ui.plain_editor"
 APP_RAN = "ui.app_ran"  # app.py ran in this session (migrations, navigation, sidebar)
 LANGUAGES = ("en", "ru")
@@ -24,7 +27,6 @@ def init_from_url() -> None:
     if COURSE not in st.session_state:
         raw = params.get("course", "")
         st.session_state[COURSE] = int(raw) if raw.isdigit() else None
-    st.session_state.setdefault(AUTHOR, "editor")
     st.session_state.setdefault(PLAIN_EDITOR, False)
 
 
@@ -54,5 +56,17 @@ def set_course(course_id: int | None) -> None:
     st.session_state[COURSE] = course_id
 
 
+def actor() -> Actor:
+    """Who acts in this session: set by ui.auth.gate() in app.py. A page run on its own
+    (AppTest) goes through the same gate."""
+    value = st.session_state.get(ACTOR)
+    if isinstance(value, Actor):
+        return value
+    from ui.auth import gate
+
+    return gate()
+
+
 def author() -> str:
-    return str(st.session_state.get(AUTHOR) or "editor").strip()[:120] or "editor"
+    # Kept for callers that only need the name to record: the actor's address.
+    return actor().label

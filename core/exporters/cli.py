@@ -52,6 +52,7 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
+    from core.auth import local_actor
     from core.db import session_scope
     from core.exporters.json_export import import_course_json
 
@@ -62,7 +63,7 @@ def run_import(args: argparse.Namespace) -> int:
         return 2
     try:
         with session_scope() as session:
-            course_id = import_course_json(session, data, author=args.author)
+            course_id = import_course_json(session, data, actor=local_actor(args.author))
     except AppError as exc:
         return _report(exc)
     print(f"imported course {course_id}")

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlmodel import Session
 
+from core.auth import Actor, Can, require
 from core.errors import Code, InvalidInput, field_errors
 from core.exporters.document import FORMAT_ID, SCHEMA_ID, SCHEMA_VERSION, CourseExport, ExportCourse, Meta
 from core.models import Course, CourseStep, Lesson, Module, NodeType, Revision, RevisionSource
@@ -194,12 +195,14 @@ def _step(course: ExportCourse) -> CourseStep:
     return CourseStep.lessons if course.modules else CourseStep.structure
 
 
-def import_course_json(session: Session, data: bytes | str | dict[str, Any], *, author: str) -> int:
+def import_course_json(session: Session, data: bytes | str | dict[str, Any], *, actor: Actor) -> int:
     """Create a new course from an export file and return its id; the caller commits.
 
     Everything is validated before the first write, so an invalid file writes nothing;
     a failure while writing propagates and the caller's transaction rolls back.
     """
+    require(actor, Can.edit)
+    author = actor.label
     doc = parse_import(data)
     src = doc.course
     course = Course(

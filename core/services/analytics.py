@@ -278,7 +278,7 @@ def _bucket(session: Session, src: Any, dim: str) -> ColumnElement[Any]:
 
 
 def _user_column() -> Any:
-    created_by = getattr(Job, "created_by", None)
+    created_by = getattr(Job, "started_by", None)
     return func.coalesce(created_by, literal("(unknown)")) if created_by is not None else literal("(unknown)")
 
 

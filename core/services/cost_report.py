@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from core.auth import Actor, Can, require
 from core.services.analytics import CostFilter, Metrics, grouped, totals
 
 TOTAL = "total"
@@ -38,6 +39,16 @@ def report_rows(
         blank = dict.fromkeys(by, "")
         rows.append({**blank, by[0]: TOTAL, **_figures(tot or totals(session, flt))})
     return rows
+
+
+def export_table(rows: list[dict[str, Any]], *, fmt: str, actor: Actor) -> bytes:
+    """A cost table as a file: analysts and admins take the data out, others only read it."""
+    require(actor, Can.export_costs)
+    if fmt == "parquet":
+        return to_parquet(rows)
+    if fmt == "csv":
+        return to_csv(rows)
+    raise ValueError(f"unknown export format {fmt!r}")
 
 
 def to_csv(rows: list[dict[str, Any]]) -> bytes:

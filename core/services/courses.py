@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session, col, select
 
+from core.auth import Actor, Can, require
 from core.errors import InvalidInput, NotFound, field_errors
 from core.models import Course, CourseStep, Lesson, Module, Revision, SlideRow, utcnow
 from core.schemas import CourseParams
@@ -98,7 +99,8 @@ def validate_params(data: dict[str, Any]) -> CourseParams:
         raise InvalidInput("course parameters are invalid", field_errors(exc)) from exc
 
 
-def create_course(session: Session, *, params: CourseParams) -> Course:
+def create_course(session: Session, *, actor: Actor, params: CourseParams) -> Course:
+    require(actor, Can.edit)
     course = Course(
         title=params.topic[:200],
         params=params.model_dump(mode="json"),
@@ -277,8 +279,15 @@ def _refuse_locked(node: Module | Lesson, what: str) -> None:
 
 
 def update_lesson_outline(
-    session: Session, *, lesson_id: int, title: str, objectives: list[str], duration_minutes: int
+    session: Session,
+    *,
+    actor: Actor,
+    lesson_id: int,
+    title: str,
+    objectives: list[str],
+    duration_minutes: int,
 ) -> Lesson:
+    require(actor, Can.edit)
     from core.schemas import OutlineLesson
 
     try:
@@ -313,8 +322,9 @@ def _lessons_in(session: Session, module_id: int) -> list[Lesson]:
 
 
 def add_module(
-    session: Session, *, course_id: int, title: str, objectives: list[str] | None = None
+    session: Session, *, actor: Actor, course_id: int, title: str, objectives: list[str] | None = None
 ) -> Module:
+    require(actor, Can.edit)
     get_course(session, course_id)
     module = Module(
         course_id=course_id,
@@ -330,11 +340,13 @@ def add_module(
 def add_lesson(
     session: Session,
     *,
+    actor: Actor,
     module_id: int,
     title: str,
     duration_minutes: int = 10,
     objectives: list[str] | None = None,
 ) -> Lesson:
+    require(actor, Can.edit)
     module = get_module(session, module_id)
     lesson = Lesson(
         course_id=module.course_id,
@@ -358,7 +370,8 @@ def _delete_lesson_rows(session: Session, lesson: Lesson) -> None:
     session.flush()
 
 
-def delete_lesson(session: Session, *, lesson_id: int) -> None:
+def delete_lesson(session: Session, *, actor: Actor, lesson_id: int) -> None:
+    require(actor, Can.edit)
     lesson = get_lesson(session, lesson_id)
     _refuse_locked(lesson, "lesson")
     module_id = lesson.module_id
@@ -367,7 +380,8 @@ def delete_lesson(session: Session, *, lesson_id: int) -> None:
     _renumber(session, _lessons_in(session, module_id))
 
 
-def delete_module(session: Session, *, module_id: int) -> None:
+def delete_module(session: Session, *, actor: Actor, module_id: int) -> None:
+    require(actor, Can.edit)
     module = get_module(session, module_id)
     _refuse_locked(module, "module")
     lessons = _lessons_in(session, module_id)
@@ -391,19 +405,22 @@ def _move(session: Session, siblings: list[Any], node_id: int, offset: int) -> N
     _renumber(session, siblings)
 
 
-def move_module(session: Session, *, module_id: int, offset: int) -> None:
+def move_module(session: Session, *, actor: Actor, module_id: int, offset: int) -> None:
     """Move a module up (negative offset) or down among its course's modules."""
+    require(actor, Can.edit)
     module = get_module(session, module_id)
     _move(session, modules_of(session, module.course_id), module_id, offset)
 
 
-def move_lesson(session: Session, *, lesson_id: int, offset: int) -> None:
+def move_lesson(session: Session, *, actor: Actor, lesson_id: int, offset: int) -> None:
+    require(actor, Can.edit)
     lesson = get_lesson(session, lesson_id)
     _move(session, _lessons_in(session, lesson.module_id), lesson_id, offset)
 
 
-def set_locked(session: Session, *, node_type: str, node_id: int, locked: bool) -> None:
+def set_locked(session: Session, *, actor: Actor, node_type: str, node_id: int, locked: bool) -> None:
     """A locked node is skipped by generation and refused by regeneration."""
+    require(actor, Can.edit)
     node = get_module(session, node_id) if node_type == "module" else get_lesson(session, node_id)
     node.locked = locked
     session.add(node)
@@ -412,7 +429,8 @@ def set_locked(session: Session, *, node_type: str, node_id: int, locked: bool) 
 # ------------------------------------------------------------------ course lifecycle
 
 
-def set_archived(session: Session, *, course_id: int, archived: bool) -> Course:
+def set_archived(session: Session, *, actor: Actor, course_id: int, archived: bool) -> Course:
+    require(actor, Can.edit)
     course = get_course(session, course_id)
     course.archived = archived
     course.updated_at = utcnow()
@@ -420,9 +438,10 @@ def set_archived(session: Session, *, course_id: int, archived: bool) -> Course:
     return course
 
 
-def duplicate_course(session: Session, *, course_id: int, author: str = "system") -> Course:
+def duplicate_course(session: Session, *, course_id: int, actor: Actor) -> Course:
     """Copy the current tree into a new course; each copied node starts its history with
     an `imported` revision that keeps the original's provenance."""
+    require(actor, Can.edit)
     from core.models import RevisionSource
     from core.services.revisions import Provenance as RevProvenance
     from core.services.revisions import add_revision, lesson_content, module_content, slides_content
@@ -462,7 +481,7 @@ def duplicate_course(session: Session, *, course_id: int, author: str = "system"
             content=content,
             source=RevisionSource.imported,
             provenance=prov(rev_id),
-            author=author,
+            author=actor.label,
             note=f"duplicated from course {course_id}",
         )
         return int(rev.id or 0)
@@ -519,8 +538,9 @@ def duplicate_course(session: Session, *, course_id: int, author: str = "system"
     return copy
 
 
-def update_params(session: Session, *, course_id: int, params: CourseParams) -> Course:
+def update_params(session: Session, *, actor: Actor, course_id: int, params: CourseParams) -> Course:
     """New parameters shape future generations; nothing already written changes."""
+    require(actor, Can.edit)
     course = get_course(session, course_id)
     course.params = params.model_dump(mode="json")
     course.language = params.language.value

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from core.auth import Actor, Can, require
 from core.db import session_scope
 from core.errors import AppError, Code
 from core.exporters import EXPORTERS, Profile, export_course
@@ -104,6 +105,7 @@ def prune_exports(now: float | None = None) -> int:
 
 def start_export(
     *,
+    actor: Actor,
     course_id: int,
     fmt: str,
     profile: str,
@@ -111,6 +113,7 @@ def start_export(
     template_name: str | None = None,
 ) -> Job:
     """Check the request (format, profile, template) and start an export job."""
+    require(actor, Can.generate)
     _check_choice(fmt, list(EXPORTERS), "format")
     _check_choice(str(profile), [p.value for p in Profile], "profile")
     with session_scope(readonly=True) as session:
@@ -119,7 +122,7 @@ def start_export(
     payload: dict[str, Any] = {"fmt": fmt, "profile": str(profile)}
     if template is not None and EXPORTERS[fmt].uses_template:
         payload["template_path"] = str(save_template(template, template_name or "template.pptx"))
-    return start_job(kind=KIND_EXPORT, course_id=course_id, payload=payload)
+    return start_job(kind=KIND_EXPORT, actor=actor, course_id=course_id, payload=payload)
 
 
 @task(KIND_EXPORT)

@@ -19,6 +19,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from core.auth import Actor, Can, require
 from core.db import db_retry, is_transient, session_scope
 from core.errors import AppError, Code
 from core.jobs import JobContext, fenced, start_job, task
@@ -56,36 +57,87 @@ GENERATION_KINDS = (KIND_OUTLINE, KIND_LESSONS, KIND_SLIDES, KIND_COURSE, KIND_R
 # ------------------------------------------------------------------ starting jobs
 
 
-def start_outline(*, course_id: int) -> Job:
-    return start_job(kind=KIND_OUTLINE, course_id=course_id, unique=True)
+def _estimate(course_id: int, kind: str, lesson_ids: list[int] | None, with_slides: bool) -> float:
+    """What a generation of this kind is expected to cost: the cap check's figure."""
+    from core.services.estimate import estimate_course
+
+    _course, params = _params(course_id)
+    steps = {s.step: s.cost_usd for s in estimate_course(params).steps}
+    share = 1.0
+    if lesson_ids is not None:
+        share = min(1.0, len(lesson_ids) / max(1, params.lesson_count))
+    if kind == KIND_OUTLINE:
+        return steps.get("outline", 0.0)
+    if kind == KIND_LESSONS:
+        return share * (steps.get("lesson", 0.0) + (steps.get("slides", 0.0) if with_slides else 0.0))
+    if kind == KIND_SLIDES:
+        return share * steps.get("slides", 0.0)
+    if kind == KIND_REGENERATE:
+        return max(steps.get("lesson", 0.0), steps.get("slides", 0.0)) / max(1, params.lesson_count)
+    return sum(steps.values())
+
+
+def start_outline(*, actor: Actor, course_id: int) -> Job:
+    return start_job(
+        kind=KIND_OUTLINE,
+        actor=actor,
+        course_id=course_id,
+        unique=True,
+        estimate_usd=_estimate(course_id, KIND_OUTLINE, None, False),
+    )
 
 
 def start_lessons(
     *,
+    actor: Actor,
     course_id: int,
     lesson_ids: list[int] | None = None,
     with_slides: bool = False,
     budget_usd: float | None = None,
 ) -> Job:
     payload = {"lesson_ids": lesson_ids, "with_slides": with_slides, "budget_usd": budget_usd}
-    return start_job(kind=KIND_LESSONS, course_id=course_id, payload=payload, unique=True)
+    return start_job(
+        kind=KIND_LESSONS,
+        actor=actor,
+        course_id=course_id,
+        payload=payload,
+        unique=True,
+        estimate_usd=_estimate(course_id, KIND_LESSONS, lesson_ids, with_slides),
+    )
 
 
-def start_slides(*, course_id: int, lesson_ids: list[int] | None = None) -> Job:
-    return start_job(kind=KIND_SLIDES, course_id=course_id, payload={"lesson_ids": lesson_ids}, unique=True)
+def start_slides(*, actor: Actor, course_id: int, lesson_ids: list[int] | None = None) -> Job:
+    return start_job(
+        kind=KIND_SLIDES,
+        actor=actor,
+        course_id=course_id,
+        payload={"lesson_ids": lesson_ids},
+        unique=True,
+        estimate_usd=_estimate(course_id, KIND_SLIDES, lesson_ids, True),
+    )
 
 
-def start_course(*, course_id: int, budget_usd: float | None = None) -> Job:
+def start_course(*, actor: Actor, course_id: int, budget_usd: float | None = None) -> Job:
     """Outline, then every lesson's details and slides: the headless path.
 
     With a budget, the job stops before the call that would go past it.
     """
     payload = {"budget_usd": budget_usd} if budget_usd is not None else None
-    return start_job(kind=KIND_COURSE, course_id=course_id, payload=payload, unique=True)
+    return start_job(
+        kind=KIND_COURSE,
+        actor=actor,
+        course_id=course_id,
+        payload=payload,
+        unique=True,
+        estimate_usd=_estimate(course_id, KIND_COURSE, None, True),
+    )
 
 
-def start_regenerate(*, course_id: int, node_type: str, node_id: int, instruction: str = "") -> Job:
+def start_regenerate(
+    *, actor: Actor, course_id: int, node_type: str, node_id: int, instruction: str = ""
+) -> Job:
     """Regenerate one module, lesson or deck as a proposal; refuses locked nodes."""
+    require(actor, Can.generate)
     if node_type not in (NodeType.module, NodeType.lesson, NodeType.slides):
         raise AppError(Code.VALIDATION, f"cannot regenerate a {node_type}")
     with session_scope() as session:
@@ -95,7 +147,13 @@ def start_regenerate(*, course_id: int, node_type: str, node_id: int, instructio
         if node.locked:
             raise AppError(Code.VALIDATION, f"{node_type} {node_id} is locked; unlock it to regenerate")
     payload = {"node_type": str(node_type), "node_id": node_id, "instruction": instruction.strip()[:500]}
-    return start_job(kind=KIND_REGENERATE, course_id=course_id, payload=payload)
+    return start_job(
+        kind=KIND_REGENERATE,
+        actor=actor,
+        course_id=course_id,
+        payload=payload,
+        estimate_usd=_estimate(course_id, KIND_REGENERATE, None, False),
+    )
 
 
 # ------------------------------------------------------------------ helpers

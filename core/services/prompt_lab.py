@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
+from core.auth import Actor, Can, require
 from core.db import session_scope
 from core.errors import AppError, Code
 from core.jobs import JobContext, start_job, task
@@ -129,6 +130,7 @@ def next_version(session: Session, prompt_id: str, registry: PromptRegistry | No
 def save_version(
     session: Session,
     *,
+    actor: Actor,
     prompt_id: str,
     base_version: str,
     version: str,
@@ -144,6 +146,7 @@ def save_version(
     The caller owns the transaction; the row is flushed before the file is written so a
     concurrent save of the same number fails on the unique key before touching disk.
     """
+    require(actor, Can.prompts)
     registry = registry or get_registry()
     problems = []
     if not owner.strip():
@@ -218,15 +221,15 @@ def move_label(
     prompt_id: str,
     label: str,
     version: str,
-    moved_by: str,
+    actor: Actor,
     registry: PromptRegistry | None = None,
 ) -> PromptLabelEvent:
     """Point a label at a version; the move is recorded with who and when."""
+    require(actor, Can.prompts)
     registry = registry or get_registry()
     if label not in LABELS:
         raise AppError(Code.VALIDATION, f"unknown label {label!r}; labels are {', '.join(LABELS)}")
-    if not moved_by.strip():
-        raise AppError(Code.VALIDATION, "who moves the label is required")
+    moved_by = actor.label
     get_spec(prompt_id, version, registry)  # the target must exist (file or mirror)
     # Make sure the target is mirrored: a worker without the file must still find it.
     if not session.exec(
@@ -269,10 +272,11 @@ def rollback_label(
     *,
     prompt_id: str,
     label: str,
-    moved_by: str,
+    actor: Actor,
     registry: PromptRegistry | None = None,
 ) -> PromptLabelEvent:
     """Undo the latest move of a label (itself recorded as a move)."""
+    require(actor, Can.prompts)
     last = next((e for e in label_history(session, prompt_id) if e.label == label), None)
     if last is None or last.from_version is None:
         raise AppError(Code.VALIDATION, f"label {label} of {prompt_id} has no earlier version to return to")
@@ -281,7 +285,7 @@ def rollback_label(
         prompt_id=prompt_id,
         label=label,
         version=last.from_version,
-        moved_by=moved_by,
+        actor=actor,
         registry=registry,
     )
 
@@ -324,12 +328,14 @@ def variant_spec(prompt_id: str, variant: Variant, registry: PromptRegistry | No
 
 def start_playground(
     *,
+    actor: Actor,
     prompt_id: str,
     variants: list[Variant],
     variables: dict[str, Any],
     model: str | None = None,
 ) -> Job:
     """Run one or two variants on the same variables, as a job; invalid edits fail here."""
+    require(actor, Can.run_prompts)
     if not 1 <= len(variants) <= 2:
         raise AppError(Code.VALIDATION, "a playground run has one or two variants")
     for variant in variants:
@@ -343,7 +349,7 @@ def start_playground(
         "variables": variables,
         "model": model,
     }
-    return start_job(kind=KIND_PLAYGROUND, payload=payload)
+    return start_job(kind=KIND_PLAYGROUND, actor=actor, payload=payload)
 
 
 def _check_for(spec: PromptSpec, variables: dict[str, Any]) -> Any:

@@ -11,6 +11,7 @@ from diff_match_patch import diff_match_patch
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from core.auth import Actor, Can, require
 from core.errors import AppError, Code, InvalidInput, NotFound
 from core.models import (
     Lesson,
@@ -239,7 +240,7 @@ def save_edit(
     node_id: int,
     content: dict[str, Any],
     expected_version: int,
-    author: str,
+    actor: Actor,
     source: RevisionSource = RevisionSource.edited,
     note: str = "",
 ) -> SaveResult:
@@ -249,6 +250,8 @@ def save_edit(
     The caller commits in both cases, so the losing text is never lost. An edit that
     breaks the node's schema is not applied either: it is kept as the author's draft.
     """
+    require(actor, Can.edit)
+    author = actor.label
     table, version_col, id_col = _version_column(node_type)
     node = session.get(table, node_id)
     if node is None:
@@ -258,7 +261,7 @@ def save_edit(
     except InvalidInput as exc:
         problems = [f"{e['field']}: {e['message']}" if e.get("field") else e["message"] for e in exc.errors]
         draft = keep_draft(
-            session, node_type=node_type, node_id=node_id, content=content, problems=problems, author=author
+            session, node_type=node_type, node_id=node_id, content=content, problems=problems, actor=actor
         )
         return SaveResult(
             saved=False,
@@ -321,10 +324,12 @@ def keep_draft(
     node_id: int,
     content: dict[str, Any],
     problems: list[str],
-    author: str,
+    actor: Actor,
 ) -> Revision:
     """Keep text that cannot be applied yet. One draft per author and base revision is
     updated in place, so autosaving a half-typed lesson does not flood the history."""
+    require(actor, Can.edit)
+    author = actor.label
     table, _version_col, _id_col = _version_column(node_type)
     node = session.get(table, node_id)
     if node is None:
@@ -382,8 +387,9 @@ def get_revision(session: Session, revision_id: int) -> Revision:
     return rev
 
 
-def restore(session: Session, *, revision_id: int, expected_version: int, author: str) -> SaveResult:
+def restore(session: Session, *, revision_id: int, expected_version: int, actor: Actor) -> SaveResult:
     """Make an old revision's content current again, as a new revision."""
+    require(actor, Can.edit)
     old = get_revision(session, revision_id)
     if "raw" in old.content:
         raise AppError(
@@ -395,7 +401,7 @@ def restore(session: Session, *, revision_id: int, expected_version: int, author
         node_id=old.node_id,
         content=dict(old.content),
         expected_version=expected_version,
-        author=author,
+        actor=actor,
         source=RevisionSource.restored,
         note=f"restored from revision {revision_id}",
     )
@@ -414,7 +420,9 @@ def pending_proposal(session: Session, *, node_type: str, node_id: int) -> Revis
     ).first()
 
 
-def accept_proposal(session: Session, *, revision_id: int, author: str) -> Revision:
+def accept_proposal(session: Session, *, revision_id: int, actor: Actor) -> Revision:
+    require(actor, Can.edit)
+    author = actor.label
     rev = get_revision(session, revision_id)
     if rev.status != RevisionStatus.proposal:
         raise AppError(Code.VALIDATION, f"revision {revision_id} is {rev.status}, not a proposal")
@@ -432,7 +440,9 @@ def accept_proposal(session: Session, *, revision_id: int, author: str) -> Revis
     return rev
 
 
-def reject_proposal(session: Session, *, revision_id: int, author: str) -> Revision:
+def reject_proposal(session: Session, *, revision_id: int, actor: Actor) -> Revision:
+    require(actor, Can.edit)
+    author = actor.label
     rev = get_revision(session, revision_id)
     if rev.status != RevisionStatus.proposal:
         raise AppError(Code.VALIDATION, f"revision {revision_id} is {rev.status}, not a proposal")

@@ -8,6 +8,7 @@ from core.db import session_scope
 from core.models import RevisionStatus
 from core.services.courses import get_lesson, load_course
 from core.services.revisions import history, lesson_content, save_edit
+from tests.actors import person
 from tests.app.conftest import open_page, texts
 
 
@@ -33,7 +34,7 @@ def test_two_concurrent_saves_one_refusal_no_lost_text(course_id: int) -> None:
                 node_id=lesson_id,
                 content=content,
                 expected_version=version,
-                author=author,
+                actor=person(author),
             )
 
     threads = [threading.Thread(target=save, args=(name,)) for name in texts_by_author]

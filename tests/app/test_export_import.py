@@ -20,6 +20,7 @@ from core.schemas import CourseParams
 from core.services import courses as course_svc
 from core.services.generation import start_outline
 from core.settings import reset_settings
+from tests.actors import ADMIN
 from tests.app.conftest import open_page, texts
 from ui.exports import job_key
 
@@ -214,8 +215,8 @@ def test_no_estimate_while_the_form_is_invalid(db: str) -> None:
 def test_structure_approve_passes_the_budget_to_the_lessons_job(db: str) -> None:
     with session_scope() as session:
         params = CourseParams(topic="Data cleaning with pandas", module_count=2, lessons_per_module=2)
-        cid = int(course_svc.create_course(session, params=params).id or 0)
-    outline = wait_for(int(start_outline(course_id=cid).id or 0), timeout=60)
+        cid = int(course_svc.create_course(session, actor=ADMIN, params=params).id or 0)
+    outline = wait_for(int(start_outline(actor=ADMIN, course_id=cid).id or 0), timeout=60)
     assert outline.status == JobStatus.succeeded, outline.error_detail
 
     at = open_page("structure", course_id=cid)

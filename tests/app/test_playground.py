@@ -12,6 +12,7 @@ import pytest
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
+from core.auth import Role
 from core.db import session_scope
 from core.jobs import wait_for
 from core.models import JobStatus, LLMCall, PromptLabelEvent, Revision
@@ -19,6 +20,7 @@ from core.prompts import PROMPTS_DIR, PromptRegistry, reset_registry
 from core.schemas import CourseParams
 from core.services import courses as course_svc
 from core.services.generation import start_outline
+from tests.actors import ADMIN, person
 from ui import state
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "playground.py")
@@ -39,7 +41,7 @@ def prompts(db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
 def open_page() -> AppTest:
     at = AppTest.from_file(PAGE, default_timeout=30)
     at.session_state[state.PLAIN_EDITOR] = True  # streamlit-ace is a browser component
-    at.session_state[state.AUTHOR] = "ana"
+    at.session_state[state.ACTOR] = person("ana", Role.prompt_engineer)
     at.run()
     assert not at.exception, at.exception
     return at
@@ -121,9 +123,11 @@ def test_edit_run_compare_save_move_label_then_generation_records_the_new_versio
 
     # the next generation records the new version
     with session_scope() as session:
-        course = course_svc.create_course(session, params=CourseParams(topic="Python for analysts"))
+        course = course_svc.create_course(
+            session, actor=ADMIN, params=CourseParams(topic="Python for analysts")
+        )
         course_id = int(course.id or 0)
-    job = wait_for(int(start_outline(course_id=course_id).id or 0), timeout=30)
+    job = wait_for(int(start_outline(actor=ADMIN, course_id=course_id).id or 0), timeout=30)
     assert job.status == JobStatus.succeeded, job.error_detail
     with session_scope() as session:
         calls = session.exec(select(LLMCall).where(LLMCall.course_id == course_id)).all()

@@ -16,6 +16,7 @@ from core.schemas import CourseParams
 from core.services import generation
 from core.services.courses import create_course, load_course
 from core.settings import reset_settings
+from tests.actors import ADMIN
 from tests.fakes.openai_server import FakeOpenAIServer, malformed, ok, refusal, status, truncated
 
 
@@ -46,11 +47,11 @@ def _course(modules: int = 1, lessons: int = 2) -> int:
         language="en",
     )
     with session_scope() as session:
-        return int(create_course(session, params=params).id or 0)
+        return int(create_course(session, actor=ADMIN, params=params).id or 0)
 
 
 def _run(kind: str, course_id: int) -> Job:
-    return wait_for(int(start_job(kind=kind, course_id=course_id).id or 0), timeout=90)
+    return wait_for(int(start_job(actor=ADMIN, kind=kind, course_id=course_id).id or 0), timeout=90)
 
 
 def test_course_survives_rate_limits_and_server_errors(server: FakeOpenAIServer) -> None:
@@ -121,7 +122,7 @@ def test_timeouts_fail_the_lesson_and_retry_finishes_the_job(server: FakeOpenAIS
     assert [s["status"] for s in job.steps] == ["failed", "done"]
     from core.jobs import retry_job
 
-    retry_job(int(job.id or 0))
+    retry_job(int(job.id or 0), actor=ADMIN)
     job = wait_for(int(job.id or 0), timeout=90)
     assert job.status == JobStatus.succeeded
     assert [s["status"] for s in job.steps] == ["done", "done"]

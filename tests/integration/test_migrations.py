@@ -22,6 +22,7 @@ TABLES = {
     "prompt_labels",
     "prompt_label_events",
     "eval_runs",
+    "users",  # issue 9
 }
 
 

@@ -25,6 +25,7 @@ from core.schemas import CourseParams
 from core.services import generation
 from core.services.courses import create_course
 from core.settings import ROOT, reset_settings
+from tests.actors import ADMIN
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 pytestmark = pytest.mark.redis
@@ -100,16 +101,16 @@ def test_sigkilled_worker_job_is_finished_by_the_next_worker(any_db: str, redis_
         topic="Kubernetes basics", module_count=4, lessons_per_module=5, total_duration_minutes=200
     )
     with session_scope() as session:
-        course_id = int(create_course(session, params=params).id or 0)
+        course_id = int(create_course(session, actor=ADMIN, params=params).id or 0)
 
     first = _start_worker(env, log)
     second = None
     try:
-        outline = generation.start_outline(course_id=course_id)
+        outline = generation.start_outline(actor=ADMIN, course_id=course_id)
         _wait(lambda: JobStatus(_job(int(outline.id or 0)).status).finished, 60, "the outline", log)
         assert _job(int(outline.id or 0)).status == JobStatus.succeeded
 
-        job_id = int(generation.start_lessons(course_id=course_id).id or 0)
+        job_id = int(generation.start_lessons(actor=ADMIN, course_id=course_id).id or 0)
         _wait(lambda: len(_lesson_revisions(job_id)) >= 4, 60, "some lessons", log)
         _kill(first)
         written_at_kill = len(_lesson_revisions(job_id))

@@ -16,6 +16,7 @@ from core.exporters import export_course, import_course_json
 from core.exporters import json_export as jx
 from core.exporters.document import SCHEMA_VERSION
 from core.models import Course, Lesson, Module, Revision, SlideRow
+from tests.actors import person
 from tests.factories import make_course
 
 RICH_BODY = (
@@ -51,7 +52,7 @@ def _counts(db: str) -> dict[str, int]:
 def _round_trip(db: str, course_id: int, profile: str) -> tuple[dict[str, Any], dict[str, Any], int]:
     first = _export(db, course_id, profile)
     with session_scope(db) as session:
-        new_id = import_course_json(session, first, author="tester")
+        new_id = import_course_json(session, first, actor=person("tester"))
     second = _export(db, new_id, profile)
     return json.loads(first), json.loads(second), new_id
 
@@ -125,7 +126,7 @@ def test_import_writes_imported_revisions_that_keep_the_original_provenance(db: 
         course_id = make_course(session, modules=1, lessons=2, slides=2)
     data = _export(db, course_id)
     with session_scope(db) as session:
-        new_id = import_course_json(session, data, author="alice")
+        new_id = import_course_json(session, data, actor=person("alice"))
     with session_scope(db) as session:
         revisions = session.exec(select(Revision).where(Revision.course_id == new_id)).all()
         assert {r.node_type for r in revisions} == {"module", "lesson", "slides"}
@@ -148,7 +149,7 @@ def _valid(db: str) -> dict[str, Any]:
 def _refused(db: str, payload: bytes | str | dict[str, Any]) -> list[dict[str, str]]:
     before = _counts(db)
     with pytest.raises(jx.ImportInvalid) as info, session_scope(db) as session:
-        import_course_json(session, payload, author="mallory")
+        import_course_json(session, payload, actor=person("mallory"))
     assert info.value.code == Code.IMPORT_INVALID
     assert _counts(db) == before, "a refused import wrote rows"
     return info.value.errors
@@ -203,5 +204,5 @@ def test_a_failure_while_writing_rolls_back_everything(db: str, monkeypatch: pyt
 
     monkeypatch.setattr(jx, "make_current", flaky)
     with pytest.raises(RuntimeError), session_scope(db) as session:
-        import_course_json(session, doc, author="x")
+        import_course_json(session, doc, actor=person("x"))
     assert _counts(db) == before

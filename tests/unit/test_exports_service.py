@@ -19,6 +19,7 @@ from core.jobs import wait_for
 from core.models import Job, JobStatus
 from core.services.exports import export_file, latest_export, start_export
 from core.settings import reset_settings
+from tests.actors import ADMIN
 from tests.factories import make_course
 
 
@@ -57,7 +58,7 @@ def finished(job: Job) -> Job:
 
 
 def test_the_job_writes_the_file_and_reports_it(course_id: int, data_dir: Path) -> None:
-    job = finished(start_export(course_id=course_id, fmt="json", profile="full"))
+    job = finished(start_export(actor=ADMIN, course_id=course_id, fmt="json", profile="full"))
     assert job.status == JobStatus.succeeded, (job.error_code, job.error_detail)
     path = Path(job.result["path"])
     assert path == data_dir / "exports" / f"job-{job.id}" / job.result["filename"]
@@ -80,7 +81,7 @@ def test_bad_format_or_profile_is_refused_naming_the_choices(
     course_id: int, fmt: str, profile: str, named: list[str]
 ) -> None:
     with pytest.raises(AppError) as info:
-        start_export(course_id=course_id, fmt=fmt, profile=profile)
+        start_export(actor=ADMIN, course_id=course_id, fmt=fmt, profile=profile)
     assert info.value.code == "E.VALIDATION"
     assert all(word in info.value.message for word in named), info.value.message
     assert job_count() == 0
@@ -98,7 +99,9 @@ def test_a_bad_template_is_refused_before_any_job_exists(
     course_id: int, data_dir: Path, data: bytes, name: str, said: str
 ) -> None:
     with pytest.raises(AppError) as info:
-        start_export(course_id=course_id, fmt="pptx", profile="minimal", template=data, template_name=name)
+        start_export(
+            actor=ADMIN, course_id=course_id, fmt="pptx", profile="minimal", template=data, template_name=name
+        )
     assert said in info.value.message and name in info.value.message
     assert job_count() == 0
     assert not (data_dir / "templates").exists() or not any((data_dir / "templates").iterdir())
@@ -108,7 +111,12 @@ def test_a_template_missing_layouts_fails_the_job_listing_them(course_id: int, d
     data = pptx_bytes(rename=("Section Header", "Title and Content"))
     job = finished(
         start_export(
-            course_id=course_id, fmt="pptx", profile="minimal", template=data, template_name="odd.pptx"
+            actor=ADMIN,
+            course_id=course_id,
+            fmt="pptx",
+            profile="minimal",
+            template=data,
+            template_name="odd.pptx",
         )
     )
     assert job.status == JobStatus.failed
@@ -127,6 +135,7 @@ def test_a_template_missing_layouts_fails_the_job_listing_them(course_id: int, d
 def test_export_file_reads_back_a_pptx_with_the_uploaded_template(course_id: int) -> None:
     job = finished(
         start_export(
+            actor=ADMIN,
             course_id=course_id,
             fmt="pptx",
             profile="minimal",
@@ -146,7 +155,7 @@ def test_export_file_reads_back_a_pptx_with_the_uploaded_template(course_id: int
 
 @pytest.mark.parametrize("fmt", ["md", "html", "scorm"])
 def test_export_file_reads_back_zip_archives(course_id: int, fmt: str) -> None:
-    job = finished(start_export(course_id=course_id, fmt=fmt, profile="minimal"))
+    job = finished(start_export(actor=ADMIN, course_id=course_id, fmt=fmt, profile="minimal"))
     assert job.status == JobStatus.succeeded, job.error_detail
     found = export_file(job)
     assert found is not None
@@ -155,7 +164,7 @@ def test_export_file_reads_back_zip_archives(course_id: int, fmt: str) -> None:
 
 
 def test_export_file_is_none_until_succeeded_and_when_the_file_is_gone(course_id: int) -> None:
-    job = finished(start_export(course_id=course_id, fmt="json", profile="minimal"))
+    job = finished(start_export(actor=ADMIN, course_id=course_id, fmt="json", profile="minimal"))
     pending = Job(id=job.id, kind="export", status=JobStatus.running, result=job.result)
     assert export_file(pending) is None
     Path(job.result["path"]).unlink()
@@ -163,9 +172,9 @@ def test_export_file_is_none_until_succeeded_and_when_the_file_is_gone(course_id
 
 
 def test_latest_export_picks_the_newest_job_of_a_format(course_id: int) -> None:
-    first = finished(start_export(course_id=course_id, fmt="json", profile="minimal"))
-    finished(start_export(course_id=course_id, fmt="md", profile="minimal"))
-    second = finished(start_export(course_id=course_id, fmt="json", profile="full"))
+    first = finished(start_export(actor=ADMIN, course_id=course_id, fmt="json", profile="minimal"))
+    finished(start_export(actor=ADMIN, course_id=course_id, fmt="md", profile="minimal"))
+    second = finished(start_export(actor=ADMIN, course_id=course_id, fmt="json", profile="full"))
     with session_scope() as session:
         assert latest_export(session, course_id=course_id, fmt="json").id == second.id  # type: ignore[union-attr]
         assert latest_export(session, course_id=course_id, fmt="pptx") is None
@@ -174,7 +183,7 @@ def test_latest_export_picks_the_newest_job_of_a_format(course_id: int) -> None:
 
 def test_an_unknown_course_is_refused_before_any_job_exists(db: str, data_dir: Path) -> None:
     with pytest.raises(AppError) as info:
-        start_export(course_id=999, fmt="json", profile="minimal")
+        start_export(actor=ADMIN, course_id=999, fmt="json", profile="minimal")
     assert info.value.code == "E.NOT_FOUND"
     assert job_count() == 0
 

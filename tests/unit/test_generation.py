@@ -17,6 +17,7 @@ from core.schemas import CourseParams
 from core.services import generation, revisions
 from core.services.courses import create_course, load_course
 from core.settings import reset_settings
+from tests.actors import ADMIN, person
 from tests.fakes.fake_llm import FakeLLM
 
 
@@ -35,7 +36,7 @@ def _course(modules: int = 2, lessons: int = 3, duration: int = 120) -> int:
         total_duration_minutes=duration,
     )
     with session_scope() as session:
-        return int(create_course(session, params=params).id or 0)
+        return int(create_course(session, actor=ADMIN, params=params).id or 0)
 
 
 def _count(model, *where) -> int:
@@ -44,7 +45,7 @@ def _count(model, *where) -> int:
 
 
 def _run(kind: str, course_id: int, **payload) -> Job:
-    job = start_job(kind=kind, course_id=course_id, payload=payload or None)
+    job = start_job(actor=ADMIN, kind=kind, course_id=course_id, payload=payload or None)
     return wait_for(int(job.id or 0), timeout=60)
 
 
@@ -220,7 +221,7 @@ def test_one_lesson_failing_ends_partial_and_retry_redoes_only_it(any_db: str, f
     assert "1 of 3 lessons failed" in (job.error_detail or "")
     assert (job.result["written"], job.result["failed"]) == (2, 1)
     before = len(fake.requests)
-    retry_job(int(job.id or 0))
+    retry_job(int(job.id or 0), actor=ADMIN)
     job = wait_for(int(job.id or 0), timeout=60)
     assert job.status == JobStatus.succeeded
     assert [r.variables["lesson_title"] for r in fake.requests[before:]] == ["Lesson 1.2"]
@@ -239,10 +240,10 @@ def test_cancel_stops_between_calls(db: str, fake: FakeLLM, monkeypatch) -> None
         assert release.wait(10)
 
     fake.enqueue(block)
-    job = start_job(kind=generation.KIND_LESSONS, course_id=course_id)
+    job = start_job(actor=ADMIN, kind=generation.KIND_LESSONS, course_id=course_id)
     assert started.wait(10)
     with session_scope() as session:
-        request_cancel(session, int(job.id or 0))
+        request_cancel(session, int(job.id or 0), actor=ADMIN)
     release.set()
     job = wait_for(int(job.id or 0), timeout=30)
     assert job.status == JobStatus.canceled and job.error_code == Code.JOB_CANCELED
@@ -255,7 +256,11 @@ def test_regenerate_lesson_proposes_then_accept_or_reject(any_db: str, fake: Fak
     with session_scope() as session:
         first, second = session.exec(select(Lesson).order_by(col(Lesson.position))).all()
     job = generation.start_regenerate(
-        course_id=course_id, node_type="lesson", node_id=int(first.id or 0), instruction="more examples"
+        actor=ADMIN,
+        course_id=course_id,
+        node_type="lesson",
+        node_id=int(first.id or 0),
+        instruction="more examples",
     )
     assert wait_for(int(job.id or 0)).status == JobStatus.succeeded
     with session_scope() as session:
@@ -264,18 +269,20 @@ def test_regenerate_lesson_proposes_then_accept_or_reject(any_db: str, fake: Fak
     assert proposal is not None and "more examples" in proposal.content["body_md"]
     assert unchanged.body_md == first.body_md  # nothing changes until accepted
     with session_scope() as session:
-        revisions.accept_proposal(session, revision_id=int(proposal.id or 0), author="ann")
+        revisions.accept_proposal(session, revision_id=int(proposal.id or 0), actor=person("ann"))
     with session_scope() as session:
         accepted = session.get(Lesson, first.id)
         other = session.get(Lesson, second.id)
     assert "more examples" in accepted.body_md and accepted.version == first.version + 1
     assert other.body_md == second.body_md and other.version == second.version
 
-    job = generation.start_regenerate(course_id=course_id, node_type="slides", node_id=int(first.id or 0))
+    job = generation.start_regenerate(
+        actor=ADMIN, course_id=course_id, node_type="slides", node_id=int(first.id or 0)
+    )
     wait_for(int(job.id or 0))
     with session_scope() as session:
         proposal = revisions.pending_proposal(session, node_type="slides", node_id=int(first.id or 0))
-        revisions.reject_proposal(session, revision_id=int(proposal.id or 0), author="ann")
+        revisions.reject_proposal(session, revision_id=int(proposal.id or 0), actor=person("ann"))
     with session_scope() as session:
         assert session.get(Revision, proposal.id).status == RevisionStatus.rejected
         assert revisions.pending_proposal(session, node_type="slides", node_id=int(first.id or 0)) is None
@@ -289,7 +296,9 @@ def test_locked_nodes_cannot_be_regenerated_and_are_skipped(db: str, fake: FakeL
         lesson.locked = True
         session.add(lesson)
     with pytest.raises(AppError, match="locked"):
-        generation.start_regenerate(course_id=course_id, node_type="lesson", node_id=int(lesson.id or 0))
+        generation.start_regenerate(
+            actor=ADMIN, course_id=course_id, node_type="lesson", node_id=int(lesson.id or 0)
+        )
     job = _run(generation.KIND_LESSONS, course_id)
     assert [s["status"] for s in job.steps] == ["skipped", "done"]
     with session_scope() as session:
@@ -305,12 +314,16 @@ def test_regenerate_module_keeps_locked_lessons(db: str, fake: FakeLLM) -> None:
         locked.locked = True
         session.add(locked)
     job = generation.start_regenerate(
-        course_id=course_id, node_type="module", node_id=int(module.id or 0), instruction="shorter"
+        actor=ADMIN,
+        course_id=course_id,
+        node_type="module",
+        node_id=int(module.id or 0),
+        instruction="shorter",
     )
     assert wait_for(int(job.id or 0)).status == JobStatus.succeeded
     with session_scope() as session:
         proposal = revisions.pending_proposal(session, node_type="module", node_id=int(module.id or 0))
-        revisions.accept_proposal(session, revision_id=int(proposal.id or 0), author="ann")
+        revisions.accept_proposal(session, revision_id=int(proposal.id or 0), actor=person("ann"))
     with session_scope() as session:
         lessons = session.exec(
             select(Lesson).where(Lesson.module_id == module.id).order_by(col(Lesson.position))
@@ -332,7 +345,7 @@ def test_edit_during_generation_becomes_a_proposal(db: str, fake: FakeLLM) -> No
         assert release.wait(10)
 
     fake.enqueue(slow)
-    job = generation.start_lessons(course_id=course_id)
+    job = generation.start_lessons(actor=ADMIN, course_id=course_id)
     assert entered.wait(10)
     with session_scope() as session:
         content = {**revisions.lesson_content(lesson), "body_md": "Edited by a person. " * 20}
@@ -342,7 +355,7 @@ def test_edit_during_generation_becomes_a_proposal(db: str, fake: FakeLLM) -> No
             node_id=int(lesson.id or 0),
             content=content,
             expected_version=lesson.version,
-            author="bob",
+            actor=person("bob"),
         ).saved
     release.set()
     assert wait_for(int(job.id or 0)).status == JobStatus.succeeded
@@ -371,7 +384,7 @@ def test_two_concurrent_saves_one_refusal_no_lost_text(any_db: str, fake: FakeLL
                 node_id=int(lesson.id or 0),
                 content={**revisions.lesson_content(lesson), "body_md": texts[author]},
                 expected_version=lesson.version,
-                author=author,
+                actor=person(author),
             )
 
     threads = [threading.Thread(target=save, args=(a,)) for a in texts]
@@ -405,7 +418,7 @@ def test_budget_stops_the_job_before_the_call_that_would_pass_it(
     course_id = _course(modules=1, lessons=3, duration=45)
     # Each call reserves its worst case (6000 output tokens of gpt-4.1-mini: about $0.01)
     # and spends far less: $0.0105 holds a call or two, never all seven.
-    job = generation.start_course(course_id=course_id, budget_usd=0.0105)
+    job = generation.start_course(actor=ADMIN, course_id=course_id, budget_usd=0.0105)
     job = wait_for(int(job.id or 0))
     assert job.status == JobStatus.failed and job.error_code == Code.BUDGET_EXCEEDED
     with session_scope() as session:
@@ -414,7 +427,7 @@ def test_budget_stops_the_job_before_the_call_that_would_pass_it(
     assert 0 < made < 7  # stopped early: 1 outline + 3 lessons + 3 decks would be 7
     # A hard cap: no call starts whose worst case would pass the budget (issue 8).
     assert 0 < spent <= 0.0105
-    retry_job(int(job.id or 0), budget_usd=1.0)
+    retry_job(int(job.id or 0), actor=ADMIN, budget_usd=1.0)
     job = wait_for(int(job.id or 0))
     assert job.status == JobStatus.succeeded
     assert len(fake.requests) == 7  # nothing asked twice
@@ -434,8 +447,8 @@ def test_estimate_is_in_the_range_of_what_a_run_costs(db: str, monkeypatch) -> N
         reset_settings()
         estimate = estimate_course(params)
         with session_scope() as session:
-            course_id = int(create_course(session, params=params).id or 0)
-        job = wait_for(int(generation.start_course(course_id=course_id).id or 0))
+            course_id = int(create_course(session, actor=ADMIN, params=params).id or 0)
+        job = wait_for(int(generation.start_course(actor=ADMIN, course_id=course_id).id or 0))
     assert job.status == JobStatus.succeeded
     with session_scope() as session:
         actual = session.exec(select(func.sum(LLMCall.cost_usd)).where(LLMCall.job_id == job.id)).one()
@@ -454,9 +467,9 @@ def test_a_second_start_while_running_returns_the_same_job(db: str, fake: FakeLL
         assert release.wait(10)
 
     fake.enqueue(hold)
-    first = generation.start_lessons(course_id=course_id)
+    first = generation.start_lessons(actor=ADMIN, course_id=course_id)
     assert entered.wait(10)
-    again = generation.start_lessons(course_id=course_id)
+    again = generation.start_lessons(actor=ADMIN, course_id=course_id)
     release.set()
     assert again.id == first.id
     assert wait_for(int(first.id or 0)).status == JobStatus.succeeded

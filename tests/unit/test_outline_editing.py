@@ -10,6 +10,7 @@ from core.models import LLMCall
 from core.services import courses as svc
 from core.services.analytics import CostFilter, grouped, totals
 from core.services.revisions import history, slides_content, slides_from_text, slides_to_text
+from tests.actors import ADMIN, person
 from tests.factories import make_course
 
 
@@ -23,7 +24,12 @@ def test_rename_and_retime_a_lesson(cid: int) -> None:
     with session_scope() as session:
         lesson = svc.load_course(session, cid).lessons[0]
         svc.update_lesson_outline(
-            session, lesson_id=lesson.id, title="Renamed", objectives=["Do it"], duration_minutes=25
+            session,
+            actor=ADMIN,
+            lesson_id=lesson.id,
+            title="Renamed",
+            objectives=["Do it"],
+            duration_minutes=25,
         )
     with session_scope() as session:
         after = svc.load_course(session, cid).lessons[0]
@@ -35,7 +41,7 @@ def test_invalid_lesson_outline_is_refused_field_by_field(cid: int) -> None:
         lesson_id = svc.load_course(session, cid).lessons[0].id
         with pytest.raises(InvalidInput) as err:
             svc.update_lesson_outline(
-                session, lesson_id=lesson_id, title="x", objectives=[], duration_minutes=0
+                session, actor=ADMIN, lesson_id=lesson_id, title="x", objectives=[], duration_minutes=0
             )
     fields = {e["field"] for e in err.value.errors}
     assert {"title", "objectives", "duration_minutes"} <= fields
@@ -45,10 +51,10 @@ def test_reorder_add_delete_keep_positions_dense(cid: int) -> None:
     with session_scope() as session:
         doc = svc.load_course(session, cid)
         first, second = doc.modules[0].lessons[:2]
-        svc.move_lesson(session, lesson_id=first.id, offset=1)
-        svc.move_module(session, module_id=doc.modules[1].id, offset=-1)
-        svc.add_lesson(session, module_id=doc.modules[0].id, title="Extra")
-        svc.delete_lesson(session, lesson_id=second.id)
+        svc.move_lesson(session, actor=ADMIN, lesson_id=first.id, offset=1)
+        svc.move_module(session, actor=ADMIN, module_id=doc.modules[1].id, offset=-1)
+        svc.add_lesson(session, actor=ADMIN, module_id=doc.modules[0].id, title="Extra")
+        svc.delete_lesson(session, actor=ADMIN, lesson_id=second.id)
     with session_scope() as session:
         doc2 = svc.load_course(session, cid)
     assert doc2.modules[0].id == doc.modules[1].id
@@ -61,18 +67,18 @@ def test_reorder_add_delete_keep_positions_dense(cid: int) -> None:
 def test_locked_nodes_cannot_be_deleted(cid: int) -> None:
     with session_scope() as session:
         doc = svc.load_course(session, cid)
-        svc.set_locked(session, node_type="lesson", node_id=doc.lessons[0].id, locked=True)
+        svc.set_locked(session, actor=ADMIN, node_type="lesson", node_id=doc.lessons[0].id, locked=True)
     with session_scope() as session, pytest.raises(InvalidInput):
-        svc.delete_module(session, module_id=doc.modules[0].id)
+        svc.delete_module(session, actor=ADMIN, module_id=doc.modules[0].id)
     with session_scope() as session, pytest.raises(InvalidInput):
-        svc.delete_lesson(session, lesson_id=doc.lessons[0].id)
+        svc.delete_lesson(session, actor=ADMIN, lesson_id=doc.lessons[0].id)
 
 
 def test_delete_module_and_add_module(cid: int) -> None:
     with session_scope() as session:
         doc = svc.load_course(session, cid)
-        svc.delete_module(session, module_id=doc.modules[0].id)
-        added = svc.add_module(session, course_id=cid, title="Appendix", objectives=["Wrap up"])
+        svc.delete_module(session, actor=ADMIN, module_id=doc.modules[0].id)
+        added = svc.add_module(session, actor=ADMIN, course_id=cid, title="Appendix", objectives=["Wrap up"])
     with session_scope() as session:
         doc2 = svc.load_course(session, cid)
     assert [m.id for m in doc2.modules] == [doc.modules[1].id, added.id]
@@ -81,7 +87,7 @@ def test_delete_module_and_add_module(cid: int) -> None:
 
 def test_duplicate_archive_restore(cid: int) -> None:
     with session_scope() as session:
-        copy = svc.duplicate_course(session, course_id=cid, author="ann")
+        copy = svc.duplicate_course(session, course_id=cid, actor=person("ann"))
     with session_scope() as session:
         original, dup = svc.load_course(session, cid), svc.load_course(session, int(copy.id or 0))
         assert [lsn.body_md for lsn in dup.lessons] == [lsn.body_md for lsn in original.lessons]
@@ -91,10 +97,10 @@ def test_duplicate_archive_restore(cid: int) -> None:
             revs[0].source == "imported"
             and revs[0].prompt_version == dup.lessons[0].provenance.prompt_version
         )
-        svc.set_archived(session, course_id=cid, archived=True)
+        svc.set_archived(session, actor=ADMIN, course_id=cid, archived=True)
     with session_scope() as session:
         assert cid not in [c.id for c in svc.list_courses(session)]
-        svc.set_archived(session, course_id=cid, archived=False)
+        svc.set_archived(session, actor=ADMIN, course_id=cid, archived=False)
     with session_scope() as session:
         assert cid in [c.id for c in svc.list_courses(session)]
 

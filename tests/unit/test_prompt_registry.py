@@ -10,6 +10,7 @@ import pytest
 import yaml
 from sqlmodel import select
 
+from core.auth import Role
 from core.db import session_scope
 from core.errors import AppError
 from core.models import PromptLabel, PromptLabelEvent, PromptVersion
@@ -23,6 +24,7 @@ from core.prompts import (
     version_key,
 )
 from core.services import prompt_lab as lab
+from tests.actors import ADMIN, person
 
 
 @pytest.fixture
@@ -192,7 +194,7 @@ def save(registry: PromptRegistry, **overrides: str) -> object:
         **overrides,
     }
     with session_scope() as session:
-        return lab.save_version(session, registry=registry, **kwargs)
+        return lab.save_version(session, actor=ADMIN, registry=registry, **kwargs)
 
 
 def test_saving_writes_a_checksummed_file_and_the_mirror(db: str, root: Path) -> None:
@@ -267,7 +269,7 @@ def test_moving_a_label_is_recorded_and_active_prompt_follows_it(any_db: str, ro
             prompt_id="outline",
             label="production",
             version="1.1.0",
-            moved_by="ana",
+            actor=person("ana", Role.prompt_engineer),
             registry=registry,
         )
     assert (event.from_version, event.to_version, event.moved_by) == ("1.0.0", "1.1.0", "ana")
@@ -284,10 +286,10 @@ def test_a_label_move_can_be_rolled_back_and_the_rollback_is_recorded(db: str, r
     save(registry)
     registry = PromptRegistry(root=root)
     with session_scope() as session:
-        lab.move_label(session, prompt_id="outline", label="production", version="1.1.0", moved_by="ana",
+        lab.move_label(session, prompt_id="outline", label="production", version="1.1.0", actor=person("ana", Role.prompt_engineer),
                        registry=registry)  # fmt: skip
     with session_scope() as session:
-        back = lab.rollback_label(session, prompt_id="outline", label="production", moved_by="bo",
+        back = lab.rollback_label(session, prompt_id="outline", label="production", actor=person("bo", Role.prompt_engineer),
                                   registry=registry)  # fmt: skip
     assert (back.from_version, back.to_version, back.moved_by) == ("1.1.0", "1.0.0", "bo")
     assert active_prompt("outline", registry=registry).version == "1.0.0"
@@ -298,7 +300,7 @@ def test_a_label_move_can_be_rolled_back_and_the_rollback_is_recorded(db: str, r
 
 def test_rollback_without_a_recorded_move_is_an_error(db: str, root: Path) -> None:
     with session_scope() as session, pytest.raises(AppError, match="no earlier version"):
-        lab.rollback_label(session, prompt_id="outline", label="production", moved_by="ana",
+        lab.rollback_label(session, prompt_id="outline", label="production", actor=person("ana", Role.prompt_engineer),
                            registry=PromptRegistry(root=root))  # fmt: skip
 
 
@@ -310,14 +312,14 @@ def test_moving_to_an_unknown_label_or_version_is_refused(
     db: str, root: Path, label: str, version: str, message: str
 ) -> None:
     with session_scope() as session, pytest.raises(AppError, match=message):
-        lab.move_label(session, prompt_id="outline", label=label, version=version, moved_by="ana",
+        lab.move_label(session, prompt_id="outline", label=label, version=version, actor=person("ana", Role.prompt_engineer),
                        registry=PromptRegistry(root=root))  # fmt: skip
 
 
 def test_a_worker_without_the_file_runs_the_mirrored_version(any_db: str, root: Path) -> None:
     spec = save(PromptRegistry(root=root))
     with session_scope() as session:
-        lab.move_label(session, prompt_id="outline", label="production", version="1.1.0", moved_by="ana",
+        lab.move_label(session, prompt_id="outline", label="production", version="1.1.0", actor=person("ana", Role.prompt_engineer),
                        registry=PromptRegistry(root=root))  # fmt: skip
     (root / "outline" / "1.1.0.yaml").unlink()  # the worker's checkout predates the save
     elsewhere = PromptRegistry(root=root)

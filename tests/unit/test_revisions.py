@@ -7,6 +7,7 @@ from sqlmodel import select
 from core.db import session_scope
 from core.models import Lesson, Revision, RevisionStatus
 from core.services import revisions
+from tests.actors import person
 from tests.factories import make_course
 
 
@@ -27,7 +28,7 @@ def test_invalid_edit_is_kept_as_one_draft_and_not_applied(any_db: str) -> None:
                 node_id=int(lesson.id or 0),
                 content={**revisions.lesson_content(lesson), "body_md": text},
                 expected_version=lesson.version,
-                author="ann",
+                actor=person("ann"),
             )
         assert not result.saved and result.problems and "body_md" in result.problems[0]
     with session_scope() as session:
@@ -45,7 +46,7 @@ def test_invalid_edit_is_kept_as_one_draft_and_not_applied(any_db: str) -> None:
             node_id=int(lesson.id or 0),
             content={**revisions.lesson_content(lesson), "body_md": "A proper lesson body. " * 12},
             expected_version=lesson.version,
-            author="ann",
+            actor=person("ann"),
         )
     assert ok.saved and ok.version == lesson.version + 1
 
@@ -59,7 +60,7 @@ def test_unparseable_deck_text_is_kept_verbatim(db: str) -> None:
             node_id=int(lesson.id or 0),
             content={"raw": "## \n- "},
             problems=["slides: no title"],
-            author="bob",
+            actor=person("bob"),
         )
     with session_scope() as session:
         kept = session.get(Revision, rev.id)

@@ -135,3 +135,53 @@ def test_estimate_prints_steps_and_what_openai_would_cost(cli_env) -> None:
     assert result.returncode == 0, result.stderr
     assert "outline" in result.stdout and "lesson" in result.stdout and "slides" in result.stdout
     assert "with the configured OpenAI models: ~$0.0" in result.stdout
+
+
+# issue 9: the CLI acts as a local admin; --author is recorded as who started the job, and
+# a spending cap refuses the generation before any call, with the figures.
+def test_generate_records_the_author_and_respects_spending_caps(cli_env, tmp_path, monkeypatch) -> None:
+    from datetime import UTC, datetime
+
+    from sqlmodel import select
+
+    from core.db import dispose_engines, session_scope
+    from core.jobs import create_job
+    from core.models import Course, Job, JobStatus, LLMCall
+
+    args = (
+        "generate",
+        "--topic",
+        "Git basics",
+        "--modules",
+        "1",
+        "--lessons",
+        "1",
+        "--duration",
+        "20",
+        "--quiet",
+    )
+    out = tmp_path / "c.json"
+    done = _cli(*args, "--out", str(out), "--author", "ann@example.com", env=cli_env)
+    assert done.returncode == 0, done.stderr
+    monkeypatch.setenv("DATABASE_URL", cli_env["DATABASE_URL"])
+    reset_settings()
+    with session_scope() as session:
+        assert {j.started_by for j in session.exec(select(Job))} == {"ann@example.com"}
+        courses_before = len(session.exec(select(Course)).all())
+        job = create_job(session, kind="lessons", started_by="ann@example.com")
+        job.status = JobStatus.succeeded  # a finished job: no runner picks it up
+        session.add(
+            LLMCall(job_id=job.id, step="lesson", provider="openai", model="m", prompt_id="lesson",
+                    prompt_version="1", prompt_checksum="x", cost_usd=2.0, outcome="ok",
+                    created_at=datetime.now(UTC))
+        )  # fmt: skip
+    dispose_engines()
+    capped = {**cli_env, "SPEND_CAP_USER_DAILY_USD": "2"}
+    refused = _cli(*args, "--author", "ann@example.com", env=capped)
+    assert refused.returncode == 1
+    assert "E.BUDGET.CAP" in refused.stderr and "spent $2.00" in refused.stderr, refused.stderr
+    with session_scope() as session:
+        assert len(session.exec(select(Course)).all()) == courses_before  # nothing written
+    dispose_engines()
+    other = _cli(*args, "--out", str(out), "--author", "bob@example.com", env=capped)
+    assert other.returncode == 0, other.stderr
