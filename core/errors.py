@@ -27,6 +27,10 @@ class Code(StrEnum):
     IMPORT_INVALID = "E.IMPORT.INVALID"
     BUDGET_EXCEEDED = "E.BUDGET.EXCEEDED"
     INTERNAL = "E.INTERNAL"
+    # issue 9 (security): sandboxed templates, moderation and PII checks before save
+    TEMPLATE_REFUSED = "E.TEMPLATE.REFUSED"
+    CONTENT_BLOCKED = "E.CONTENT.BLOCKED"
+    MODERATION_FAILED = "E.MODERATION.FAILED"
 
 
 class AppError(Exception):

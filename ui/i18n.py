@@ -379,6 +379,13 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "ev_dropped": ("Dropped past {threshold}: {names}", "Упали больше чем на {threshold}: {names}"),
     "ev_held": ("No score dropped past {threshold}.", "Ни одна оценка не упала больше чем на {threshold}."),
     "ev_failed": ("The job failed: {err}", "Задача не удалась: {err}"),
+    # issue 9 (security): sandboxed templates, moderation and PII findings
+    "pg_refused": (
+        "Not allowed in a prompt (it could reach the server): {why}. "
+        "Runs and saves of this draft are refused.",
+        "Недопустимо в промпте (даёт доступ к серверу): {why}. "
+        "Запуск и сохранение этого черновика отклоняются.",
+    ),
 }
 
 STRINGS: dict[str, dict[str, str]] = {
