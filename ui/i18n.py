@@ -386,6 +386,12 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "Недопустимо в промпте (даёт доступ к серверу): {why}. "
         "Запуск и сохранение этого черновика отклоняются.",
     ),
+    "rstatus_quarantined": ("blocked (quarantined)", "заблокировано (карантин)"),
+    "col_findings": ("Findings", "Находки проверки"),
+    "content_flagged": (
+        "Saved, and marked by the content check: {items}",
+        "Сохранено и отмечено проверкой содержимого: {items}",
+    ),
 }
 
 STRINGS: dict[str, dict[str, str]] = {
