@@ -110,8 +110,26 @@ class PromptSandbox(ImmutableSandboxedEnvironment):
         return super().is_safe_callable(obj)
 
 
+# Prompts put text that users typed or imported between <user_data> and </user_data>, and
+# the system prompt tells the model that such text is data, never instructions. A value
+# must not be able to close that block early, so the `data` filter removes the tags.
+DATA_TAG = "user_data"
+_DATA_TAGS = re.compile(rf"<\s*/?\s*{DATA_TAG}\b[^>]*>", re.I)
+
+
+def neutralize_data(value: Any) -> str:
+    """User text made safe to put inside a <user_data> block: the delimiter tags removed."""
+    text = str(value)
+    while True:  # removing one tag can join the halves of another: repeat until stable
+        cleaned = _DATA_TAGS.sub("", text)
+        if cleaned == text:
+            return cleaned
+        text = cleaned
+
+
 def _new_env() -> PromptSandbox:
     env = PromptSandbox(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+    env.filters["data"] = neutralize_data
     # Prompts need none of Jinja's helper globals; each one is a doorway to a module's
     # globals in an unsandboxed environment, so they are not offered at all.
     for name in ("lipsum", "cycler", "joiner", "namespace", "dict"):
