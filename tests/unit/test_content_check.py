@@ -173,3 +173,52 @@ def test_generated_outline_with_a_passport_fails_and_is_kept(db: str, fake: Fake
         rev = session.exec(select(Revision).where(Revision.node_type == "course")).one()
     assert rev.status == RevisionStatus.quarantined and "45 07 123456" in rev.content["summary"]
     assert rev.findings[0]["kind"] == "passport"
+
+
+# ------------------------------------------------------------------ imported courses
+
+
+def _exported_with(body_extra: str) -> bytes:
+    from core.exporters import export_course
+
+    with session_scope() as session:
+        course_id = make_course(session, modules=1, lessons=1, slides=2)
+    with session_scope() as session:
+        data, _, _ = export_course(session, course_id, "json", "minimal")
+    doc = json.loads(data)
+    doc["course"]["modules"][0]["lessons"][0]["body_md"] += body_extra
+    return json.dumps(doc).encode()
+
+
+def test_import_with_blocked_content_writes_nothing(db: str) -> None:
+    from sqlalchemy import func
+
+    from core.errors import AppError
+    from core.exporters import import_course_json
+    from core.models import Course
+
+    data = _exported_with(f" Card {CARD}.")
+    with pytest.raises(AppError) as err, session_scope() as session:
+        import_course_json(session, data, author="ann")
+    assert err.value.code == Code.CONTENT_BLOCKED
+    assert "card in modules.0.lessons.0.body_md" in err.value.message
+    with session_scope() as session:
+        assert session.exec(select(func.count()).select_from(Course)).one() == 1  # only the source
+
+
+def test_import_flags_and_redacts_per_node(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from core.exporters import import_course_json
+
+    monkeypatch.setenv("CONTENT_POLICY", "phone:redact")
+    reset_settings()
+    data = _exported_with(" Mail ivan@example.com or call +7 916 123 45 67.")
+    with session_scope() as session:
+        new_id = import_course_json(session, data, author="ann")
+    with session_scope() as session:
+        lesson = session.exec(select(Lesson).where(Lesson.course_id == new_id)).one()
+        rev = session.get(Revision, lesson.current_revision_id)
+    assert lesson.body_md.endswith("Mail ivan@example.com or call [phone removed].")
+    assert rev is not None and [(f["kind"], f["action"]) for f in rev.findings] == [
+        ("email", "flag"),
+        ("phone", "redact"),
+    ]
