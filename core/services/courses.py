@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session, col, select
 
-from core.errors import InvalidInput, NotFound, field_errors
+from core.errors import AppError, Code, InvalidInput, NotFound, field_errors
 from core.models import Course, CourseStep, Lesson, Module, Revision, SlideRow, utcnow
 from core.schemas import CourseParams
 
@@ -276,10 +276,26 @@ def _refuse_locked(node: Module | Lesson, what: str) -> None:
         raise InvalidInput(f"{what} {node.id} is locked", [{"field": "locked", "message": "unlock it first"}])
 
 
+def outline_text_checked(content: dict[str, Any]) -> dict[str, Any]:
+    """issue 9: titles and objectives typed on the Structure page are stored without a
+    revision, so they get the offline PII scan only (no HTTP inside the caller's write
+    transaction): blocked kinds are refused naming the field, redact kinds are replaced."""
+    from core.services.content_check import check_content
+
+    checked = check_content(content, moderate=None)
+    blocked = [f.describe() for f in checked.findings if f.action == "block"]
+    if blocked:
+        raise AppError(Code.CONTENT_BLOCKED, "not saved: the content policy blocks " + "; ".join(blocked))
+    return checked.content
+
+
 def update_lesson_outline(
     session: Session, *, lesson_id: int, title: str, objectives: list[str], duration_minutes: int
 ) -> Lesson:
     from core.schemas import OutlineLesson
+
+    checked = outline_text_checked({"title": title, "objectives": list(objectives)})
+    title, objectives = checked["title"], checked["objectives"]
 
     try:
         valid = OutlineLesson.model_validate(
@@ -315,6 +331,7 @@ def _lessons_in(session: Session, module_id: int) -> list[Lesson]:
 def add_module(
     session: Session, *, course_id: int, title: str, objectives: list[str] | None = None
 ) -> Module:
+    title = outline_text_checked({"title": title})["title"]
     get_course(session, course_id)
     module = Module(
         course_id=course_id,
@@ -335,6 +352,7 @@ def add_lesson(
     duration_minutes: int = 10,
     objectives: list[str] | None = None,
 ) -> Lesson:
+    title = outline_text_checked({"title": title})["title"]
     module = get_module(session, module_id)
     lesson = Lesson(
         course_id=module.course_id,

@@ -222,3 +222,22 @@ def test_import_flags_and_redacts_per_node(db: str, monkeypatch: pytest.MonkeyPa
         ("email", "flag"),
         ("phone", "redact"),
     ]
+
+
+def test_structure_page_outline_edits_are_scanned(db: str) -> None:
+    from core.errors import AppError
+    from core.services import courses
+
+    lesson = _lesson()
+    with pytest.raises(AppError) as err, session_scope() as session:
+        courses.update_lesson_outline(
+            session,
+            lesson_id=int(lesson.id or 0),
+            title="Refunds",
+            objectives=[f"Use {CARD}"],
+            duration_minutes=10,
+        )
+    assert err.value.code == Code.CONTENT_BLOCKED and "objectives.0" in err.value.message
+    with session_scope() as session:
+        current = session.get(Lesson, lesson.id)
+    assert current is not None and current.objectives == lesson.objectives
