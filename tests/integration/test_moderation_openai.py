@@ -44,7 +44,7 @@ def openai_env(monkeypatch: pytest.MonkeyPatch, server: FakeOpenAIServer, db: st
         "HTTP_RETRIES": "2",
         "HTTP_BACKOFF_BASE_S": "0.01",
         "HTTP_BACKOFF_MAX_S": "0.05",
-        "HTTP_TIMEOUT_S": "1",
+        "HTTP_TIMEOUT_S": "10",
     }.items():
         monkeypatch.setenv(name, value)
     reset_settings()
@@ -96,8 +96,12 @@ def test_flag_policy_stores_and_marks(openai_env: FakeOpenAIServer, monkeypatch:
     assert result.saved and result.findings[0]["sample"] == "harassment"
 
 
-def test_moderation_timeout_is_retried_like_generation(openai_env: FakeOpenAIServer) -> None:
-    enqueue_moderation(openai_env, delay(3))  # past HTTP_TIMEOUT_S=1: the transport retries
+def test_moderation_timeout_is_retried_like_generation(
+    openai_env: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_TIMEOUT_S", "2")
+    reset_settings()
+    enqueue_moderation(openai_env, delay(6))  # past HTTP_TIMEOUT_S: the transport retries
     _, result = _edit(BODY)
     assert result.saved
     assert len(moderation_calls(openai_env)) == 2
