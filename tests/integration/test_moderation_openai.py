@@ -163,3 +163,31 @@ def test_fake_moderations_follow_openai_request_rules(server: FakeOpenAIServer) 
     assert wrong_type.status_code == 400 and wrong_type.json()["error"]["param"] == "input"
     assert _post(server, {"input": "x"}, key=None).status_code == 401
     assert server.requests == []  # chat completion records are untouched
+
+
+def test_flagged_model_answer_is_quarantined_in_a_generation_job(openai_env: FakeOpenAIServer) -> None:
+    from core.jobs import start_job, wait_for
+    from core.schemas import CourseParams
+    from core.services import generation
+    from core.services.courses import create_course
+
+    params = CourseParams(
+        topic="Conflict at work", module_count=1, lessons_per_module=1, total_duration_minutes=20
+    )
+    with session_scope() as session:
+        course_id = int(create_course(session, params=params).id or 0)
+    outline = wait_for(int(start_job(kind=generation.KIND_OUTLINE, course_id=course_id).id or 0), timeout=60)
+    assert outline.status == "succeeded", outline.error_detail
+    assert len(moderation_calls(openai_env)) == 1  # the outline answer was moderated too
+    enqueue_moderation(openai_env, flagged("violence"))
+    job = wait_for(int(start_job(kind=generation.KIND_LESSONS, course_id=course_id).id or 0), timeout=60)
+    assert job.status == "succeeded", job.error_detail
+    assert job.steps[0]["status"] == "draft" and "content policy" in job.steps[0]["detail"]
+    with session_scope() as session:
+        lesson = session.exec(select(Lesson).where(Lesson.course_id == course_id)).one()
+        rev = session.exec(
+            select(Revision).where(Revision.node_type == "lesson", Revision.node_id == lesson.id)
+        ).one()
+    assert lesson.body_md == "" and rev.status == RevisionStatus.quarantined
+    assert rev.findings == [{"kind": "moderation", "action": "block", "where": "", "sample": "violence"}]
+    assert rev.content["body_md"]  # the model's answer is kept whole
