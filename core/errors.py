@@ -36,6 +36,10 @@ class Code(StrEnum):
     AUTH_FORBIDDEN = "E.AUTH.FORBIDDEN"
     AUTH_NOT_ALLOWED = "E.AUTH.NOT_ALLOWED"
     BUDGET_CAP = "E.BUDGET.CAP"
+    # issue 9 (security): sandboxed templates, moderation and PII checks before save
+    TEMPLATE_REFUSED = "E.TEMPLATE.REFUSED"
+    CONTENT_BLOCKED = "E.CONTENT.BLOCKED"
+    MODERATION_FAILED = "E.MODERATION.FAILED"
 
 
 class AppError(Exception):

@@ -55,6 +55,8 @@ class RevisionStatus(StrEnum):
     rejected = "rejected"
     draft = "draft"  # invalid model output kept so nothing is lost
     conflict = "conflict"  # a save that lost an optimistic-concurrency race, kept verbatim
+    # issue 9: content the moderation/PII policy blocked, kept with its findings, never applied
+    quarantined = "quarantined"
 
 
 class JobStatus(StrEnum):
@@ -181,6 +183,9 @@ class Revision(SQLModel, table=True):
     cost_usd: float = 0.0
     error_code: str | None = Field(default=None, max_length=60)
     created_at: datetime = _ts()
+    # issue 9: moderation and PII findings when the content was checked before save:
+    # [{"kind", "action": block|flag|redact, "where", "sample"}] (samples are masked)
+    findings: list[dict[str, Any]] = _json(list)
 
 
 class Job(SQLModel, table=True):

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from jinja2 import Environment, StrictUndefined, Template, meta
+from jinja2 import meta
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import select
 
@@ -22,6 +22,7 @@ from core.errors import AppError, Code
 from core.models import PromptLabel, PromptVersion
 from core.schemas import SCHEMAS
 from core.settings import ROOT
+from core.templating import check_template, render_template
 
 log = logging.getLogger(__name__)
 
@@ -30,14 +31,8 @@ LABELS_FILE = "labels.yaml"
 LABELS = ("production", "staging")
 # Semantic versions; "+build" metadata marks unsaved playground edits ("1.0.0+edit").
 VERSION_RE = re.compile(r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
-_jinja = Environment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
-
-
-@lru_cache(maxsize=256)
-def _compiled(text: str) -> Template:
-    # Compiling a template costs about a millisecond; every lesson renders the same two.
-    return _jinja.from_string(text)
-
+# Templates are authored by people (files, playground): parsed and rendered only in the
+# sandbox of core/templating.py, never in a plain jinja2.Environment.
 
 _REQUIRED = ("id", "version", "owner", "changelog", "schema", "system", "template")
 
@@ -95,14 +90,16 @@ class PromptSpec:
                 Code.PROMPT_INVALID,
                 f"prompt {self.prompt_id}@{self.version} needs variables: {', '.join(missing)}",
             )
+        where = f"prompt {self.prompt_id}@{self.version}"
         return [
-            {"role": "system", "content": _compiled(self.system).render(**variables)},
-            {"role": "user", "content": _compiled(self.template).render(**variables)},
+            {"role": "system", "content": render_template(self.system, variables, f"{where} system")},
+            {"role": "user", "content": render_template(self.template, variables, f"{where} template")},
         ]
 
 
-def _undeclared(text: str) -> set[str]:
-    return meta.find_undeclared_variables(_jinja.parse(text))
+def _undeclared(text: str, where: str) -> set[str]:
+    # check_template refuses unsafe constructs before anything about the template is used.
+    return meta.find_undeclared_variables(check_template(text, where))
 
 
 def parse_prompt(data: dict[str, Any], path: Path | None = None) -> PromptSpec:
@@ -123,7 +120,11 @@ def parse_prompt(data: dict[str, Any], path: Path | None = None) -> PromptSpec:
         )
     declared = tuple(str(v) for v in data.get("variables") or ())
     try:
-        used = _undeclared(str(data["system"])) | _undeclared(str(data["template"]))
+        used = _undeclared(str(data["system"]), f"{where} system") | _undeclared(
+            str(data["template"]), f"{where} template"
+        )
+    except AppError:
+        raise
     except Exception as exc:  # jinja2 TemplateSyntaxError and friends
         raise AppError(Code.PROMPT_INVALID, f"{where}: template does not parse: {exc}") from exc
     undeclared = sorted(used - set(declared))

@@ -15,6 +15,28 @@ DATA_DIR = ROOT / "data"
 _PLACEHOLDER_SECRETS = {"changeme", "your-key-here", "sk-...", "xxx", "placeholder", "todo"}
 
 
+# issue 9 (security): what happens to content with each kind of finding.
+CONTENT_KINDS = ("email", "phone", "card", "iban", "inn", "snils", "passport", "moderation")
+CONTENT_ACTIONS = ("block", "flag", "redact")
+DEFAULT_CONTENT_POLICY = (
+    "email:flag,phone:flag,card:block,iban:block,inn:flag,snils:block,passport:block,moderation:block"
+)
+
+
+def parse_content_policy(text: str) -> dict[str, str]:
+    """'card:block,email:redact' -> {kind: action}; kinds left out keep their default."""
+    policy = dict(pair.split(":") for pair in DEFAULT_CONTENT_POLICY.split(","))
+    for raw in filter(None, (p.strip() for p in text.split(","))):
+        kind, _, action = (s.strip().lower() for s in raw.partition(":"))
+        if kind not in CONTENT_KINDS:
+            raise ValueError(f"CONTENT_POLICY: unknown kind {kind!r}; kinds are {', '.join(CONTENT_KINDS)}")
+        allowed = ("block", "flag") if kind == "moderation" else CONTENT_ACTIONS
+        if action not in allowed:
+            raise ValueError(f"CONTENT_POLICY: {kind} takes {' | '.join(allowed)}, not {action!r}")
+        policy[kind] = action
+    return policy
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
 
@@ -102,6 +124,23 @@ class Settings(BaseSettings):
     SPEND_CAP_USER_MONTHLY_USD: float | None = Field(default=None, gt=0)
     SPEND_CAP_TEAM_DAILY_USD: float | None = Field(default=None, gt=0)
     SPEND_CAP_TEAM_MONTHLY_USD: float | None = Field(default=None, gt=0)
+    # issue 9 (security): every model answer and human edit is checked before it is stored.
+    # kind:action pairs; kinds are the PII kinds of core/pii.py plus "moderation";
+    # actions: block (kept as a quarantined draft), flag (stored and marked), redact.
+    CONTENT_POLICY: str = DEFAULT_CONTENT_POLICY
+    # auto: OpenAI moderation when the provider is openai; off: PII scan only.
+    MODERATION: Literal["auto", "off"] = "auto"
+    MODERATION_MODEL: str = "omni-moderation-latest"
+
+    @field_validator("CONTENT_POLICY")
+    @classmethod
+    def _valid_policy(cls, v: str) -> str:
+        parse_content_policy(v)
+        return v
+
+    @property
+    def content_policy(self) -> dict[str, str]:
+        return parse_content_policy(self.CONTENT_POLICY)
 
     @field_validator("OPENAI_API_KEY")
     @classmethod

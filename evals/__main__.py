@@ -31,12 +31,61 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--provider", choices=("auto", "offline", "openai"), help="override LLM_PROVIDER")
     run.add_argument("--prompts-root", type=Path, help="prompt files folder (default: prompts/)")
     run.add_argument("--no-migrate", action="store_true", help="do not migrate the database first")
+    # issue 9: the prompt-injection golden set over every step's prompt
+    inj = sub.add_parser(
+        "injection", help="run the prompt-injection set; exit 1 if an answer leaks a system prompt"
+    )
+    inj_which = inj.add_mutually_exclusive_group()
+    inj_which.add_argument("--label", help="the version each step's label points at (default: production)")
+    inj_which.add_argument("--version", help="this version of every step prompt")
+    inj.add_argument("--attacks", type=Path, default=None, help="folder of injection cases (*.yaml)")
+    inj.add_argument("--out", type=Path, default=Path("out/evals/injection.json"), help="report file")
+    inj.add_argument("--provider", choices=("auto", "offline", "openai"), help="override LLM_PROVIDER")
+    inj.add_argument("--no-migrate", action="store_true", help="do not migrate the database first")
     return parser
+
+
+def injection_main(args: argparse.Namespace) -> int:
+    """Leaks and undelimited user text are failures (exit 1); bad arguments exit 2."""
+    from core.db import migrate
+    from core.errors import AppError
+    from core.llm.providers import get_provider
+    from core.prompts import active_prompt, get_spec
+    from core.services.injection_eval import INJECTION_DIR, STEPS, evaluate_injections, load_attacks
+    from core.settings import reset_settings
+
+    reset_settings()
+    try:
+        if not args.no_migrate:
+            migrate()
+        specs = [
+            get_spec(step, args.version) if args.version else active_prompt(step, args.label or "production")
+            for step in STEPS
+        ]
+        report = evaluate_injections(
+            specs=specs, cases=load_attacks(args.attacks or INJECTION_DIR), provider=get_provider()
+        )
+    except AppError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(
+        f"injection set on {report['provider']} ({', '.join(f'{k} {v}' for k, v in report['versions'].items())}): "
+        f"{report['runs']} runs, {report['leaks']} leaked the system prompt, "
+        f"{report['undelimited']} carried user text outside <user_data>, {report['errors']} errors"
+    )
+    print(f"report: {args.out}")
+    return EXIT_DROPPED if report["leaks"] or report["undelimited"] else EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)  # argparse itself exits 2 on malformed arguments
+    if args.command == "injection":
+        if args.provider:
+            os.environ["LLM_PROVIDER"] = args.provider
+        return injection_main(args)
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
     if not 0 <= args.threshold <= 1:

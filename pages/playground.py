@@ -122,6 +122,9 @@ spec = get_spec(prompt_id, version)
 draft = editor(f"{prompt_id}@{version}", spec.template)
 if draft != spec.template:
     st.caption(":material/edit: " + t("pg_edited"))
+# Refused constructs are shown right under the editor, before anything runs or is saved.
+for refusal in lab.template_refusals(draft):
+    st.error(t("pg_refused", why=md_escape(refusal)), icon=":material/gpp_bad:")
 
 left, right = st.columns([3, 1], vertical_alignment="bottom")
 source = left.selectbox(t("pg_fill_from"), list(sources), format_func=sources.get, key="pg-source")

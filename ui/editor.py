@@ -126,6 +126,8 @@ def _save(slot: dict[str, Any]) -> None:
         slot["invalid_text"] = slot["draft"]
         return
     slot["invalid"] = None
+    # issue 9: stored but flagged (or redacted) by the content policy: say so next to the editor.
+    slot["flagged"] = [f"{f['kind']} ({f['sample']}): {f['action']}" for f in result.findings]
     if result.saved:
         slot.update(saved=slot["draft"], version=result.version, saved_at=time.time(), dirty_since=0.0)
     else:
@@ -210,6 +212,8 @@ def _status_line(key: str, slot: dict[str, Any]) -> None:
         st.warning(t("not_saved_invalid") + "\n\n" + "\n".join(f"- {md_escape(p)}" for p in slot["invalid"]))
     elif slot["draft"] != slot["saved"]:
         st.caption(":material/edit: " + t("unsaved"))
+    elif slot.get("flagged"):
+        st.warning(t("content_flagged", items=md_escape("; ".join(slot["flagged"]))), icon=":material/flag:")
     elif slot["saved_at"]:
         st.caption(
             ":material/save: "

@@ -97,6 +97,8 @@ def history_panel(*, node_type: str, node_id: int, key: str, editor_key: str) ->
                 t("col_model"): r.model or "—",
                 t("col_note"): r.note,
                 t("col_repairs"): repairs_line(r.parameters),
+                # issue 9: what the moderation/PII check found when it was stored
+                t("col_findings"): ", ".join(f"{f['kind']}: {f['action']}" for f in r.findings or []) or "—",
             }
             for r in revisions
         ],

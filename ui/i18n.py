@@ -549,6 +549,19 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "Вход не настроен: при APP_ENV=prod приложение никого не обслуживает, пока в .streamlit/secrets.toml "
         "нет раздела [auth] (см. README).",
     ),
+    # issue 9 (security): sandboxed templates, moderation and PII findings
+    "pg_refused": (
+        "Not allowed in a prompt (it could reach the server): {why}. "
+        "Runs and saves of this draft are refused.",
+        "Недопустимо в промпте (даёт доступ к серверу): {why}. "
+        "Запуск и сохранение этого черновика отклоняются.",
+    ),
+    "rstatus_quarantined": ("blocked (quarantined)", "заблокировано (карантин)"),
+    "col_findings": ("Findings", "Находки проверки"),
+    "content_flagged": (
+        "Saved, and marked by the content check: {items}",
+        "Сохранено и отмечено проверкой содержимого: {items}",
+    ),
 }
 
 STRINGS: dict[str, dict[str, str]] = {

@@ -141,7 +141,8 @@ def _save_module(
                     actor=state.actor(),
                 )
                 if not result.saved:
-                    st.session_state["structure.error"] = AppError("E.DB.CONFLICT", result.message)
+                    code = "E.CONTENT.BLOCKED" if result.blocked else "E.DB.CONFLICT"
+                    st.session_state["structure.error"] = AppError(code, result.message)
             for lesson in module.lessons:
                 new_title, minutes, new_objectives = edits[lesson.id]
                 changed = (new_title, minutes, _lines(new_objectives)) != (

@@ -17,10 +17,11 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from core.auth import Actor, Can, require
-from core.errors import Code, InvalidInput, field_errors
+from core.errors import AppError, Code, InvalidInput, field_errors
 from core.exporters.document import FORMAT_ID, SCHEMA_ID, SCHEMA_VERSION, CourseExport, ExportCourse, Meta
 from core.models import Course, CourseStep, Lesson, Module, NodeType, Revision, RevisionSource
 from core.schemas import CourseParams
+from core.services.content_check import check_content
 from core.services.revisions import Provenance, add_revision, make_current
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "course.schema.json"
@@ -195,6 +196,20 @@ def _step(course: ExportCourse) -> CourseStep:
     return CourseStep.lessons if course.modules else CourseStep.structure
 
 
+# Provenance and ids are ours, not content: left out of the content check.
+_META_FIELDS: dict[str, Any] = {
+    "id": True,
+    "meta": True,
+    "modules": {
+        "__all__": {
+            "id": True,
+            "meta": True,
+            "lessons": {"__all__": {"id": True, "meta": True, "slides_meta": True}},
+        }
+    },
+}
+
+
 def import_course_json(session: Session, data: bytes | str | dict[str, Any], *, actor: Actor) -> int:
     """Create a new course from an export file and return its id; the caller commits.
 
@@ -205,6 +220,18 @@ def import_course_json(session: Session, data: bytes | str | dict[str, Any], *, 
     author = actor.label
     doc = parse_import(data)
     src = doc.course
+    # issue 9: imported text is checked like an edit, once, before the first write (no
+    # transaction is open during the moderation call). What the policy blocks refuses the
+    # whole file, naming where; the file itself is the copy that is kept.
+    whole = check_content(src.model_dump(mode="json", exclude=_META_FIELDS))
+    if whole.blocked:
+        blocked = [f.describe() for f in whole.findings if f.action == "block"]
+        raise AppError(
+            Code.CONTENT_BLOCKED,
+            "the file is not imported: the content policy blocks it (" + "; ".join(blocked)[:400] + ")",
+            details=whole.records(),
+        )
+    doc_findings = [f.as_dict() for f in whole.findings if f.kind == "moderation"]
     course = Course(
         title=src.title, summary=src.summary, language=src.language, params=_params(src), step=_step(src)
     )
@@ -214,9 +241,12 @@ def import_course_json(session: Session, data: bytes | str | dict[str, Any], *, 
     note = f"imported from course {src.id}" if src.id is not None else "imported"
 
     def record(node_type: NodeType, node_id: int, content: dict[str, Any], meta: Meta | None) -> Revision:
+        # Per node: the offline PII scan again, for redaction and the node's own findings.
+        checked = check_content(content, moderate=None)
         rev = add_revision(
-            session, course_id=course_id, node_type=node_type, node_id=node_id, content=content,
+            session, course_id=course_id, node_type=node_type, node_id=node_id, content=checked.content,
             source=RevisionSource.imported, provenance=_provenance(meta), author=author, note=note,
+            findings=checked.records() + doc_findings,
         )  # fmt: skip
         _keep_generation_time(session, rev, meta)
         return rev

@@ -21,6 +21,7 @@ from core.llm.repair import Repair, repair_titles
 from core.models import utcnow
 from core.prompts import PromptSpec
 from core.settings import get_settings
+from core.templating import DATA_TAG, neutralize_data
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -184,7 +185,13 @@ def generate(
     model = model or spec.defaults.get("model") or get_settings().model_for(ctx.step)
     messages = spec.render(variables)
     if extra_instruction:
-        messages.append({"role": "user", "content": f"Additional instruction: {extra_instruction}"})
+        # The author's instruction is user text: delimited as data, like every other (issue 9).
+        messages.append(
+            {
+                "role": "user",
+                "content": f"Additional instruction:\n<{DATA_TAG}>\n{neutralize_data(extra_instruction)}\n</{DATA_TAG}>",
+            }
+        )
     request = LLMRequest(
         step=ctx.step,
         messages=messages,

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ValidationError
 from sqlmodel import Session, col, select
 
 from core.auth import Actor, Can, require
-from core.errors import InvalidInput, NotFound, field_errors
+from core.errors import AppError, Code, InvalidInput, NotFound, field_errors
 from core.models import Course, CourseStep, Lesson, Module, Revision, SlideRow, utcnow
 from core.schemas import CourseParams
 
@@ -278,6 +278,19 @@ def _refuse_locked(node: Module | Lesson, what: str) -> None:
         raise InvalidInput(f"{what} {node.id} is locked", [{"field": "locked", "message": "unlock it first"}])
 
 
+def outline_text_checked(content: dict[str, Any]) -> dict[str, Any]:
+    """issue 9: titles and objectives typed on the Structure page are stored without a
+    revision, so they get the offline PII scan only (no HTTP inside the caller's write
+    transaction): blocked kinds are refused naming the field, redact kinds are replaced."""
+    from core.services.content_check import check_content
+
+    checked = check_content(content, moderate=None)
+    blocked = [f.describe() for f in checked.findings if f.action == "block"]
+    if blocked:
+        raise AppError(Code.CONTENT_BLOCKED, "not saved: the content policy blocks " + "; ".join(blocked))
+    return checked.content
+
+
 def update_lesson_outline(
     session: Session,
     *,
@@ -289,6 +302,9 @@ def update_lesson_outline(
 ) -> Lesson:
     require(actor, Can.edit)
     from core.schemas import OutlineLesson
+
+    checked = outline_text_checked({"title": title, "objectives": list(objectives)})
+    title, objectives = checked["title"], checked["objectives"]
 
     try:
         valid = OutlineLesson.model_validate(
@@ -325,6 +341,7 @@ def add_module(
     session: Session, *, actor: Actor, course_id: int, title: str, objectives: list[str] | None = None
 ) -> Module:
     require(actor, Can.edit)
+    title = outline_text_checked({"title": title})["title"]
     get_course(session, course_id)
     module = Module(
         course_id=course_id,
@@ -347,6 +364,7 @@ def add_lesson(
     objectives: list[str] | None = None,
 ) -> Lesson:
     require(actor, Can.edit)
+    title = outline_text_checked({"title": title})["title"]
     module = get_module(session, module_id)
     lesson = Lesson(
         course_id=module.course_id,

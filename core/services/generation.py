@@ -41,6 +41,7 @@ from core.models import (
 from core.prompts import PromptSpec, active_prompt
 from core.schemas import CourseParams, Outline, outline_problems
 from core.services import courses as course_svc
+from core.services.content_check import CheckOutcome, check_content
 from core.services.revisions import Provenance, add_revision, make_current
 from core.settings import get_settings
 
@@ -233,8 +234,10 @@ def _save_generated(
     variables: dict[str, Any],
     expected_revision_id: int | None,
     as_proposal: bool = False,
+    check: CheckOutcome | None = None,
 ) -> str:
-    """Commit one node's result in its own transaction. Returns done | draft | proposal | skipped.
+    """Commit one node's result in its own transaction. Returns done | draft | proposal |
+    quarantined | skipped. `check` is the content check made before this transaction.
 
     The write happens only while this worker still holds the job (fencing), and is
     retried over a brief database outage (the model call is not repeated)."""
@@ -248,6 +251,7 @@ def _save_generated(
             variables=variables,
             expected_revision_id=expected_revision_id,
             as_proposal=as_proposal,
+            check=check,
         ),
         what=f"saving {node_type} {node_id}",
     )
@@ -263,6 +267,7 @@ def _save_once(
     variables: dict[str, Any],
     expected_revision_id: int | None,
     as_proposal: bool,
+    check: CheckOutcome | None,
 ) -> str:
     try:
         with session_scope() as session:
@@ -276,6 +281,9 @@ def _save_once(
             status: str
             if content is None:
                 status = RevisionStatus.draft
+            elif check is not None and check.blocked:
+                # The policy blocks it: kept whole with its findings, never applied.
+                status = RevisionStatus.quarantined
             elif as_proposal or owner.locked or current != expected_revision_id:
                 # Someone edited (or locked) the node while the model was writing: never
                 # overwrite that; offer the result as a proposal instead.
@@ -291,13 +299,14 @@ def _save_once(
                 status=status,
                 job_id=ctx.job_id,
                 provenance=_provenance(gen, variables),
-                error_code=gen.error_code,
-                note="; ".join(gen.problems)[:500] if content is None else "",
+                error_code=Code.CONTENT_BLOCKED if status == RevisionStatus.quarantined else gen.error_code,
+                note=_note(gen, content, check),
+                findings=check.records() if check is not None else [],
             )
             if status == RevisionStatus.current:
                 _bump(session, node_type, node_id)
                 make_current(session, rev)
-            elif status == RevisionStatus.draft and isinstance(owner, Lesson):
+            elif status in (RevisionStatus.draft, RevisionStatus.quarantined) and isinstance(owner, Lesson):
                 if node_type == NodeType.slides:
                     owner.slides_status = "draft"
                 else:
@@ -306,7 +315,27 @@ def _save_once(
     except IntegrityError:
         # Another attempt of this job wrote the node between our check and insert.
         return "skipped"
-    return {"current": "done", "draft": "draft", "proposal": "proposal"}[status]
+    return {"current": "done", "draft": "draft", "proposal": "proposal", "quarantined": "quarantined"}[status]
+
+
+def _note(gen: Generation[Any], content: dict[str, Any] | None, check: CheckOutcome | None) -> str:
+    if check is not None and check.blocked:
+        return ("blocked: " + check.summary())[:500]
+    if content is None:
+        return "; ".join(gen.problems)[:500]
+    return ("flagged: " + check.summary())[:500] if check is not None and check.findings else ""
+
+
+def _checked(
+    gen: Generation[Any], content: dict[str, Any] | None
+) -> tuple[dict[str, Any] | None, CheckOutcome]:
+    """Moderation and PII check of a model answer (or of its raw text, when it did not
+    validate), before any transaction opens; returns the content to store."""
+    check = check_content(content if content is not None else _draft_content(gen))
+    if content is None:
+        gen.raw_text = str(check.content.get("raw", gen.raw_text))
+        return None, check
+    return check.content, check
 
 
 def _prompt(ctx: JobContext, prompt_id: str) -> PromptSpec:
@@ -347,6 +376,7 @@ def _generate_node(
     )
     ctx.charge(gen.cost_usd)
     content = {**(base or {}), **gen.value.model_dump(mode="json")} if gen.ok else None
+    content, checked = _checked(gen, content)
     return _save_generated(
         ctx=ctx,
         node_type=node_type,
@@ -356,6 +386,7 @@ def _generate_node(
         variables=variables,
         expected_revision_id=expected_revision_id,
         as_proposal=as_proposal,
+        check=checked,
     )
 
 
@@ -375,7 +406,13 @@ def _base_variables(course: Course, params: CourseParams) -> dict[str, Any]:
 
 
 def _write_outline(
-    session: Session, *, course: Course, outline: Outline, job_id: int, prov: Provenance
+    session: Session,
+    *,
+    course: Course,
+    outline: Outline,
+    job_id: int,
+    prov: Provenance,
+    findings: list[dict[str, Any]] | None = None,
 ) -> None:
     existing = course_svc.modules_of(session, int(course.id or 0))
     if any(m.locked for m in existing) or any(
@@ -401,6 +438,10 @@ def _write_outline(
         content=outline.model_dump(mode="json"),
         job_id=job_id,
         provenance=prov,
+        findings=findings,
+        note=("flagged: " + "; ".join(f"{f['kind']} in {f['where']}" for f in findings))[:500]
+        if findings
+        else "",
     )
     course.title = outline.title
     course.summary = outline.summary
@@ -466,7 +507,16 @@ def _run_outline(ctx: JobContext, course_id: int) -> dict[str, Any]:
     )
     ctx.charge(gen.cost_usd)
     prov = _provenance(gen, variables)
-    if not gen.ok:
+    raw_content = gen.value.model_dump(mode="json") if gen.ok else None
+    content, checked = _checked(gen, raw_content)
+    outline = gen.value
+    if content is not None and content != raw_content:
+        try:  # redacted: the stored outline is the redacted one
+            outline = Outline.model_validate(content)
+        except ValueError:
+            outline = None
+    if not gen.ok or checked.blocked or outline is None:
+        blocked = gen.ok
         with session_scope() as session:
             ctx.assert_claim(session)
             if not _already_written(session, ctx.job_id, NodeType.course, course_id):
@@ -475,13 +525,21 @@ def _run_outline(ctx: JobContext, course_id: int) -> dict[str, Any]:
                     course_id=course_id,
                     node_type=NodeType.course,
                     node_id=course_id,
-                    content=_draft_content(gen),
-                    status=RevisionStatus.draft,
+                    content=content if blocked else _draft_content(gen),
+                    status=RevisionStatus.quarantined if blocked else RevisionStatus.draft,
                     job_id=ctx.job_id,
                     provenance=prov,
-                    error_code=gen.error_code,
-                    note="; ".join(gen.problems)[:500],
+                    error_code=Code.CONTENT_BLOCKED if blocked else gen.error_code,
+                    note=_note(gen, content, checked),
+                    findings=checked.records(),
                 )
+        if blocked:
+            ctx.step("outline", "draft", f"{Code.CONTENT_BLOCKED}: kept the outline as a quarantined draft")
+            raise AppError(
+                Code.CONTENT_BLOCKED,
+                "the outline is blocked by the content policy and kept as a quarantined draft: "
+                + checked.summary()[:300],
+            )
         ctx.step("outline", "draft", f"{gen.error_code}: kept the model's answer as a draft")
         raise AppError(
             str(gen.error_code),
@@ -490,7 +548,9 @@ def _run_outline(ctx: JobContext, course_id: int) -> dict[str, Any]:
     with session_scope() as session:
         ctx.assert_claim(session)  # a worker taken over never rewrites the structure
         course = course_svc.get_course(session, course_id)
-        _write_outline(session, course=course, outline=gen.value, job_id=ctx.job_id, prov=prov)
+        _write_outline(
+            session, course=course, outline=outline, job_id=ctx.job_id, prov=prov, findings=checked.records()
+        )
     ctx.step("outline", "done", f"{len(gen.value.modules)} modules")
     return {"modules": len(gen.value.modules)}
 
@@ -702,13 +762,14 @@ def _run_fanout(
                 ctx.step(name, "skipped", why)
                 tally("no_body")
                 continue
-            tally(outcome)
+            tally("draft" if outcome == "quarantined" else outcome)  # not usable either: partial
             detail = {
                 "draft": "the answer did not validate; kept as a draft",
                 "proposal": "edited meanwhile; result kept as a proposal",
                 "skipped": "already written",
+                "quarantined": "blocked by the content policy; kept as a quarantined draft",
             }.get(outcome, "")
-            ctx.step(name, "draft" if outcome == "draft" else "done", detail)
+            ctx.step(name, "draft" if outcome in ("draft", "quarantined") else "done", detail)
 
     concurrency = get_settings().GENERATION_CONCURRENCY
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=f"job{ctx.job_id}") as pool:
@@ -870,7 +931,10 @@ def run_regenerate(ctx: JobContext) -> dict[str, Any]:
         outcome = fn(ctx, node_id, course, params, as_proposal=True)
     ctx.step(
         name,
-        "draft" if outcome == "draft" else "done",
-        "the answer did not validate; kept as a draft" if outcome == "draft" else "proposal ready",
+        "draft" if outcome in ("draft", "quarantined") else "done",
+        {
+            "draft": "the answer did not validate; kept as a draft",
+            "quarantined": "blocked by the content policy; kept as a quarantined draft",
+        }.get(outcome, "proposal ready"),
     )
     return {"outcome": outcome, "node_type": node_type, "node_id": node_id}

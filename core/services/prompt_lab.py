@@ -38,6 +38,7 @@ from core.prompts import (
 )
 from core.schemas import CourseParams, Outline, outline_problems
 from core.settings import get_settings
+from core.templating import template_problems
 
 KIND_PLAYGROUND = "playground"
 EDIT_SUFFIX = "+edit"
@@ -193,6 +194,16 @@ def save_version(
     if registry.root.resolve() == prompts_root().resolve():
         reset_registry()  # the cached registry must now see the new file
     return spec
+
+
+def template_refusals(template: str, system: str | None = None) -> list[str]:
+    """Why the sandbox refuses a draft, one line per problem ("template refused: line 3: ...");
+    empty when it is safe. The playground shows this next to the editor while typing;
+    save_version and playground runs refuse such a draft through parse_prompt."""
+    out = [r.message("template") for r in template_problems(template)]
+    if system is not None:
+        out += [r.message("system") for r in template_problems(system)]
+    return out
 
 
 def version_file(prompt_id: str, version: str, registry: PromptRegistry | None = None) -> tuple[str, str]:

@@ -24,6 +24,7 @@ from core.models import (
     utcnow,
 )
 from core.schemas import LessonDetail, OutlineModule, SlideDeck
+from core.services.content_check import check_content
 
 LESSON_FIELDS = ("title", "objectives", "duration_minutes", "body_md", "key_points", "exercises", "quiz")
 MODULE_FIELDS = ("title", "summary", "objectives")
@@ -56,6 +57,7 @@ def add_revision(
     note: str = "",
     based_on_revision_id: int | None = None,
     error_code: str | None = None,
+    findings: list[dict[str, Any]] | None = None,
 ) -> Revision:
     prov = provenance or Provenance()
     rev = Revision(
@@ -78,6 +80,7 @@ def add_revision(
         output_tokens=prov.output_tokens,
         cost_usd=prov.cost_usd,
         error_code=error_code,
+        findings=list(findings or []),
     )
     session.add(rev)
     session.flush()
@@ -221,6 +224,9 @@ class SaveResult:
     version: int  # the node's version after the save (or the winner's, on conflict)
     message: str = ""
     problems: list[str] = field(default_factory=list)  # why an invalid edit was kept as a draft
+    # issue 9: moderation/PII findings of this save; blocked = kept as a quarantined revision
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    blocked: bool = False
 
 
 def _version_column(node_type: str) -> tuple[type, Any, Any]:
@@ -249,19 +255,60 @@ def save_edit(
 
     The caller commits in both cases, so the losing text is never lost. An edit that
     breaks the node's schema is not applied either: it is kept as the author's draft.
+
+    Every edit is checked for PII and (with the openai provider) moderated first; what the
+    policy blocks is kept as a quarantined revision with its findings. The check runs
+    before this function touches the database, so no write transaction is open while
+    the moderation call is in flight (callers open the session just for this save).
     """
     require(actor, Can.edit)
     author = actor.label
     table, version_col, id_col = _version_column(node_type)
+    check = check_content(content)
+    content, findings = check.content, check.records()
     node = session.get(table, node_id)
     if node is None:
         raise NotFound(node_type, node_id)
+    if check.blocked:
+        rev = add_revision(
+            session,
+            course_id=node.course_id,
+            node_type=node_type,
+            node_id=node_id,
+            content=content,
+            source=source,
+            status=RevisionStatus.quarantined,
+            author=author,
+            based_on_revision_id=node.slides_revision_id
+            if node_type == NodeType.slides
+            else node.current_revision_id,
+            note=("blocked: " + check.summary())[:500],
+            error_code=Code.CONTENT_BLOCKED,
+            findings=findings,
+        )
+        blocked = [f.describe() for f in check.findings if f.action == "block"]
+        return SaveResult(
+            saved=False,
+            revision_id=int(rev.id or 0),
+            version=int(getattr(node, version_col.key)),
+            message=f"Not applied: the content policy blocks it ({'; '.join(blocked)}). "
+            f"Your text is kept as quarantined revision {rev.id}.",
+            problems=[f"blocked by the content policy: {b}" for b in blocked],
+            findings=findings,
+            blocked=True,
+        )
     try:
         validate_content(node_type, content)
     except InvalidInput as exc:
         problems = [f"{e['field']}: {e['message']}" if e.get("field") else e["message"] for e in exc.errors]
         draft = keep_draft(
-            session, node_type=node_type, node_id=node_id, content=content, problems=problems, actor=actor
+            session,
+            node_type=node_type,
+            node_id=node_id,
+            content=content,
+            problems=problems,
+            actor=actor,
+            findings=findings,
         )
         return SaveResult(
             saved=False,
@@ -269,6 +316,7 @@ def save_edit(
             version=int(getattr(node, version_col.key)),
             message=f"Not applied: the {node_type} is not valid yet. Your text is kept as draft revision {draft.id}.",
             problems=problems,
+            findings=findings,
         )
     course_id = node.course_id
     bumped = session.execute(
@@ -290,6 +338,7 @@ def save_edit(
             status=RevisionStatus.conflict,
             author=author,
             based_on_revision_id=based_on,
+            findings=findings,
             note=note
             or f"not applied: edited version {expected_version}, but version "
             f"{getattr(node, version_col.key)} was saved first",
@@ -300,6 +349,7 @@ def save_edit(
             version=int(getattr(node, version_col.key)),
             message=f"Someone else saved this {node_type} first (now version "
             f"{getattr(node, version_col.key)}). Your text is kept in history as revision {rev.id}.",
+            findings=findings,
         )
     rev = add_revision(
         session,
@@ -311,10 +361,16 @@ def save_edit(
         author=author,
         based_on_revision_id=based_on,
         note=note,
+        findings=findings,
     )
     session.refresh(node)
     make_current(session, rev)
-    return SaveResult(saved=True, revision_id=int(rev.id or 0), version=int(getattr(node, version_col.key)))
+    return SaveResult(
+        saved=True,
+        revision_id=int(rev.id or 0),
+        version=int(getattr(node, version_col.key)),
+        findings=findings,
+    )
 
 
 def keep_draft(
@@ -325,11 +381,18 @@ def keep_draft(
     content: dict[str, Any],
     problems: list[str],
     actor: Actor,
+    findings: list[dict[str, Any]] | None = None,
 ) -> Revision:
     """Keep text that cannot be applied yet. One draft per author and base revision is
-    updated in place, so autosaving a half-typed lesson does not flood the history."""
+    updated in place, so autosaving a half-typed lesson does not flood the history.
+
+    A draft is stored text too: unless the caller checked it already (`findings`), it is
+    checked here, redacted where the policy says so, and carries its findings."""
     require(actor, Can.edit)
     author = actor.label
+    if findings is None:
+        check = check_content(content)
+        content, findings = check.content, check.records()
     table, _version_col, _id_col = _version_column(node_type)
     node = session.get(table, node_id)
     if node is None:
@@ -352,6 +415,7 @@ def keep_draft(
     if existing is not None:
         existing.content = content
         existing.note = note
+        existing.findings = list(findings)
         existing.created_at = utcnow()
         session.add(existing)
         session.flush()
@@ -367,6 +431,7 @@ def keep_draft(
         author=author,
         based_on_revision_id=based_on,
         note=note,
+        findings=findings,
     )
 
 

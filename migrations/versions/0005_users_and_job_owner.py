@@ -1,7 +1,7 @@
 """users (sign-in roles, spending caps) and jobs.started_by (issue 9)
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = "0005"
-down_revision: str | Sequence[str] | None = "0003"
+down_revision: str | Sequence[str] | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

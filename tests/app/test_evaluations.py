@@ -65,7 +65,7 @@ def test_an_evaluation_started_on_the_page_runs_as_a_job_and_is_listed(
     at.run()
     with session_scope() as session:
         (run,) = session.exec(select(EvalRun)).all()
-    assert run.target == "label:production@1.0.0" and run.scores["schema_validity"] == 1.0
+    assert run.target == "label:production@1.1.0" and run.scores["schema_validity"] == 1.0
     assert len(at.dataframe[0].value) == 1
     assert (tmp_path / "reports" / f"job-{job.id}" / "report.md").exists()
 

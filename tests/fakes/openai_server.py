@@ -674,6 +674,9 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             except json.JSONDecodeError:
                 body = None
             call = RecordedRequest("POST", self.path, dict(self.headers), body, time.monotonic())
+            if urlsplit(self.path).path.rstrip("/").endswith("/moderations"):  # issue 9
+                self._send(*moderation_answer(server, call))
+                return
             if not urlsplit(self.path).path.rstrip("/").endswith("/chat/completions"):
                 server._record(call)
                 self._send(404, {}, _error_body(404))
@@ -709,6 +712,161 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 pass  # the client gave up (timeout); nothing to answer
 
     return Handler
+
+
+# ------------------------------------------------------------------ moderations (issue 9)
+#
+# POST /v1/moderations, kept apart from chat completions: its own script and its own
+# record, so chat tests that count calls are not disturbed. Request rules and the answer
+# body follow OpenAI's API reference for "Create moderation" as mirrored by the official
+# SDK types (openai-python src/openai/types/moderation_create_params.py, moderation.py,
+# moderation_create_response.py; PR openai/openai-python#1750 "add omni-moderation model"):
+#   - input (required): a string, an array of strings, or an array of multi-modal parts
+#     {"type": "text", "text": str} / {"type": "image_url", "image_url": {"url": str}};
+#   - model (optional): defaults to omni-moderation-latest; the retired text-moderation
+#     models now answer 400 {"message": "please request omni-moderation-latest",
+#     "param": "model"} (seen in langgenius/dify#28117);
+#   - unknown fields: 400 "Unrecognized request argument supplied: <name>" (OpenAI's
+#     answer to any unknown body field); a missing key: 401 as for every endpoint.
+#   - answer: {"id": "modr-...", "model", "results": [one per input: flagged, categories,
+#     category_scores, category_applied_input_types over the 13 omni categories]}.
+
+MODERATION_MODELS = ("omni-moderation-latest", "omni-moderation-2024-09-26")
+MODERATION_CATEGORIES = (
+    "harassment",
+    "harassment/threatening",
+    "hate",
+    "hate/threatening",
+    "illicit",
+    "illicit/violent",
+    "self-harm",
+    "self-harm/intent",
+    "self-harm/instructions",
+    "sexual",
+    "sexual/minors",
+    "violence",
+    "violence/graphic",
+)
+# Deterministic stand-in for the classifier: phrases that flag a category.
+MODERATION_TRIGGERS = {
+    "violence": re.compile(r"\bI will kill (you|them)\b|\bубью\b", re.I),
+    "harassment": re.compile(r"\byou (stupid )?idiot\b|\bтупица\b", re.I),
+}
+
+
+def flagged(category: str = "violence") -> Behaviour:
+    """A scripted moderation answer that flags every input under ``category``."""
+    return Behaviour("flag", content=category)
+
+
+def _moderation(server: FakeOpenAIServer) -> dict[str, Any]:
+    with server._lock:
+        return server.__dict__.setdefault("_moderation_state", {"script": deque(), "calls": []})
+
+
+def enqueue_moderation(server: FakeOpenAIServer, *behaviours: Behaviour) -> None:
+    """Script moderation answers (status(), delay(), flagged()), first in, first out."""
+    state = _moderation(server)
+    with server._lock:
+        state["script"].extend(behaviours)
+
+
+def moderation_calls(server: FakeOpenAIServer) -> list[RecordedRequest]:
+    state = _moderation(server)
+    with server._lock:
+        return list(state["calls"])
+
+
+def _invalid(message: str, param: str | None, code: str | None = None) -> tuple[int, dict[str, str], Any]:
+    return (
+        400,
+        {},
+        {"error": {"message": message, "type": "invalid_request_error", "param": param, "code": code}},
+    )
+
+
+def _moderation_texts(value: Any) -> list[str] | None:
+    """The texts of a valid input, or None when the input breaks the documented shapes."""
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list) or not value:
+        return None
+    if all(isinstance(v, str) for v in value):
+        return list(value)
+    texts = []
+    for part in value:
+        if not isinstance(part, dict):
+            return None
+        if part.get("type") == "text" and isinstance(part.get("text"), str):
+            texts.append(part["text"])
+        elif part.get("type") == "image_url" and isinstance((part.get("image_url") or {}).get("url"), str):
+            texts.append("")
+        else:
+            return None
+    return texts
+
+
+def _moderation_result(text: str, forced: str | None) -> dict[str, Any]:
+    hits = {name for name, rx in MODERATION_TRIGGERS.items() if rx.search(text)}
+    if forced:
+        hits.add(forced)
+    return {
+        "flagged": bool(hits),
+        "categories": {c: c in hits for c in MODERATION_CATEGORIES},
+        "category_scores": {c: 0.91 if c in hits else 0.0001 for c in MODERATION_CATEGORIES},
+        "category_applied_input_types": {c: ["text"] for c in MODERATION_CATEGORIES},
+    }
+
+
+def moderation_answer(server: FakeOpenAIServer, call: RecordedRequest) -> tuple[int, dict[str, str], Any]:
+    state = _moderation(server)
+    with server._lock:
+        state["calls"].append(call)
+        behaviour = state["script"].popleft() if state["script"] else None
+    server._sleep(server.latency_s)
+    if behaviour and behaviour.kind == "status":
+        return behaviour.status, behaviour.headers, behaviour.body or _error_body(behaviour.status)
+    if behaviour and behaviour.kind == "delay":
+        server._sleep(behaviour.seconds)
+    auth = {k.lower(): v for k, v in call.headers.items()}.get("authorization", "")
+    if not auth.startswith("Bearer ") or not auth[7:].strip():
+        return (
+            401,
+            {},
+            {
+                "error": {
+                    "message": "You didn't provide an API key.",
+                    "type": "invalid_request_error",
+                    "param": None,
+                    "code": None,
+                }
+            },
+        )
+    body = call.body
+    if not isinstance(body, dict):
+        return _invalid("We could not parse the JSON body of your request.", None)
+    unknown = sorted(set(body) - {"input", "model"})
+    if unknown:
+        return _invalid(f"Unrecognized request argument supplied: {unknown[0]}", None)
+    if "input" not in body:
+        return _invalid("Missing required parameter: 'input'.", "input", "missing_required_parameter")
+    model = body.get("model") or "omni-moderation-latest"
+    if model not in MODERATION_MODELS:
+        return _invalid("please request omni-moderation-latest", "model")
+    texts = _moderation_texts(body["input"])
+    if texts is None:
+        return _invalid("Invalid type for 'input': expected a string, an array of strings, or an array of "
+                        "text and image_url objects.", "input", "invalid_type")  # fmt: skip
+    forced = behaviour.content if behaviour and behaviour.kind == "flag" else None
+    return (
+        200,
+        {},
+        {
+            "id": f"modr-fake{time.monotonic_ns()}",
+            "model": model,
+            "results": [_moderation_result(t, forced) for t in texts],
+        },
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -28,19 +28,19 @@ BASELINE = ROOT / "evals" / "baseline.json"
 
 @pytest.fixture
 def broken_prompts(tmp_path: Path) -> Path:
-    """A prompts folder with outline 1.1.0: a "simplified" template that dropped the hard
+    """A prompts folder with outline 1.9.0: a "simplified" template that dropped the hard
     rules (module and lesson counts, the time budget) and the variables that fed them."""
     root = tmp_path / "prompts"
     shutil.copytree(PROMPTS_DIR, root)
     data = yaml.safe_load((root / "outline" / "1.0.0.yaml").read_text(encoding="utf-8"))
     data.update(
-        version="1.1.0",
+        version="1.9.0",
         changelog="Simplified the template.",
         variables=["topic", "audience", "level", "language", "tone"],
         template="Plan a course.\n\nTopic: {{ topic }}\nAudience: {{ audience }}\n"
         "Level: {{ level }}\nTone: {{ tone }}\n",
     )
-    (root / "outline" / "1.1.0.yaml").write_text(prompt_to_yaml(parse_prompt(data)), encoding="utf-8")
+    (root / "outline" / "1.9.0.yaml").write_text(prompt_to_yaml(parse_prompt(data)), encoding="utf-8")
     return root
 
 
@@ -76,7 +76,7 @@ def test_offline_run_matches_the_committed_baseline(db: str, tmp_path: Path) -> 
     assert "No score dropped past 0.05." in (out / "report.md").read_text(encoding="utf-8")
     with session_scope() as session:
         row = session.exec(select(EvalRun)).one()
-        assert (row.prompt_id, row.target, row.provider) == ("outline", "label:production@1.0.0", "offline")
+        assert (row.prompt_id, row.target, row.provider) == ("outline", "label:production@1.1.0", "offline")
         assert row.scores["schema_validity"] == 1.0
 
 
@@ -84,7 +84,7 @@ def test_fake_openai_server_run_goes_through_the_sdk_and_holds_the_scores(
     db: str, tmp_path: Path, fake_openai: FakeOpenAIServer
 ) -> None:
     out = tmp_path / "fake"
-    assert run(out, "--version", "1.0.0") == EXIT_OK
+    assert run(out, "--version", "1.1.0") == EXIT_OK  # production: user text in <user_data> blocks
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert report["provider"] == "openai"
     assert len(fake_openai.calls) == report["scores"]["runs"]
@@ -128,7 +128,7 @@ def test_a_broken_prompt_version_exits_1_naming_the_dropped_scores(
     if provider == "fake_openai":
         request.getfixturevalue("fake_openai")
     out = tmp_path / provider
-    code = run(out, "--version", "1.1.0", "--prompts-root", str(broken_prompts))
+    code = run(out, "--version", "1.9.0", "--prompts-root", str(broken_prompts))
     err = capsys.readouterr().err
     assert code == EXIT_DROPPED
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
@@ -137,7 +137,7 @@ def test_a_broken_prompt_version_exits_1_naming_the_dropped_scores(
     assert f"scores dropped past 0.05: {', '.join(dropped)}" in err
     assert "DROPPED constraint_adherence" in err
     assert "**Dropped past 0.05:** constraint_adherence" in (out / "report.md").read_text(encoding="utf-8")
-    assert report["version"] == "1.1.0"
+    assert report["version"] == "1.9.0"
 
 
 def test_the_module_entry_point_runs_as_a_command(db: str, tmp_path: Path) -> None:
@@ -148,7 +148,7 @@ def test_the_module_entry_point_runs_as_a_command(db: str, tmp_path: Path) -> No
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert proc.returncode == EXIT_OK, proc.stderr
-    assert "outline 1.0.0 on offline" in proc.stdout
+    assert "outline 1.1.0 on offline" in proc.stdout
     assert (tmp_path / "cli" / "report.md").exists()
 
 
@@ -173,4 +173,4 @@ def test_the_nightly_cron_entry_starts_an_evaluation_job(
     assert job.kind == "eval" and job.status == "succeeded", job.error_detail
     assert (tmp_path / "nightly" / f"job-{job.id}" / "report.json").exists()
     with session_scope() as session:
-        assert session.exec(select(EvalRun)).one().target == "label:production@1.0.0"
+        assert session.exec(select(EvalRun)).one().target == "label:production@1.1.0"

@@ -329,7 +329,9 @@ def test_extra_instruction_reaches_the_server_and_changes_the_answer(openai_env:
     plain = _outline()
     shorter = _outline(extra_instruction="make it shorter")
     assert plain.ok and shorter.ok
-    assert openai_env.requests[1]["messages"][-1]["content"] == "Additional instruction: make it shorter"
+    assert openai_env.requests[1]["messages"][-1]["content"] == (
+        "Additional instruction:\n<user_data>\nmake it shorter\n</user_data>"
+    )
     assert shorter.value.model_dump() != plain.value.model_dump()
 
 

@@ -67,7 +67,7 @@ def test_whole_course_is_generated_and_versioned(any_db: str, fake: FakeLLM) -> 
     with session_scope() as session:
         calls = session.exec(select(LLMCall).where(LLMCall.job_id == job.id)).all()
     assert {c.prompt_id for c in calls} == {"outline", "lesson", "slides"}
-    assert all(c.prompt_version == "1.0.0" and c.prompt_checksum.startswith("sha256:") for c in calls)
+    assert all(c.prompt_version == "1.1.0" and c.prompt_checksum.startswith("sha256:") for c in calls)
     assert all(c.cost_usd > 0 and c.outcome == "ok" for c in calls)
     # every node has a generated revision carrying provenance
     lesson = doc.lessons[0]

@@ -565,13 +565,18 @@ def _list_after(text: str, start: str, stop: str) -> list[str]:
 
 
 def variables_from_messages(schema_name: str, messages: list[dict[str, Any]]) -> dict[str, Any]:
-    """Recover prompt variables from the rendered prompts/*/1.0.0.yaml messages.
+    """Recover prompt variables from the rendered prompts/*/1.x.0.yaml messages.
 
     A fake OpenAI server sees only messages, so this lets it answer with the same content
     the offline provider would. Unparsed fields fall back to the builders' defaults.
     """
     system = next((str(m.get("content") or "") for m in messages if m.get("role") == "system"), "")
-    users = [str(m.get("content") or "") for m in messages if m.get("role") == "user"]
+    # Prompts from 1.1.0 on wrap user text in <user_data> lines (issue 9): read past them.
+    users = [
+        re.sub(r"^[ \t]*</?user_data>[ \t]*\n?", "", str(m.get("content") or ""), flags=re.M)
+        for m in messages
+        if m.get("role") == "user"
+    ]
     user = users[0] if users else ""
     variables: dict[str, Any] = {}
     if lang := re.search(r'ISO code\s+"([A-Za-z-]+)"', system):

@@ -101,6 +101,16 @@ class OpenAIProvider:
             message = f"{message} ({hint})"
         return AppError(code, message, details=details, retryable=retryable)
 
+    # issue 9: moderation before save, over the same SDK client and httpx transport as
+    # generation, so timeouts and 429/5xx get the same retries with backoff.
+    def moderate(self, texts: list[str], model: str) -> list[dict[str, Any]]:
+        """One result per text: {"flagged": bool, "categories": {name: bool}, ...}."""
+        try:
+            response = self._client.moderations.create(model=model, input=texts)
+        except openai.APIError as exc:
+            raise self._app_error(exc) from None
+        return [result.model_dump(by_alias=True) for result in response.results]
+
     def redact(self, text: str) -> str:
         if self._secret:
             text = text.replace(self._secret, REDACTED)
