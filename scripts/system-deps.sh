@@ -9,6 +9,9 @@ command -v pdftoppm >/dev/null || missing+=(poppler-utils)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu)
 # Screenshots should show emoji as a person sees them, not as empty boxes.
 [ -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || missing+=(fonts-noto-color-emoji)
+# issue-14: local narrated videos (text-to-speech in en/ru, H.264/AAC assembly, ffprobe).
+command -v espeak-ng >/dev/null || missing+=(espeak-ng)
+command -v ffmpeg >/dev/null || missing+=(ffmpeg)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing ${missing[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
