@@ -47,7 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     threading.Thread(target=_recovery_loop, args=(stop, interval), daemon=True, name="recovery").start()
     worker = Worker([queue], connection=queue.connection, name=args.name, maintenance_interval=60)
     try:
-        worker.work(burst=args.burst, with_scheduler=False)
+        # The scheduler runs deferred jobs (HeyGen polls, issue-14) when they are due.
+        worker.work(burst=args.burst, with_scheduler=True)
     finally:
         stop.set()
     return 0

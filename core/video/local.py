@@ -255,7 +255,14 @@ def render_local(
             args += ["-loop", "1", "-framerate", str(FPS), "-t", f"{end - start:.3f}"]
             args += ["-i", str(tmp / f"slide-{i:03d}.png")]
         n = len(spans)
-        args += ["-i", str(tmp / "narration.wav"), "-i", str(tmp / "captions.vtt"), "-i", str(tmp / "chapters.txt")]
+        args += [
+            "-i",
+            str(tmp / "narration.wav"),
+            "-i",
+            str(tmp / "captions.vtt"),
+            "-i",
+            str(tmp / "chapters.txt"),
+        ]
         concat = "".join(f"[{i}:v]" for i in range(n)) + f"concat=n={n}:v=1:a=0,format=yuv420p[v]"
         args += [
             "-filter_complex",

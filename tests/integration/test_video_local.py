@@ -1,0 +1,87 @@
+"""issue-14: a local narrated video of a 3-slide Russian lesson, checked with ffprobe."""
+
+from __future__ import annotations
+
+import wave
+
+from sqlmodel import select
+
+from core.db import session_scope
+from core.jobs import wait_for
+from core.models import Lesson, Revision, Video
+from core.services.revisions import history, save_edit
+from core.services.video import ensure_script, start_video, video_path
+from core.video.tools import probe
+from tests.factories import make_course
+
+
+def _lesson(language: str = "ru", slides: int = 3) -> tuple[int, int]:
+    with session_scope() as session:
+        course_id = make_course(session, modules=1, lessons=1, slides=slides, language=language)
+        lesson = session.exec(select(Lesson).where(Lesson.course_id == course_id)).one()
+        return course_id, int(lesson.id or 0)
+
+
+def test_russian_lesson_video_matches_its_narration(db) -> None:
+    course_id, lesson_id = _lesson()
+    job = start_video(course_id=course_id, lesson_ids=[lesson_id], engine="local")
+    done = wait_for(int(job.id or 0), timeout=180)
+    assert done.status == "succeeded", done.error_detail
+
+    with session_scope() as session:
+        video = session.exec(select(Video).where(Video.lesson_id == lesson_id)).one()
+    path = video_path(video)
+    info = probe(path)
+    streams = {s["codec_type"]: s["codec_name"] for s in info["streams"]}
+    assert streams["video"] == "h264" and streams["audio"] == "aac"
+    assert streams["subtitle"] == "mov_text"  # captions inside the MP4
+    assert len(info["chapters"]) == 3  # one per slide
+    assert info["chapters"][0]["tags"]["title"].startswith("Слайд 1")
+
+    # The narration: the audio track alone, decoded back to WAV and measured.
+    audio = path.with_suffix(".check.wav")
+    from core.video.tools import run, tool
+
+    run([tool("ffmpeg"), "-v", "error", "-y", "-i", str(path), "-map", "0:a", str(audio)])
+    with wave.open(str(audio)) as w:
+        narration_s = w.getnframes() / w.getframerate()
+    duration = float(info["format"]["duration"])
+    assert abs(duration - narration_s) <= 0.1 * narration_s
+    assert abs(duration - video.duration_s) <= 0.1 * video.duration_s
+
+    vtt = (path.parent / (path.stem + ".vtt")).read_text(encoding="utf-8")
+    assert vtt.startswith("WEBVTT")
+    assert "-->" in vtt and "Разберите пример" in vtt
+
+
+def test_script_is_a_node_with_revisions(db) -> None:
+    _course_id, lesson_id = _lesson(language="en", slides=2)
+    with session_scope() as session:
+        script = ensure_script(session, lesson_id=lesson_id)
+        assert script.text.startswith("## Slide 1")
+        assert "Speak to the example" in script.text  # drafted from the speaker notes
+        script_id, version = int(script.id or 0), script.version
+    with session_scope() as session:
+        result = save_edit(
+            session,
+            node_type="video_script",
+            node_id=script_id,
+            content={"text": "## Intro\nHello there."},
+            expected_version=version,
+            author="ann",
+        )
+        assert result.saved
+    with session_scope() as session:
+        revs = history(session, node_type="video_script", node_id=script_id)
+        assert [r.source for r in revs] == ["edited", "generated"]
+        # Text before the first title is refused and kept as a draft, not applied.
+        bad = save_edit(
+            session,
+            node_type="video_script",
+            node_id=script_id,
+            content={"text": "no title here"},
+            expected_version=result.version,
+            author="ann",
+        )
+        assert not bad.saved and bad.problems
+        assert session.get(Revision, bad.revision_id).status == "draft"
