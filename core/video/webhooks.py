@@ -34,7 +34,9 @@ class WebhookAnswer:
 
 def _problem(status: int, detail: str) -> WebhookAnswer:
     # Problem-details shape (RFC 7807), like every HTTP surface of the app.
-    return WebhookAnswer(status, {"type": "about:blank", "title": "webhook refused", "status": status, "detail": detail})
+    return WebhookAnswer(
+        status, {"type": "about:blank", "title": "webhook refused", "status": status, "detail": detail}
+    )
 
 
 def verify_signature(raw: bytes, signature: str, secret: str) -> bool:

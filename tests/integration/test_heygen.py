@@ -14,8 +14,8 @@ from core.db import session_scope
 from core.errors import AppError, Code
 from core.jobs import wait_for
 from core.models import HeygenRender, Lesson, LLMCall, Video
-from core.settings import reset_settings
 from core.services.video import ensure_script, start_video, video_path
+from core.settings import reset_settings
 from core.video.heygen import HeygenClient
 from core.video.script import ScriptBlock, split_scenes
 from core.video.tools import probe
@@ -51,7 +51,9 @@ def _lesson(slides: int = 2) -> tuple[int, int]:
 
 
 def _run(course_id: int, lesson_id: int):  # type: ignore[no-untyped-def]
-    job = start_video(course_id=course_id, lesson_ids=[lesson_id], engine="heygen", avatar="Daisy", voice="v1")
+    job = start_video(
+        course_id=course_id, lesson_ids=[lesson_id], engine="heygen", avatar="Daisy", voice="v1"
+    )
     return wait_for(int(job.id or 0), timeout=60)
 
 
@@ -100,10 +102,14 @@ def test_blocked_words(fake: FakeHeygen) -> None:
 def test_fake_refuses_what_heygen_refuses(fake: FakeHeygen) -> None:
     url = f"{fake.url}/v3/videos"
     headers = {"X-Api-Key": "k-live"}
-    too_long = httpx.post(url, headers=headers, json={"type": "avatar", "avatar_id": "a", "script": "x" * 5001})
+    too_long = httpx.post(
+        url, headers=headers, json={"type": "avatar", "avatar_id": "a", "script": "x" * 5001}
+    )
     assert too_long.status_code == 400 and too_long.json()["error"]["param"] == "script"
     both = httpx.post(
-        url, headers=headers, json={"type": "avatar", "avatar_id": "a", "script": "hi", "audio_url": "https://x"}
+        url,
+        headers=headers,
+        json={"type": "avatar", "avatar_id": "a", "script": "hi", "audio_url": "https://x"},
     )
     assert both.status_code == 400
     with pytest.raises(AppError) as err:
@@ -202,7 +208,11 @@ def _pending_row(course_id: int, lesson_id: int, video_id: str) -> int:
     with session_scope() as session:
         job = create_job(session, kind="video", course_id=course_id, payload={})
         job.status = "succeeded"  # nothing to wake: the test only looks at the mark
-        session.add(HeygenRender(job_id=job.id, course_id=course_id, lesson_id=lesson_id, video_id=video_id, status="pending"))
+        session.add(
+            HeygenRender(
+                job_id=job.id, course_id=course_id, lesson_id=lesson_id, video_id=video_id, status="pending"
+            )
+        )
         return int(job.id or 0)
 
 
@@ -238,7 +248,9 @@ def test_webhook_finishes_the_job_early(db, fake: FakeHeygen, receiver: str, mon
     monkeypatch.setenv("HEYGEN_CALLBACK_URL", receiver)
     reset_settings()
     course_id, lesson_id = _lesson()
-    job = start_video(course_id=course_id, lesson_ids=[lesson_id], engine="heygen", avatar="Daisy", voice="v1")
+    job = start_video(
+        course_id=course_id, lesson_ids=[lesson_id], engine="heygen", avatar="Daisy", voice="v1"
+    )
     done = wait_for(int(job.id or 0), timeout=20)
     assert done.status == "succeeded", done.error_detail
     assert fake.webhooks_sent and fake.webhooks_sent[0]["event_type"] == "avatar_video.success"
