@@ -28,6 +28,7 @@ sections: dict[str, list[st.Page]] = {
         page("structure", ":material/account_tree:"),
         page("lessons", ":material/edit_note:"),
         page("slides", ":material/slideshow:"),
+        page("video", ":material/movie:"),
         page("export", ":material/download:"),
     ],
     t("section_operations"): [

@@ -504,3 +504,52 @@ def mark_from_webhook(session: Session, *, video_id: str, succeeded: bool) -> in
     row.webhook_status = "success" if succeeded else "fail"
     session.add(row)
     return row.job_id
+
+
+# ------------------------------------------------------------------ what the page reads
+
+
+@dataclass(frozen=True)
+class LessonVideo:
+    video_id: int
+    engine: str
+    path: Path
+    captions: Path | None
+    duration_s: float
+    created_at: Any
+
+
+def script_for_lesson(lesson_id: int) -> tuple[int, str]:
+    """The lesson's script id and text (drafted on first use)."""
+    with session_scope() as session:
+        script = ensure_script(session, lesson_id=lesson_id)
+        return int(script.id or 0), script.text
+
+
+def lesson_video(lesson_id: int) -> LessonVideo | None:
+    with session_scope(readonly=True) as session:
+        video = latest_video(session, lesson_id=lesson_id)
+        if video is None or not video_path(video).exists():
+            return None
+        return LessonVideo(
+            video_id=int(video.id or 0),
+            engine=video.engine,
+            path=video_path(video),
+            captions=captions_path(video),
+            duration_s=video.duration_s,
+            created_at=video.created_at,
+        )
+
+
+def local_voices(language: str) -> list[dict[str, str]]:
+    from core.video.local import voices_for
+
+    return voices_for(language)
+
+
+def heygen_lists() -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """(avatars, voices) from HeyGen (or the mock)."""
+    from core.video.heygen import heygen_client
+
+    client = heygen_client()
+    return client.avatars(), client.voices()
