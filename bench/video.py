@@ -53,7 +53,7 @@ def main() -> None:
                 scenes,
                 Path(tmp),
                 language=args.language,
-                on_scene=lambda _i, _n: marks.append(time.perf_counter()),
+                on_scene=lambda _i, _n, marks=marks: marks.append(time.perf_counter()),
             )
             total = time.perf_counter() - started
             _, peak = tracemalloc.get_traced_memory()

@@ -8,6 +8,7 @@ from core.errors import AppError
 from core.models import NodeType
 from core.services.video import KIND_VIDEO, estimate, lesson_video, script_for_lesson, start_video
 from core.settings import get_settings
+from core.video.script import parse_script
 from ui import editor
 from ui.history import history_panel
 from ui.i18n import t
@@ -15,6 +16,23 @@ from ui.jobs import is_running, job_progress, latest
 from ui.layout import header, md_escape, require_course, show_error
 from ui.lessons import pick_lesson
 from ui.video import cached_heygen_lists, cached_local_voices
+
+
+def script_markdown(text: str) -> str:
+    """Preview: one block per scene, the narration as a quote; all text escaped."""
+    try:
+        blocks = parse_script(text)
+    except AppError as exc:
+        return f"⚠ {md_escape(exc.message)}"
+    return "\n\n---\n\n".join(
+        f"#### {i}. {md_escape(b.title)}\n\n> 🗣 {md_escape(b.text)}" for i, b in enumerate(blocks, 1)
+    )
+
+
+def clock(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes}:{secs:02d}"
+
 
 header(":material/movie:", "nav_video")
 if get_settings().heygen_mode == "mock":
@@ -83,7 +101,9 @@ edit_tab, history_tab = st.tabs(
     [":material/edit: " + t("tab_edit"), ":material/history: " + t("tab_history")]
 )
 with edit_tab:
-    editor.text_editor(key=key, node_type=NodeType.video_script, node_id=script_id, preview_md=md_escape)
+    editor.text_editor(
+        key=key, node_type=NodeType.video_script, node_id=script_id, preview_md=script_markdown
+    )
 with history_tab:
     history_panel(node_type=NodeType.video_script, node_id=script_id, key=f"{key}-history", editor_key=key)
 
@@ -99,17 +119,17 @@ if est is not None:
         if engine == "local"
         else t("video_cost", credits=est.credits, usd=f"{est.cost_usd:.2f}")
     )
-    st.caption(t("video_estimate", minutes=f"{est.seconds / 60:.1f}", scenes=est.scenes, cost=cost))
+    st.caption(t("video_estimate", duration=clock(est.seconds), scenes=est.scenes, cost=cost))
 
 existing = lesson_video(lesson.id)
 cols = st.columns([1, 1, 2])
 busy = is_running(job) or est is None or voice is None
 label = t("video_regenerate") if existing else t("video_make_lesson")
-for col_, ids, text_ in (
-    (cols[0], [lesson.id], label),
-    (cols[1], [lsn.id for lsn in ready], t("video_make_course", n=len(ready))),
+for col_, ids, text_, scope in (
+    (cols[0], [lesson.id], label, f"lesson-{lesson.id}"),
+    (cols[1], [lsn.id for lsn in ready], t("video_make_course", n=len(ready)), "course"),
 ):
-    if col_.button(text_, disabled=busy, key=f"video-make-{len(ids)}-{lesson.id}", type="primary"):
+    if col_.button(text_, disabled=busy, key=f"video-make-{scope}", type="primary"):
         try:
             start_video(course_id=course.id, lesson_ids=ids, engine=engine, voice=voice, avatar=avatar)
         except AppError as exc:

@@ -408,8 +408,8 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "Одна сцена на слайд: строка «## Заголовок слайда», затем текст диктора.",
     ),
     "video_estimate": (
-        "About {minutes} min of video in {scenes} scene(s); cost: {cost}",
-        "Около {minutes} мин видео, сцен: {scenes}; стоимость: {cost}",
+        "About {duration} (m:ss) of video in {scenes} scene(s); cost: {cost}",
+        "Около {duration} (мин:с) видео, сцен: {scenes}; стоимость: {cost}",
     ),
     "video_free": ("free", "бесплатно"),
     "video_cost": ("{credits} credits, about ${usd}", "{credits} кредитов, около ${usd}"),
