@@ -145,6 +145,14 @@ def test_render_job_downloads_and_records_cost(db, fake: FakeHeygen) -> None:
     assert video.engine == "heygen"
     assert probe(video_path(video))["format"]["format_name"].startswith("mov,mp4")
     assert len(calls) == 1 and calls[0].cost_usd == pytest.approx(2.0 * 0.05)
+    from core.services.costs import cost_breakdown
+
+    with session_scope() as session:
+        by_step = {row.key: row for row in cost_breakdown(session, by="step", course_id=course_id)}
+    assert by_step["video"].cost_usd == pytest.approx(0.1)  # on the Costs page next to LLM calls
+    with session_scope() as session:
+        render = session.exec(select(HeygenRender)).one()
+    assert render.credits > 0 and render.duration_s == 2.0
 
 
 def test_failed_render(db, fake: FakeHeygen) -> None:
@@ -256,3 +264,19 @@ def test_webhook_finishes_the_job_early(db, fake: FakeHeygen, receiver: str, mon
     assert fake.webhooks_sent and fake.webhooks_sent[0]["event_type"] == "avatar_video.success"
     with session_scope() as session:
         assert session.exec(select(HeygenRender)).one().webhook_status == "success"
+
+
+def test_mock_mode_is_the_default_without_a_key(db, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HEYGEN_API_KEY", raising=False)
+    monkeypatch.setenv("HEYGEN_MOCK_DELAY_S", "0.3")
+    monkeypatch.setenv("HEYGEN_POLL_MIN_S", "0.2")
+    reset_settings()
+    from core.settings import get_settings
+    from core.video.heygen import heygen_client
+
+    assert get_settings().heygen_mode == "mock"
+    client = heygen_client()
+    assert client.base_url.startswith("http://127.0.0.1:")  # the fake, over real HTTP
+    assert client.avatars()
+    job = _run(*_lesson())
+    assert job.status == "succeeded", job.error_detail

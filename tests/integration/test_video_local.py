@@ -85,3 +85,18 @@ def test_script_is_a_node_with_revisions(db) -> None:
         )
         assert not bad.saved and bad.problems
         assert session.get(Revision, bad.revision_id).status == "draft"
+
+
+def test_deleting_a_lesson_removes_its_video_rows(any_db) -> None:
+    from core.models import VideoScript
+    from core.services.courses import delete_lesson
+
+    course_id, lesson_id = _lesson(language="en", slides=2)
+    with session_scope() as session:
+        ensure_script(session, lesson_id=lesson_id)
+        session.add(Video(course_id=course_id, lesson_id=lesson_id, engine="local", file="videos/x.mp4"))
+    with session_scope() as session:
+        delete_lesson(session, lesson_id=lesson_id)
+    with session_scope() as session:
+        assert session.exec(select(VideoScript)).all() == []
+        assert session.exec(select(Video)).all() == []
