@@ -73,7 +73,7 @@ class Settings(BaseSettings):
     HEYGEN_SCENE_MAX_CHARS: int = Field(default=5000, ge=100)
     WEBHOOK_TOLERANCE_S: float = Field(default=300.0, gt=0)
 
-    @field_validator("OPENAI_API_KEY")
+    @field_validator("OPENAI_API_KEY", "HEYGEN_API_KEY", "HEYGEN_WEBHOOK_SECRET")
     @classmethod
     def _empty_key_is_none(cls, v: SecretStr | None) -> SecretStr | None:
         if v is not None and not v.get_secret_value().strip():

@@ -286,7 +286,23 @@ def _poll_delay(elapsed_s: float) -> float:
 
 
 def _claim_scene(ctx: JobContext, lesson: Lesson, scene: int) -> HeygenRender | None:
-    """Insert the scene's row; None if it already exists (an earlier attempt made it)."""
+    """Insert the scene's row; None if it already exists (an earlier attempt made it).
+
+    A row whose submission HeyGen refused (no video id: quota, blocked words, auth) is
+    replaced, so retrying the job after fixing the cause submits that scene again.
+    """
+    with session_scope() as session:
+        refused = session.exec(
+            select(HeygenRender).where(
+                HeygenRender.job_id == ctx.job_id,
+                HeygenRender.lesson_id == lesson.id,
+                HeygenRender.scene == scene,
+                HeygenRender.status == "failed",
+                col(HeygenRender.video_id).is_(None),
+            )
+        ).first()
+        if refused is not None:
+            session.delete(refused)
     try:
         with session_scope() as session:
             row = HeygenRender(
@@ -408,7 +424,8 @@ def _heygen_lesson(ctx: JobContext, lesson_id: int) -> int:
                 int(row.id or 0), status="failed", error_code=Code.HEYGEN_TIMEOUT, error_detail=detail
             )
             raise AppError(Code.HEYGEN_TIMEOUT, detail)
-        delays.append(_poll_delay(elapsed))
+        # A webhook said it is done while the status call lags: look again soon.
+        delays.append(settings.HEYGEN_POLL_MIN_S if row.webhook_status else _poll_delay(elapsed))
     if delays:
         raise JobDeferred(min(delays), f"HeyGen is rendering {len(delays)} scene(s)")
 

@@ -76,6 +76,8 @@ def handle(raw: bytes, headers: dict[str, str], *, now: float | None = None) -> 
     except IntegrityError:
         return _problem(409, "this event was already received (replay)")
     if job_id is not None:
+        # With RQ the job goes to a worker; without Redis it runs in this process (the
+        # claim keeps it to one runner either way).
         try:
             submit(job_id, replace=True)  # wake the job now instead of at its next poll
         except Exception:  # the scheduled poll still comes; a lost wake-up only costs time

@@ -280,3 +280,16 @@ def test_mock_mode_is_the_default_without_a_key(db, monkeypatch: pytest.MonkeyPa
     assert client.avatars()
     job = _run(*_lesson())
     assert job.status == "succeeded", job.error_detail
+
+
+def test_retry_after_quota_submits_the_refused_scene(db, fake: FakeHeygen) -> None:
+    from core.jobs import retry_job
+
+    fake.credits = 0
+    job = _run(*_lesson())
+    assert job.error_code == Code.HEYGEN_QUOTA and fake.creates == []
+    fake.credits = 100  # the user added credits
+    retry_job(int(job.id or 0))
+    done = wait_for(int(job.id or 0), timeout=60)
+    assert done.status == "succeeded", done.error_detail
+    assert len(fake.creates) == 1
