@@ -12,6 +12,8 @@ command -v pdftoppm >/dev/null || missing+=(poppler-utils)
 # issue-14: local narrated videos (text-to-speech in en/ru, H.264/AAC assembly, ffprobe).
 command -v espeak-ng >/dev/null || missing+=(espeak-ng)
 command -v ffmpeg >/dev/null || missing+=(ffmpeg)
+# A better-sounding offline English voice than espeak-ng: Festival with an HTS voice.
+command -v text2wave >/dev/null || missing+=(festival festvox-us-slt-hts)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing ${missing[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

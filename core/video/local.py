@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.errors import AppError, Code
-from core.video.tools import espeak_voices, run, tool
+from core.video.tools import espeak_voices, festival_voices, run, tool
 
 WIDTH, HEIGHT = 1280, 720
 FPS = 5  # still images: a low frame rate keeps encoding cheap and seeking exact enough
@@ -49,8 +49,10 @@ class LocalVideo:
 
 
 def voices_for(language: str) -> list[dict[str, str]]:
-    """Installed espeak-ng voices for a content language (for the voice picker)."""
-    return espeak_voices().get(language.split("-")[0], [])
+    """Installed voices for a content language, best-sounding first: Festival's (when its
+    festvox packages are installed), then espeak-ng's."""
+    lang = language.split("-")[0]
+    return festival_voices().get(lang, []) + espeak_voices().get(lang, [])
 
 
 def pick_voice(language: str, voice: str | None) -> str:
@@ -63,6 +65,9 @@ def pick_voice(language: str, voice: str | None) -> str:
                 f"choose one of {', '.join(sorted(available)) or 'none (install espeak-ng)'}",
             )
         return voice
+    festival = [v["id"] for v in festival_voices().get(language.split("-")[0], [])]
+    if festival:
+        return festival[0]
     wanted = DEFAULT_VOICE.get(language, language)
     if wanted in available:
         return wanted
@@ -120,9 +125,28 @@ def draw_slide(scene: Scene, path: Path, *, number: int, total: int) -> None:
 # ------------------------------------------------------------------ narration
 
 
-def speak(text: str, path: Path, *, voice: str) -> float:
-    """Narrate `text` into a WAV with espeak-ng; returns its duration in seconds."""
+def speak(text: str, path: Path, *, voice: str, fallback: str | None = None) -> float:
+    """Narrate `text` into a WAV (Festival or espeak-ng); returns its duration in seconds.
+
+    Festival can exit 0 with an empty or near-empty WAV on text it cannot parse; such a
+    scene is spoken by the `fallback` espeak-ng voice instead of staying silent.
+    """
     spoken = _printable(text) or "."
+    if voice.startswith("festival:"):
+        # The text goes in a file (read as text, never as Scheme); only the voice name,
+        # checked against the installed voices, is evaluated.
+        source = path.with_suffix(".txt")
+        source.write_text(spoken, encoding="utf-8")
+        name = voice.split(":", 1)[1]
+        run([tool("text2wave"), "-eval", f"(voice_{name})", "-o", str(path), str(source)])
+        try:
+            seconds = wav_duration(path)
+        except (EOFError, OSError, wave.Error):
+            seconds = 0.0
+        # Far shorter than anyone could say it (about 25 characters a second at most).
+        if seconds >= len(spoken) / 25 or fallback is None:
+            return seconds
+        voice = fallback
     run([tool("espeak-ng"), "-v", voice, "-s", str(SPEED_WPM), "-w", str(path), "--stdin"], input_text=spoken)
     return wav_duration(path)
 
@@ -227,6 +251,9 @@ def render_local(
         raise AppError(Code.VALIDATION, "the video has no scenes; write the lesson's slides first")
     ffmpeg = tool("ffmpeg")
     voice_id = pick_voice(language, voice)
+    espeak = [v["id"] for v in espeak_voices().get(language.split("-")[0], [])]
+    wanted = DEFAULT_VOICE.get(language, language)
+    fallback = wanted if wanted in espeak else (espeak[0] if espeak else None)
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="cs-video-", dir=out_dir) as tmp_name:
         tmp = Path(tmp_name)
@@ -237,7 +264,7 @@ def render_local(
         for i, scene in enumerate(scenes):
             draw_slide(scene, tmp / f"slide-{i:03d}.png", number=i + 1, total=len(scenes))
             wav = tmp / f"voice-{i:03d}.wav"
-            seconds = speak(scene.narration or scene.title, wav, voice=voice_id)
+            seconds = speak(scene.narration or scene.title, wav, voice=voice_id, fallback=fallback)
             wavs.append(wav)
             narration_s += seconds
             spans.append((t, t + seconds + PAUSE_S))

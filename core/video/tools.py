@@ -15,7 +15,12 @@ from typing import Any
 
 from core.errors import AppError, Code
 
-PACKAGES = {"espeak-ng": "espeak-ng", "ffmpeg": "ffmpeg", "ffprobe": "ffmpeg"}
+PACKAGES = {"espeak-ng": "espeak-ng", "ffmpeg": "ffmpeg", "ffprobe": "ffmpeg", "text2wave": "festival"}
+FESTIVAL_VOICES = Path("/usr/share/festival/voices")
+# Festival keeps voices by language folder; only the course languages we offer are mapped.
+# Not Russian: festvox-ru (msu_ru_nsh_clunits) writes an empty WAV and exits 0 on ordinary
+# text ("Проблему. Еж ."), so Russian narration stays with espeak-ng.
+FESTIVAL_LANGUAGES = {"us": "en", "english": "en"}
 
 
 def tool(name: str) -> str:
@@ -65,6 +70,21 @@ def probe(path: Path) -> dict[str, Any]:
         timeout=60,
     )
     return json.loads(out)
+
+
+@lru_cache(maxsize=1)
+def festival_voices() -> dict[str, list[dict[str, str]]]:
+    """Installed Festival voices (festvox-* packages) by language; empty without festival."""
+    if shutil.which("text2wave") is None or not FESTIVAL_VOICES.is_dir():
+        return {}
+    voices: dict[str, list[dict[str, str]]] = {}
+    for folder, language in FESTIVAL_LANGUAGES.items():
+        for voice in sorted((FESTIVAL_VOICES / folder).glob("*")):
+            if voice.is_dir() and voice.name.replace("_", "").isalnum():
+                voices.setdefault(language, []).append(
+                    {"id": f"festival:{voice.name}", "name": f"Festival {voice.name}", "file": str(voice)}
+                )
+    return voices
 
 
 @lru_cache(maxsize=1)

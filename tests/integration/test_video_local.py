@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import wave
 
+import pytest
 from sqlmodel import select
 
 from core.db import session_scope
@@ -100,3 +101,30 @@ def test_deleting_a_lesson_removes_its_video_rows(any_db) -> None:
     with session_scope() as session:
         assert session.exec(select(VideoScript)).all() == []
         assert session.exec(select(Video)).all() == []
+
+
+def test_voices_per_language_and_a_clear_refusal() -> None:
+    from core.errors import AppError
+    from core.video.local import pick_voice, voices_for
+
+    en = [v["id"] for v in voices_for("en")]
+    assert en[0] == "festival:cmu_us_slt_arctic_hts" and "en-us" in en  # the better engine first
+    assert pick_voice("en", None) == en[0]
+    assert pick_voice("ru", None) == "ru"  # espeak-ng: festvox-ru is not offered
+    with pytest.raises(AppError) as err:
+        pick_voice("ru", "en-us")
+    assert "not installed for 'ru'" in err.value.message
+
+
+def test_english_festival_voice_and_its_fallback(tmp_path) -> None:
+    from core.video.local import speak
+
+    said = "On this slide we check the inputs before we transform them."
+    seconds = speak(said, tmp_path / "a.wav", voice="festival:cmu_us_slt_arctic_hts", fallback="en-us")
+    assert seconds > len(said) / 25
+    # Text Festival cannot speak (Cyrillic with an English voice) falls back to espeak-ng.
+    text = "Разберите пример и спросите группу, где они это видели."
+    assert (
+        speak(text, tmp_path / "b.wav", voice="festival:cmu_us_slt_arctic_hts", fallback="ru")
+        > len(text) / 25
+    )
