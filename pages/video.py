@@ -15,7 +15,7 @@ from ui.i18n import t
 from ui.jobs import is_running, job_progress, latest
 from ui.layout import header, md_escape, require_course, show_error
 from ui.lessons import pick_lesson
-from ui.video import cached_heygen_lists, cached_local_voices
+from ui.video import cached_heygen_lists, cached_heygen_quota, cached_local_voices
 
 
 def script_markdown(text: str) -> str:
@@ -120,6 +120,13 @@ if est is not None:
         else t("video_cost", credits=est.credits, usd=f"{est.cost_usd:.2f}")
     )
     st.caption(t("video_estimate", duration=clock(est.seconds), scenes=est.scenes, cost=cost))
+    if engine == "heygen":
+        try:
+            left = cached_heygen_quota()
+        except AppError as exc:
+            st.error(t("video_lists_failed", err=md_escape(exc.message)))
+        else:
+            (st.warning if left < est.credits else st.caption)(t("video_quota", left=f"{left:g}"))
 
 existing = lesson_video(lesson.id)
 cols = st.columns([1, 1, 2])

@@ -412,6 +412,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "Около {duration} (мин:с) видео, сцен: {scenes}; стоимость: {cost}",
     ),
     "video_free": ("free", "бесплатно"),
+    "video_quota": ("HeyGen credits left: {left}", "Осталось кредитов HeyGen: {left}"),
     "video_cost": ("{credits} credits, about ${usd}", "{credits} кредитов, около ${usd}"),
     "video_make_lesson": ("Make this lesson's video", "Сделать видео урока"),
     "video_make_course": ("Make videos for all {n} lessons", "Сделать видео для всех уроков ({n})"),

@@ -575,3 +575,10 @@ def heygen_lists() -> tuple[list[dict[str, str]], list[dict[str, str]]]:
 
     client = heygen_client()
     return client.avatars(), client.voices()
+
+
+def heygen_quota() -> float:
+    """Credits left on the HeyGen account (or the mock's)."""
+    from core.video.heygen import heygen_client
+
+    return heygen_client().remaining_quota()

@@ -37,3 +37,13 @@ def test_local_video_is_made_and_shown(course_id: int) -> None:
     assert not at.exception, [e.value for e in at.exception]
     assert at.get("video"), "the finished video is shown"
     assert any(b.label == STRINGS["en"]["video_regenerate"] for b in at.button)
+
+
+def test_heygen_engine_shows_lists_estimate_and_quota(course_id: int) -> None:
+    at = open_page("video", course_id=course_id)
+    at.radio(key=f"video-{course_id}-engine").set_value("heygen").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key=f"video-{course_id}-avatar").value == "Daisy-inskirt-20220818"  # fetched list
+    captions = "\n".join(c.value for c in at.caption)
+    assert "credits, about $" in captions  # the cost estimate before anything runs
+    assert "HeyGen credits left: 1000" in captions
