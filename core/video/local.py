@@ -277,11 +277,16 @@ def render_local(
         (tmp / "captions.vtt").write_text(webvtt(cues), encoding="utf-8")
         (tmp / "chapters.txt").write_text(ffmetadata(chapters), encoding="utf-8")
 
-        args = [ffmpeg, "-y", "-v", "error"]
-        for i, (start, end) in enumerate(spans):
-            args += ["-loop", "1", "-framerate", str(FPS), "-t", f"{end - start:.3f}"]
-            args += ["-i", str(tmp / f"slide-{i:03d}.png")]
-        n = len(spans)
+        # One image stream through the concat demuxer (one decoder, whatever the slide
+        # count) rather than one looped input per slide, which kept every slide's decoder
+        # and frame queue in memory at once. The last slide is listed twice: the demuxer
+        # ignores the duration of the final entry otherwise.
+        listing = [
+            f"file 'slide-{i:03d}.png'\nduration {end - start:.3f}" for i, (start, end) in enumerate(spans)
+        ]
+        listing.append(f"file 'slide-{len(spans) - 1:03d}.png'")
+        (tmp / "slides.txt").write_text("\n".join(listing) + "\n", encoding="utf-8")
+        args = [ffmpeg, "-y", "-v", "error", "-f", "concat", "-safe", "0", "-i", str(tmp / "slides.txt")]
         args += [
             "-i",
             str(tmp / "narration.wav"),
@@ -290,28 +295,25 @@ def render_local(
             "-i",
             str(tmp / "chapters.txt"),
         ]
-        concat = "".join(f"[{i}:v]" for i in range(n)) + f"concat=n={n}:v=1:a=0,format=yuv420p[v]"
         args += [
-            "-filter_complex",
-            concat,
             "-map",
-            "[v]",
+            "0:v",
             "-map",
-            f"{n}:a",
+            "1:a",
             "-map",
-            f"{n + 1}:s",
+            "2:s",
             "-map_metadata",
-            str(n + 2),
+            "3",
             "-map_chapters",
-            str(n + 2),
+            "3",
+            "-vf",
+            f"fps={FPS},format=yuv420p",
             "-c:v",
             "libx264",
             "-preset",
             "veryfast",
             "-tune",
             "stillimage",
-            "-r",
-            str(FPS),
             "-c:a",
             "aac",
             "-b:a",
