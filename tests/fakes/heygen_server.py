@@ -106,6 +106,7 @@ class FakeHeygen:
         self.creates: list[dict[str, Any]] = []
         self.create_counts: Counter[str] = Counter()  # by callback_id (one per scene)
         self.webhooks_sent: list[dict[str, Any]] = []
+        self.answer_delay_s = 0.0  # every API answer waits this long (client timeouts)
         self._seq = 0
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -148,6 +149,8 @@ class FakeHeygen:
 
     def _handle(self, req: BaseHTTPRequestHandler, method: str) -> None:
         path = req.path.split("?", 1)[0]
+        if self.answer_delay_s:
+            time.sleep(self.answer_delay_s)
         if method == "GET" and path.startswith("/files/"):
             return _send(req, 200, fixture_mp4(), "video/mp4")
         if req.headers.get("X-Api-Key") != self.api_key:

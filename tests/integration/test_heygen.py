@@ -93,6 +93,16 @@ def test_short_retry_after_is_retried_by_the_shared_client(fake: FakeHeygen) -> 
     assert video_id.startswith("mock_") and len(fake.creates) == 1
 
 
+def test_slow_answer_is_timeout(fake: FakeHeygen, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTP_TIMEOUT_S", "0.3")
+    monkeypatch.setenv("HTTP_RETRIES", "0")
+    reset_settings()
+    fake.answer_delay_s = 1.5
+    with pytest.raises(AppError) as err:
+        _client(fake).video("mock_1_1")
+    assert err.value.code == Code.HEYGEN_TIMEOUT and "retried" in err.value.message
+
+
 def test_blocked_words(fake: FakeHeygen) -> None:
     with pytest.raises(AppError) as err:
         _client(fake).create_video(avatar_id="Daisy", voice_id="v", script="a forbiddenword here", title="t")
