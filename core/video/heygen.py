@@ -210,7 +210,14 @@ def mock_server() -> Any:
     global _mock_server
     with _mock_lock:
         if _mock_server is None:
-            from tests.fakes.heygen_server import FakeHeygen
+            try:
+                from tests.fakes.heygen_server import FakeHeygen
+            except ImportError as exc:  # a deployment that left the tests folder out
+                raise AppError(
+                    Code.HEYGEN_AUTH,
+                    "HeyGen mock mode needs tests/fakes/heygen_server.py, which is not installed here; "
+                    "set HEYGEN_API_KEY to use HeyGen",
+                ) from exc
 
             settings = get_settings()
             secret = (
