@@ -207,6 +207,10 @@ def run_video(ctx: JobContext) -> dict[str, Any]:
         ctx.step(_step(lesson_id), "done", f"video #{video_id}")
     if waiting:
         raise JobDeferred(min(waiting), "waiting for HeyGen")
+    # Every lesson's video of this job, including those an earlier (deferred) run made.
+    with session_scope(readonly=True) as session:
+        rows = session.exec(select(Video.lesson_id, Video.id).where(Video.job_id == ctx.job_id))
+        made.update({str(lesson): int(video) for lesson, video in rows})
     return {"videos": made}
 
 

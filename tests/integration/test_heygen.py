@@ -149,6 +149,7 @@ def test_render_job_downloads_and_records_cost(db, fake: FakeHeygen) -> None:
     job = _run(course_id, lesson_id)
     assert job.status == "succeeded", job.error_detail
     assert len(fake.creates) == 1 and fake.creates[0]["type"] == "avatar"
+    assert list(job.result["videos"]) == [str(lesson_id)]  # made by a later run than the submit
     with session_scope() as session:
         video = session.exec(select(Video).where(Video.lesson_id == lesson_id)).one()
         calls = session.exec(select(LLMCall).where(LLMCall.provider == "heygen")).all()
