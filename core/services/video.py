@@ -150,6 +150,13 @@ def start_video(
             if lesson is None or lesson.course_id != course_id:
                 raise AppError(Code.NOT_FOUND, f"lesson {lesson_id} not found in course {course_id}")
             parse_script(ensure_script(session, lesson_id=lesson_id).text)
+        if engine == "local":
+            from core.models import Course
+            from core.video.local import pick_voice
+
+            course = session.get(Course, course_id)
+            # A voice that is not installed is refused before any job exists.
+            pick_voice(course.language if course else "en", voice)
     payload = {"lesson_ids": lesson_ids, "engine": engine, "voice": voice, "avatar": avatar}
     return start_job(kind=KIND_VIDEO, course_id=course_id, payload=payload)
 

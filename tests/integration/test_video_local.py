@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from core.db import session_scope
 from core.jobs import wait_for
-from core.models import Lesson, Revision, Video
+from core.models import Job, Lesson, Revision, Video
 from core.services.revisions import history, save_edit
 from core.services.video import ensure_script, start_video, video_path
 from core.video.tools import probe
@@ -128,3 +128,18 @@ def test_english_festival_voice_and_its_fallback(tmp_path) -> None:
         speak(text, tmp_path / "b.wav", voice="festival:cmu_us_slt_arctic_hts", fallback="ru")
         > len(text) / 25
     )
+
+
+def test_cli_makes_a_lesson_video(db, capsys) -> None:
+    from core.__main__ import main
+
+    course_id, lesson_id = _lesson(language="en", slides=1)
+    assert main(["video", str(course_id), "--lesson", str(lesson_id), "--voice", "en-us"]) == 0
+    out = capsys.readouterr().out
+    assert f"lesson {lesson_id}: " in out and ".mp4" in out
+    with session_scope() as session:
+        jobs_before = len(session.exec(select(Job)).all())
+    assert main(["video", str(course_id), "--engine", "local", "--voice", "xx-none"]) == 1
+    assert "the voice 'xx-none' is not installed for 'en'" in capsys.readouterr().err
+    with session_scope() as session:
+        assert len(session.exec(select(Job)).all()) == jobs_before  # refused before any job
