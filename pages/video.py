@@ -18,12 +18,19 @@ from ui.lessons import pick_lesson
 from ui.video import cached_heygen_lists, cached_heygen_quota, cached_local_voices
 
 
+def problems(exc: AppError) -> str:
+    """The error with every field it names (a script error says which line)."""
+    details = exc.details if isinstance(exc.details, list) else []
+    listed = "; ".join(f"{d.get('field')}: {d.get('message')}" for d in details if isinstance(d, dict))
+    return f"{exc.message} ({listed})" if listed else exc.message
+
+
 def script_markdown(text: str) -> str:
     """Preview: one block per scene, the narration as a quote; all text escaped."""
     try:
         blocks = parse_script(text)
     except AppError as exc:
-        return f"⚠ {md_escape(exc.message)}"
+        return f"⚠ {md_escape(problems(exc))}"
     return "\n\n---\n\n".join(
         f"#### {i}. {md_escape(b.title)}\n\n> 🗣 {md_escape(b.text)}" for i, b in enumerate(blocks, 1)
     )
@@ -74,7 +81,7 @@ if engine == "local":
         voice = st.selectbox(
             t("video_voice"),
             [v["id"] for v in voices],
-            format_func=lambda v: v,
+            format_func=lambda v: next(f"{x['name']} ({x['id']})" for x in voices if x["id"] == v),
             key=f"video-{course.id}-lvoice",
         )
 else:
@@ -111,7 +118,7 @@ text = editor.node_text(NodeType.video_script, script_id)[0]
 try:
     est = estimate(text, engine=engine)
 except AppError as exc:
-    st.warning(t("video_script_invalid", err=md_escape(exc.message)))
+    st.warning(t("video_script_invalid", err=md_escape(problems(exc))))
     est = None
 if est is not None:
     cost = (

@@ -47,3 +47,23 @@ def test_heygen_engine_shows_lists_estimate_and_quota(course_id: int) -> None:
     captions = "\n".join(c.value for c in at.caption)
     assert "credits, about $" in captions  # the cost estimate before anything runs
     assert "HeyGen credits left: 1000" in captions
+
+
+def test_invalid_script_edit_is_kept_as_draft_and_explained(course_id: int) -> None:
+    from sqlmodel import select
+
+    from core.db import session_scope
+    from core.models import Revision
+
+    at = open_page("video", course_id=course_id)
+    box = next(ta for ta in at.text_area if ta.key and ta.key.startswith("video_script-"))
+    box.set_value("words before any title").run()
+    at.run()  # the pending text is saved (kept as a draft) before the page draws
+    assert not at.exception, [e.value for e in at.exception]
+    warnings = "\n".join(w.value for w in at.warning)
+    assert "line 1\\: start each scene with a" in warnings  # md-escaped, names the line
+    with session_scope() as session:
+        drafts = session.exec(
+            select(Revision).where(Revision.node_type == "video_script", Revision.status == "draft")
+        ).all()
+    assert drafts and drafts[0].content == {"text": "words before any title"}  # kept, not applied
