@@ -111,11 +111,11 @@ def estimate(text: str, *, engine: str) -> VideoEstimate:
     blocks = parse_script(text)
     seconds = estimate_seconds(blocks)
     if engine != "heygen":
-        from core.video.local import PAUSE_S, SPEED_WPM
-        from core.video.script import WORDS_PER_MINUTE
+        from core.video.local import CHARS_PER_SECOND, PAUSE_S
 
-        # espeak-ng speaks at SPEED_WPM, and every slide ends with a short pause.
-        local = seconds * WORDS_PER_MINUTE / SPEED_WPM + PAUSE_S * len(blocks)
+        # Local voices are paced by characters more than words (Russian words are long),
+        # and every slide ends with a short pause.
+        local = sum(len(b.text) for b in blocks) / CHARS_PER_SECOND + PAUSE_S * len(blocks)
         return VideoEstimate(seconds=local, scenes=len(blocks), credits=0.0, cost_usd=0.0)
     scenes = len(split_scenes(blocks, settings.HEYGEN_SCENE_MAX_CHARS))
     return VideoEstimate(

@@ -50,6 +50,12 @@ def test_russian_lesson_video_matches_its_narration(db) -> None:
     assert abs(duration - narration_s) <= 0.1 * narration_s
     assert abs(duration - video.duration_s) <= 0.1 * video.duration_s
 
+    # The estimate shown before the run is in the right range (pace measured for espeak-ng).
+    from core.services.video import estimate, script_for_lesson
+
+    guess = estimate(script_for_lesson(lesson_id)[1], engine="local").seconds
+    assert abs(guess - duration) <= 0.35 * duration, (guess, duration)
+
     vtt = (path.parent / (path.stem + ".vtt")).read_text(encoding="utf-8")
     assert vtt.startswith("WEBVTT")
     assert "-->" in vtt and "Разберите пример" in vtt
@@ -143,3 +149,9 @@ def test_cli_makes_a_lesson_video(db, capsys) -> None:
     assert "the voice 'xx-none' is not installed for 'en'" in capsys.readouterr().err
     with session_scope() as session:
         assert len(session.exec(select(Job)).all()) == jobs_before  # refused before any job
+
+
+def test_frames_and_speech_drop_what_the_font_cannot_show() -> None:
+    from core.video.local import _printable
+
+    assert _printable("эмодзи ✅ Ёжик 🦔 → «ёлочки»") == "эмодзи  Ёжик  → «ёлочки»"
