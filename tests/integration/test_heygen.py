@@ -235,7 +235,7 @@ def _pending_row(course_id: int, lesson_id: int, video_id: str) -> int:
         return int(job.id or 0)
 
 
-def test_webhook_signature_valid_wrong_replayed_stale(db, fake: FakeHeygen, receiver: str) -> None:
+def test_webhook_signature_valid_wrong_replayed_stale(any_db, fake: FakeHeygen, receiver: str) -> None:
     course_id, lesson_id = _lesson()
     _pending_row(course_id, lesson_id, "vid-1")
     raw = _event("vid-1")
@@ -304,3 +304,17 @@ def test_retry_after_quota_submits_the_refused_scene(db, fake: FakeHeygen) -> No
     done = wait_for(int(job.id or 0), timeout=60)
     assert done.status == "succeeded", done.error_detail
     assert len(fake.creates) == 1
+
+
+def test_the_same_delivery_twice_at_once_is_accepted_once(any_db, fake: FakeHeygen, receiver: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    course_id, lesson_id = _lesson()
+    _pending_row(course_id, lesson_id, "vid-9")
+    raw = _event("vid-9")
+    headers = {"Signature": sign(raw, SECRET)}
+    with ThreadPoolExecutor(4) as pool:
+        codes = sorted(
+            pool.map(lambda _: httpx.post(receiver, content=raw, headers=headers).status_code, range(4))
+        )
+    assert codes == [200, 409, 409, 409]
