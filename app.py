@@ -26,6 +26,7 @@ LAYOUT: dict[str, list[tuple[str, str]]] = {
         ("structure", ":material/account_tree:"),
         ("lessons", ":material/edit_note:"),
         ("slides", ":material/slideshow:"),
+        ("video", ":material/movie:"),
         ("export", ":material/download:"),
     ],
     "section_operations": [

@@ -424,6 +424,9 @@ def build_parser() -> argparse.ArgumentParser:
     else:
         add_export_commands(sub)
         add_import_commands(sub)
+    from core.video.cli import add_video_commands  # issue-14
+
+    add_video_commands(sub)
     return parser
 
 

@@ -102,6 +102,7 @@ PAGE_NEEDS: dict[str, Can | None] = {
     "structure": Can.edit,
     "lessons": Can.edit,
     "slides": Can.edit,
+    "video": Can.edit,
     "export": Can.edit,
     "jobs": None,
     "costs": Can.read_costs,

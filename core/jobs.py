@@ -53,6 +53,19 @@ class JobInterrupted(Exception):
     the job goes back to queued, resumable, with its finished work kept."""
 
 
+class JobDeferred(Exception):
+    """issue-14: raised by a task that waits on an outside service (a HeyGen render).
+
+    The job goes back to queued without using up an attempt and is handed to the runner
+    again after `delay_s`: no worker is held busy between polls. Anything the task must
+    not repeat (a paid submission) is recorded before it raises.
+    """
+
+    def __init__(self, delay_s: float, detail: str = "") -> None:
+        super().__init__(detail or f"waiting {delay_s:.1f}s")
+        self.delay_s = max(0.0, delay_s)
+
+
 def task(kind: str) -> Callable[[TaskFn], TaskFn]:
     """Register a task function for a job kind."""
 
@@ -68,7 +81,8 @@ def _load_tasks() -> None:
     import core.services.evals
     import core.services.exports
     import core.services.generation
-    import core.services.prompt_lab  # noqa: F401
+    import core.services.prompt_lab
+    import core.services.video  # noqa: F401  (issue-14)
 
 
 # ---------------------------------------------------------------- job store
@@ -631,6 +645,7 @@ def execute(job_id: int) -> str:
     ctx.start_reporting(get_settings().JOB_HEARTBEAT_S)
     status, values = JobStatus.succeeded, {"progress": 1.0}
     outcome = "finish"
+    deferred: JobDeferred | None = None
     try:
         ctx.check_cancel()
         result = dict(fn(ctx) or {})
@@ -646,6 +661,8 @@ def execute(job_id: int) -> str:
         outcome = "lost"
     except JobInterrupted:
         outcome = "interrupted"
+    except JobDeferred as exc:
+        deferred = exc
     except JobCanceled:
         status, values = (
             JobStatus.canceled,
@@ -675,6 +692,9 @@ def execute(job_id: int) -> str:
     if outcome == "lost" or ctx.lost:
         return "lost"
     try:
+        if deferred is not None:
+            _defer(job_id, fence, deferred.delay_s)
+            return JobStatus.queued
         if outcome == "interrupted":
             _release(job_id, fence, "stopped before it finished; `python -m core recover` resumes it")
             return JobStatus.queued
@@ -687,6 +707,52 @@ def execute(job_id: int) -> str:
         log.exception("job %s: could not record its outcome", job_id)
         return "unrecorded"
     return status
+
+
+def _defer(job_id: int, fence: int, delay_s: float) -> None:
+    """issue-14: back to queued (the attempt is given back), then run again after a delay.
+    Only while this worker still holds the claim (its fencing token)."""
+
+    def write() -> int:
+        with session_scope() as session:
+            return session.execute(
+                update(Job)
+                .execution_options(synchronize_session=False)
+                .where(
+                    col(Job.id) == job_id, col(Job.attempts) == fence, col(Job.status) == JobStatus.running
+                )
+                .values(
+                    status=JobStatus.queued, attempts=Job.attempts - 1, heartbeat_at=utcnow(), worker=None
+                )
+            ).rowcount
+
+    moved = db_retry(write, what=f"deferring job {job_id}")
+    if moved == 1:
+        schedule(job_id, delay_s)
+
+
+def schedule(job_id: int, delay_s: float) -> None:
+    """issue-14: hand a job to the runner after `delay_s` (a timer, or RQ's scheduler).
+
+    A lost timer (the process died) is harmless: queued jobs are handed out again at start
+    (in-process) and RQ keeps scheduled jobs in Redis.
+    """
+    if not get_settings().REDIS_URL:
+        timer = threading.Timer(delay_s, submit, args=(job_id,))
+        timer.daemon = True
+        timer.start()
+        return
+    queue = rq_queue()
+    queue.enqueue_in(
+        timedelta(seconds=delay_s),
+        "workers.tasks.run_job",
+        job_id,
+        # A distinct id: the run that deferred is still "started" under the main id.
+        job_id=f"{rq_job_id(job_id)}-at-{time.time_ns()}",
+        job_timeout=get_settings().RQ_JOB_TIMEOUT_S,
+        result_ttl=600,
+        failure_ttl=86400,
+    )
 
 
 def recover_orphans() -> list[int]:

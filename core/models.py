@@ -40,6 +40,7 @@ class NodeType(StrEnum):
     module = "module"
     lesson = "lesson"
     slides = "slides"  # a lesson's deck; node_id is the lesson id
+    video_script = "video_script"  # issue-14: node_id is the video_scripts id
 
 
 class RevisionSource(StrEnum):
@@ -375,3 +376,86 @@ class User(SQLModel, table=True):
     daily_cap_usd: float | None = None
     monthly_cap_usd: float | None = None
     created_at: datetime = _ts()
+
+
+# ---------------------------------------------------------------- issue-14: video
+
+
+class VideoScript(SQLModel, table=True):
+    """A lesson's narration script: a node with revisions (node_type video_script, node_id = id).
+
+    Text is one block per slide ("## Slide title" then what is said), so a scene can be
+    matched to its slide and a long lesson can be split into HeyGen scenes.
+    """
+
+    __tablename__ = "video_scripts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    course_id: int = Field(foreign_key="courses.id", index=True)
+    lesson_id: int = Field(foreign_key="lessons.id", unique=True)
+    text: str = Field(default="", sa_type=Text)
+    version: int = 1
+    current_revision_id: int | None = None
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class Video(SQLModel, table=True):
+    """One rendered lesson video (local or HeyGen); the newest ready one is what pages and
+    exports show. Files live under FILES_DIR/videos/."""
+
+    __tablename__ = "videos"
+
+    id: int | None = Field(default=None, primary_key=True)
+    course_id: int = Field(foreign_key="courses.id", index=True)
+    lesson_id: int = Field(foreign_key="lessons.id", index=True)
+    job_id: int | None = Field(default=None, foreign_key="jobs.id")
+    engine: str = Field(max_length=20)  # local | heygen
+    status: str = Field(default="ready", max_length=20)
+    file: str = Field(max_length=500)  # relative to FILES_DIR
+    captions_file: str | None = Field(default=None, max_length=500)
+    duration_s: float = 0.0
+    script_version: int = 0
+    voice: str | None = Field(default=None, max_length=120)
+    avatar: str | None = Field(default=None, max_length=120)
+    created_at: datetime = _ts()
+
+
+class HeygenRender(SQLModel, table=True):
+    """One HeyGen video per (job, lesson, scene). The row is written before the create call
+    and the video id right after it, before any poll: a resumed job polls it and never
+    submits the same scene twice."""
+
+    __tablename__ = "heygen_renders"
+    __table_args__ = (UniqueConstraint("job_id", "lesson_id", "scene", name="uq_heygen_render_scene"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(foreign_key="jobs.id", index=True)
+    course_id: int = Field(foreign_key="courses.id", index=True)
+    lesson_id: int = Field(foreign_key="lessons.id")
+    scene: int = 0
+    video_id: str | None = Field(default=None, max_length=120, unique=True)
+    # submitting -> pending -> completed | failed
+    status: str = Field(default="submitting", max_length=20)
+    # What a webhook said (success | fail); the worker confirms it with a status call.
+    webhook_status: str | None = Field(default=None, max_length=20)
+    file: str | None = Field(default=None, max_length=500)
+    duration_s: float = 0.0
+    credits: float = 0.0
+    cost_usd: float = 0.0
+    error_code: str | None = Field(default=None, max_length=60)
+    error_detail: str | None = Field(default=None, sa_type=Text)
+    submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class WebhookEvent(SQLModel, table=True):
+    """Every accepted webhook delivery, by the digest of its signed body: a replay is refused."""
+
+    __tablename__ = "webhook_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    digest: str = Field(max_length=64, unique=True)
+    event_type: str = Field(max_length=60)
+    video_id: str | None = Field(default=None, max_length=120)
+    received_at: datetime = _ts()

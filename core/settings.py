@@ -142,7 +142,23 @@ class Settings(BaseSettings):
     def content_policy(self) -> dict[str, str]:
         return parse_content_policy(self.CONTENT_POLICY)
 
-    @field_validator("OPENAI_API_KEY")
+    # issue-14: video. Without HEYGEN_API_KEY, HEYGEN_MODE=auto means mock: a local fake
+    # HeyGen server (tests/fakes/heygen_server.py) answers, and the UI says videos are mocked.
+    HEYGEN_MODE: Literal["auto", "live", "mock"] = "auto"
+    HEYGEN_API_KEY: SecretStr | None = None
+    HEYGEN_BASE_URL: str = "https://api.heygen.com"
+    HEYGEN_WEBHOOK_SECRET: SecretStr | None = None
+    HEYGEN_CALLBACK_URL: str | None = None  # where HeyGen posts webhooks (the receiver)
+    HEYGEN_MOCK_DELAY_S: float = Field(default=3.0, ge=0)
+    HEYGEN_POLL_MIN_S: float = Field(default=2.0, gt=0)
+    HEYGEN_POLL_MAX_S: float = Field(default=60.0, gt=0)
+    HEYGEN_RENDER_TIMEOUT_S: float = Field(default=3600.0, gt=0)  # a render HeyGen lost ends failed
+    HEYGEN_USD_PER_SECOND: float = Field(default=0.05, ge=0)  # price estimate per second of video
+    HEYGEN_CREDITS_PER_MINUTE: float = Field(default=1.0, ge=0)
+    HEYGEN_SCENE_MAX_CHARS: int = Field(default=5000, ge=100)
+    WEBHOOK_TOLERANCE_S: float = Field(default=300.0, gt=0)
+
+    @field_validator("OPENAI_API_KEY", "HEYGEN_API_KEY", "HEYGEN_WEBHOOK_SECRET")
     @classmethod
     def _empty_key_is_none(cls, v: SecretStr | None) -> SecretStr | None:
         if v is not None and not v.get_secret_value().strip():
@@ -164,6 +180,12 @@ class Settings(BaseSettings):
         if self.LLM_PROVIDER == "auto":
             return "openai" if self.OPENAI_API_KEY is not None else "offline"
         return self.LLM_PROVIDER
+
+    @property
+    def heygen_mode(self) -> Literal["live", "mock"]:
+        if self.HEYGEN_MODE == "auto":
+            return "live" if self.HEYGEN_API_KEY is not None else "mock"
+        return self.HEYGEN_MODE
 
     @property
     def is_sqlite(self) -> bool:

@@ -16,6 +16,11 @@ command -v docker-compose >/dev/null || docker compose version >/dev/null 2>&1 |
 command -v debootstrap >/dev/null || missing+=(debootstrap)
 command -v promtool >/dev/null || missing+=(prometheus)
 command -v pg_dump >/dev/null || missing+=(postgresql-client)
+# issue-14: local narrated videos (text-to-speech in en/ru, H.264/AAC assembly, ffprobe).
+command -v espeak-ng >/dev/null || missing+=(espeak-ng)
+command -v ffmpeg >/dev/null || missing+=(ffmpeg)
+# A better-sounding offline English voice than espeak-ng: Festival with an HTS voice.
+command -v text2wave >/dev/null || missing+=(festival festvox-us-slt-hts)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing ${missing[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

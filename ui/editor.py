@@ -43,6 +43,11 @@ _PREFIX = "edit."
 def node_text(node_type: str, node_id: int) -> tuple[str, int]:
     """The editable text of a node and the version it was read at."""
     with session_scope() as session:
+        if node_type == NodeType.video_script:  # issue-14
+            from core.services.video import get_script
+
+            script = get_script(session, node_id)
+            return script.text, script.version
         lesson = get_lesson(session, node_id)
         if node_type == NodeType.slides:
             return slides_to_text(slides_content(session, node_id)), lesson.slides_version
@@ -52,6 +57,8 @@ def node_text(node_type: str, node_id: int) -> tuple[str, int]:
 def content_for(node_type: str, node_id: int, text: str, session: Any) -> dict[str, Any]:
     if node_type == NodeType.slides:
         return slides_from_text(text)
+    if node_type == NodeType.video_script:  # issue-14
+        return {"text": text}
     # Outline fields come from the current row: only the body is edited here.
     return {**lesson_content(get_lesson(session, node_id)), "body_md": text}
 

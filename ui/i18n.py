@@ -562,6 +562,54 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "Saved, and marked by the content check: {items}",
         "Сохранено и отмечено проверкой содержимого: {items}",
     ),
+    # issue-14: video
+    "nav_video": ("Video", "Видео"),
+    "kind_video": ("Lesson video", "Видео урока"),
+    "video_mock_banner": (
+        "HeyGen is mocked: presenter videos come from a local fake service (a test pattern, not an "
+        "avatar). Set HEYGEN_API_KEY to render real videos.",
+        "HeyGen в режиме имитации: видео с ведущим даёт локальный поддельный сервис (тестовая картинка, "
+        "а не аватар). Задайте HEYGEN_API_KEY, чтобы создавать настоящие видео.",
+    ),
+    "video_need_slides": (
+        "Make the slides first: the video script is drafted from them.",
+        "Сначала сделайте слайды: сценарий видео составляется по ним.",
+    ),
+    "video_engine": ("Engine", "Движок"),
+    "video_engine_local": ("Narrated slides (local, free)", "Слайды с озвучкой (локально, бесплатно)"),
+    "video_engine_heygen": ("HeyGen presenter (paid)", "Ведущий HeyGen (платно)"),
+    "video_voice": ("Voice", "Голос"),
+    "video_avatar": ("Avatar", "Аватар"),
+    "video_lists_failed": (
+        "HeyGen lists could not be loaded: {err}",
+        "Не удалось загрузить списки HeyGen: {err}",
+    ),
+    "video_no_voices": ("No voice is installed for this language.", "Для этого языка не установлен голос."),
+    "video_script": ("Video script", "Сценарий видео"),
+    "video_script_hint": (
+        "One scene per slide: a '## Slide title' line, then what is said.",
+        "Одна сцена на слайд: строка «## Заголовок слайда», затем текст диктора.",
+    ),
+    "video_estimate": (
+        "About {duration} (m:ss) of video in {scenes} scene(s); cost: {cost}",
+        "Около {duration} (мин:с) видео, сцен: {scenes}; стоимость: {cost}",
+    ),
+    "video_free": ("free", "бесплатно"),
+    "video_quota": ("HeyGen credits left: {left}", "Осталось кредитов HeyGen: {left}"),
+    "video_cost": ("{credits} credits, about ${usd}", "{credits} кредитов, около ${usd}"),
+    "video_make_lesson": ("Make this lesson's video", "Сделать видео урока"),
+    "video_make_course": ("Make videos for all {n} lessons", "Сделать видео для всех уроков ({n})"),
+    "video_regenerate": ("Regenerate", "Пересоздать"),
+    "video_none": ("No video for this lesson yet.", "Для этого урока видео ещё нет."),
+    "video_download": ("Download MP4", "Скачать MP4"),
+    "video_download_vtt": ("Download captions (WebVTT)", "Скачать субтитры (WebVTT)"),
+    "video_made": (
+        "{engine} video, {seconds} s, made {when}",
+        "Видео ({engine}), {seconds} с, создано {when}",
+    ),
+    "vstatus_none": ("no video", "нет видео"),
+    "vstatus_ready": ("video ready", "видео готово"),
+    "video_script_invalid": ("The script is not valid yet: {err}", "Сценарий пока не годится: {err}"),
 }
 
 STRINGS: dict[str, dict[str, str]] = {

@@ -100,7 +100,8 @@ def _work_until_stopped(queue: object, name: str | None, burst: bool) -> None:
                 name=name if restarts == 0 or name is None else f"{name}-r{restarts}",
                 maintenance_interval=60,
             )
-            worker.work(burst=burst, with_scheduler=False)
+            # The scheduler runs deferred jobs (HeyGen polls, issue 14) when they are due.
+            worker.work(burst=burst, with_scheduler=True)
         except RedisError as exc:
             log.warning("worker lost Redis (%s)", exc)
         if burst or (worker is not None and worker._stop_requested):

@@ -109,6 +109,9 @@ def export_course(
         raise AppError(Code.VALIDATION, f"unknown profile {profile!r}; choose one of {choices}") from exc
     course = load_course(session, course_id)
     doc = build_document(course, profile)
+    from core.exporters.videos import attach_videos  # issue-14
+
+    attach_videos(session, doc)
     exporter = EXPORTERS[fmt]
     data = export_document(doc, fmt, template_path)
     suffix = "" if profile is Profile.minimal else f"-{profile.value}"

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints
 
 from core.services.courses import CourseDoc, LessonDoc, ModuleDoc, Provenance
 
@@ -68,6 +69,19 @@ class ExportQuizQuestion(_Doc):
     explanation: LongText = ""
 
 
+class ExportVideo(_Doc):
+    """issue-14: a lesson's video, referenced by its path inside the export (HTML and SCORM
+    carry the file there; the JSON export only names it). Where the file is read from on
+    this server is private: it never appears in an export."""
+
+    href: Line
+    captions_href: Line | None = None
+    engine: Literal["local", "heygen"]
+    duration_s: float = Field(default=0.0, ge=0)
+    _source: Path | None = PrivateAttr(default=None)
+    _captions_source: Path | None = PrivateAttr(default=None)
+
+
 class ExportLesson(_Doc):
     id: int | None = None
     title: NodeTitle
@@ -80,6 +94,7 @@ class ExportLesson(_Doc):
     slides: list[ExportSlide] = Field(default_factory=list)
     meta: Meta | None = None
     slides_meta: Meta | None = None
+    video: ExportVideo | None = None  # issue-14
 
 
 class ExportModule(_Doc):

@@ -28,7 +28,8 @@ TEMPLATE_DIR = Path(__file__).parent / "templates" / "html"
 STYLESHEET = "style.css"
 # No scripts at all in the plain site; the SCORM build allows its own files only.
 CSP_SITE = (
-    "default-src 'none'; style-src 'self'; img-src 'self' https: http:; base-uri 'none'; form-action 'none'"
+    "default-src 'none'; style-src 'self'; img-src 'self' https: http:; media-src 'self'; "
+    "base-uri 'none'; form-action 'none'"
 )
 CSP_SCORM = CSP_SITE.replace("default-src 'none';", "default-src 'none'; script-src 'self';")
 
@@ -119,7 +120,29 @@ def _lesson_context(lesson: ExportLesson) -> dict[str, Any]:
         ],
         "meta_rows": meta_rows(lesson.meta),
         "slides_meta_rows": meta_rows(lesson.slides_meta),
+        "video": _video_context(lesson),
     }
+
+
+def _video_context(lesson: ExportLesson) -> dict[str, Any] | None:
+    # issue-14: only a video whose file is in the package is embedded.
+    video = lesson.video
+    if video is None or video._source is None:
+        return None
+    return {"src": video.href, "captions": video.captions_href if video._captions_source else None}
+
+
+def video_files(doc: CourseExport) -> dict[str, bytes]:
+    """issue-14: each lesson video (and its captions) at the path the pages point to."""
+    files: dict[str, bytes] = {}
+    for lesson in doc.course.lessons:
+        video = lesson.video
+        if video is None or video._source is None:
+            continue
+        files[video.href] = video._source.read_bytes()
+        if video.captions_href and video._captions_source is not None:
+            files[video.captions_href] = video._captions_source.read_bytes()
+    return files
 
 
 def _module_context(number: int, module: ExportModule) -> dict[str, Any]:
@@ -210,6 +233,7 @@ def build_site(doc: CourseExport, *, scorm: bool = False) -> dict[str, bytes]:
             template = "lesson.html.j2"
         files[name] = env.get_template(template).render(ctx).encode("utf-8")
     files[STYLESHEET] = (TEMPLATE_DIR / STYLESHEET).read_bytes()
+    files.update(video_files(doc))  # issue-14
     return files
 
 

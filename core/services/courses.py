@@ -383,6 +383,12 @@ def _delete_lesson_rows(session: Session, lesson: Lesson) -> None:
     # Revisions stay: they are the history, and a deleted node's text can be read back.
     for slide in session.exec(select(SlideRow).where(SlideRow.lesson_id == lesson.id)):
         session.delete(slide)
+    # issue-14: the lesson's video rows go too (their files stay under FILES_DIR/videos).
+    from core.models import HeygenRender, Video, VideoScript
+
+    for table in (Video, HeygenRender, VideoScript):
+        for row in session.exec(select(table).where(table.lesson_id == lesson.id)):
+            session.delete(row)
     session.flush()  # no ORM relationships: slides must go before their lesson
     session.delete(lesson)
     session.flush()

@@ -21,6 +21,7 @@ from core.models import (
     RevisionSource,
     RevisionStatus,
     SlideRow,
+    VideoScript,
     utcnow,
 )
 from core.schemas import LessonDetail, OutlineModule, SlideDeck
@@ -112,6 +113,8 @@ def current_content(session: Session, node_type: str, node_id: int) -> dict[str,
         return module_content(_module(session, node_id))
     if node_type == NodeType.slides:
         return slides_content(session, node_id)
+    if node_type == NodeType.video_script:  # issue-14
+        return {"text": _video_script(session, node_id).text}
     raise AppError(Code.VALIDATION, f"unknown node type {node_type!r}")
 
 
@@ -132,6 +135,10 @@ def validate_content(node_type: str, content: dict[str, Any]) -> dict[str, Any]:
             OutlineModule.model_validate(
                 {**content, "lessons": [{"title": "xx", "objectives": ["x"], "duration_minutes": 1}]}
             )
+        elif node_type == NodeType.video_script:  # issue-14
+            from core.video.script import parse_script
+
+            parse_script(str(content["text"]))
     except (ValidationError, KeyError) as exc:
         raise InvalidInput(f"the edited {node_type} is not valid", field_errors(exc)) from exc
     return content
@@ -142,6 +149,13 @@ def _lesson(session: Session, lesson_id: int) -> Lesson:
     if lesson is None:
         raise NotFound("lesson", lesson_id)
     return lesson
+
+
+def _video_script(session: Session, script_id: int) -> VideoScript:
+    script = session.get(VideoScript, script_id)
+    if script is None:
+        raise NotFound("video script", script_id)
+    return script
 
 
 def _module(session: Session, module_id: int) -> Module:
@@ -210,6 +224,12 @@ def make_current(session: Session, rev: Revision) -> None:
         lesson.slides_status = "generated"
         lesson.updated_at = utcnow()
         session.add(lesson)
+    elif rev.node_type == NodeType.video_script:  # issue-14
+        script = _video_script(session, rev.node_id)
+        script.text = str(content.get("text", ""))
+        script.current_revision_id = rev.id
+        script.updated_at = utcnow()
+        session.add(script)
     else:
         raise AppError(Code.VALIDATION, f"cannot apply a {rev.node_type} revision")
 
@@ -236,6 +256,8 @@ def _version_column(node_type: str) -> tuple[type, Any, Any]:
         return Lesson, Lesson.slides_version, col(Lesson.id)
     if node_type == NodeType.module:
         return Module, Module.version, col(Module.id)
+    if node_type == NodeType.video_script:  # issue-14
+        return VideoScript, VideoScript.version, col(VideoScript.id)
     raise AppError(Code.VALIDATION, f"cannot edit a {node_type}")
 
 
@@ -524,6 +546,8 @@ def content_text(node_type: str, content: dict[str, Any]) -> str:
     """A readable text form of a node's content, the thing diffs compare."""
     if "raw" in content:
         return str(content["raw"])
+    if node_type == NodeType.video_script:  # issue-14
+        return str(content.get("text", ""))
     lines: list[str] = []
     if node_type == NodeType.slides:
         for i, slide in enumerate(content.get("slides", []), 1):
