@@ -83,6 +83,7 @@ def _runs(args: argparse.Namespace, url: str) -> None:
     from sqlalchemy import func
     from sqlmodel import select
 
+    from core.auth import local_actor
     from core.db import migrate, session_scope
     from core.jobs import wait_for
     from core.models import LLMCall
@@ -103,8 +104,8 @@ def _runs(args: argparse.Namespace, url: str) -> None:
             total_duration_minutes=args.modules * args.lessons * 15,
         )  # fmt: skip
         with session_scope() as session:
-            course_id = int(create_course(session, params=params).id or 0)
-        job = wait_for(int(generation.start_course(course_id=course_id, budget_usd=args.budget).id or 0),
+            course_id = int(create_course(session, params=params, actor=local_actor()).id or 0)
+        job = wait_for(int(generation.start_course(course_id=course_id, budget_usd=args.budget, actor=local_actor()).id or 0),
                        timeout=600)  # fmt: skip
         with session_scope() as session:
             spent = float(session.exec(select(func.coalesce(func.sum(LLMCall.cost_usd), 0.0))

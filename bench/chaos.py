@@ -97,6 +97,7 @@ def main() -> int:
 
     from sqlmodel import func, select
 
+    from core.auth import local_actor
     from core.jobs import get_job
     from core.models import JobStatus, Lesson, LLMCall, Revision
     from core.schemas import CourseParams
@@ -152,8 +153,8 @@ def main() -> int:
             total_duration_minutes=args.lessons * 10,
         )
         with session_scope() as session:
-            course_id = int(create_course(session, params=params).id or 0)
-        job_id = int(generation.start_course(course_id=course_id).id or 0)
+            course_id = int(create_course(session, params=params, actor=local_actor()).id or 0)
+        job_id = int(generation.start_course(course_id=course_id, actor=local_actor()).id or 0)
 
         from tests.fakes.counting_worker import read_calls
 

@@ -27,6 +27,7 @@ from core.services.courses import create_course, validate_params
 from core.services.exports import start_export
 from core.services.generation import start_course
 from core.settings import get_settings, reset_settings
+from tests.actors import ADMIN
 from tests.conftest import PG_ADMIN_URL
 
 
@@ -43,7 +44,7 @@ def _course(topic: str, modules: int = 2, lessons: int = 2) -> int:
         }
     )
     with session_scope() as session:
-        return int(create_course(session, params=params).id or 0)
+        return int(create_course(session, params=params, actor=ADMIN).id or 0)
 
 
 def _dump(url: str) -> dict[str, list[tuple[Any, ...]]]:
@@ -109,8 +110,11 @@ def test_backup_restore_drill(any_db: str, tmp_path: Path, monkeypatch: pytest.M
     files_dir = Path(get_settings().FILES_DIR)
     # 1. A generated course with an export made from an uploaded template.
     first = _course("Backups for operators")
-    assert wait_for(int(start_course(course_id=first).id or 0), timeout=120).status == JobStatus.succeeded
-    export = start_export(course_id=first, fmt="pptx", profile="full", template=_template())
+    assert (
+        wait_for(int(start_course(course_id=first, actor=ADMIN).id or 0), timeout=120).status
+        == JobStatus.succeeded
+    )
+    export = start_export(course_id=first, fmt="pptx", profile="full", template=_template(), actor=ADMIN)
     assert wait_for(int(export.id or 0), timeout=120).status == JobStatus.succeeded
     assert any(files_dir.joinpath("templates").iterdir()) and any(files_dir.joinpath("exports").iterdir())
 
@@ -121,7 +125,7 @@ def test_backup_restore_drill(any_db: str, tmp_path: Path, monkeypatch: pytest.M
 
     reset_provider()
     second = _course("Restores for operators", modules=3, lessons=3)
-    job = start_course(course_id=second)
+    job = start_course(course_id=second, actor=ADMIN)
     deadline = time.monotonic() + 60
     while _calls(any_db) < 3:  # the job is writing model calls and revisions
         assert time.monotonic() < deadline, "the second job never started writing"

@@ -26,6 +26,7 @@ from core.services.analytics import CostFilter, grouped
 from core.services.costs import unknown_cost_calls
 from core.services.courses import create_course
 from core.settings import reset_settings
+from tests.actors import ADMIN
 from tests.fakes.openai_server import FakeOpenAIServer
 
 BUDGET = 0.01
@@ -59,7 +60,7 @@ def _course(modules: int = 3, lessons: int = 4) -> int:
         total_duration_minutes=modules * lessons * 15,
     )  # fmt: skip
     with session_scope() as session:
-        return int(create_course(session, params=params).id or 0)
+        return int(create_course(session, params=params, actor=ADMIN).id or 0)
 
 
 def _spent(job_id: int) -> tuple[float, int, int]:
@@ -78,7 +79,9 @@ def _spent(job_id: int) -> tuple[float, int, int]:
 
 def test_concurrency_8_never_spends_past_a_one_cent_budget(cheap_server: FakeOpenAIServer) -> None:
     course_id = _course()
-    job = wait_for(int(generation.start_course(course_id=course_id, budget_usd=BUDGET).id or 0), timeout=180)
+    job = wait_for(
+        int(generation.start_course(course_id=course_id, budget_usd=BUDGET, actor=ADMIN).id or 0), timeout=180
+    )
     spent, calls, started = _spent(int(job.id or 0))
     assert job.status == JobStatus.failed and job.error_code == Code.BUDGET_EXCEEDED, job.error_detail
     assert 0 < spent <= BUDGET
@@ -91,7 +94,8 @@ def test_concurrency_8_never_spends_past_a_one_cent_budget(cheap_server: FakeOpe
 
 def test_no_call_is_made_when_even_one_worst_case_does_not_fit(cheap_server: FakeOpenAIServer) -> None:
     job = wait_for(
-        int(generation.start_course(course_id=_course(1, 1), budget_usd=0.0001).id or 0), timeout=60
+        int(generation.start_course(course_id=_course(1, 1), budget_usd=0.0001, actor=ADMIN).id or 0),
+        timeout=60,
     )
     assert job.status == JobStatus.failed and job.error_code == Code.BUDGET_EXCEEDED
     assert "not started: this call may cost up to $" in (job.error_detail or "")
@@ -104,13 +108,15 @@ def test_a_model_without_a_price_is_refused_for_a_budgeted_job(
     cheap_server.models["house-model"] = (128_000, 16_384)  # the server knows it; we have no price
     monkeypatch.setenv("MODEL_OUTLINE", "house-model")
     reset_settings()
-    job = wait_for(int(generation.start_course(course_id=_course(1, 1), budget_usd=1.0).id or 0), timeout=60)
+    job = wait_for(
+        int(generation.start_course(course_id=_course(1, 1), budget_usd=1.0, actor=ADMIN).id or 0), timeout=60
+    )
     assert job.status == JobStatus.failed and job.error_code == Code.BUDGET_NO_PRICE
     assert "model 'house-model' has no price" in (job.error_detail or "")
     assert "PRICES_FILE" in (job.error_detail or "")
     assert cheap_server.requests == []
     # Without a budget the same model runs (its calls are recorded at cost 0).
-    job = wait_for(int(generation.start_outline(course_id=_course(1, 1)).id or 0), timeout=60)
+    job = wait_for(int(generation.start_outline(course_id=_course(1, 1), actor=ADMIN).id or 0), timeout=60)
     assert job.status == JobStatus.succeeded
 
 
@@ -127,7 +133,7 @@ def test_a_prices_file_prices_any_model_and_is_used_by_the_budget(
     monkeypatch.setenv("PRICES_FILE", str(prices))
     monkeypatch.setenv("MODEL_OUTLINE", "house-model")
     reset_settings()
-    job = wait_for(int(generation.start_outline(course_id=_course(1, 1)).id or 0), timeout=60)
+    job = wait_for(int(generation.start_outline(course_id=_course(1, 1), actor=ADMIN).id or 0), timeout=60)
     assert job.status == JobStatus.succeeded
     with session_scope() as session:
         call = session.exec(select(LLMCall)).one()

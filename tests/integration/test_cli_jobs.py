@@ -18,6 +18,7 @@ from core.schemas import CourseParams
 from core.services import generation
 from core.services.courses import create_course
 from core.settings import ROOT
+from tests.actors import ADMIN
 
 SMALL = ["--topic", "Git basics", "--modules", "1", "--lessons", "2", "--duration", "30"]
 
@@ -65,7 +66,7 @@ def test_timeout_must_be_positive(db: str, value: str) -> None:
 def test_recover_resumes_an_orphan_in_the_foreground(any_db: str) -> None:
     params = CourseParams(topic="Recover me", module_count=1, lessons_per_module=2, total_duration_minutes=30)
     with session_scope() as session:
-        course_id = int(create_course(session, params=params).id or 0)
+        course_id = int(create_course(session, params=params, actor=ADMIN).id or 0)
         # a job whose in-process runner died with its process: running, heartbeat stale
         job = Job(
             kind=generation.KIND_COURSE,

@@ -26,6 +26,7 @@ from core.schemas import CourseParams
 from core.services import generation
 from core.services.courses import create_course
 from core.settings import ROOT, reset_settings
+from tests.actors import ADMIN
 from tests.fakes.counting_worker import read_calls
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -119,12 +120,12 @@ def test_a_frozen_worker_that_lost_its_claim_stops_on_sigcont(
     log = tmp_path / "workers.log"
     params = CourseParams(topic="Fencing", module_count=2, lessons_per_module=5, total_duration_minutes=150)
     with session_scope() as session:
-        course_id = int(create_course(session, params=params).id or 0)
+        course_id = int(create_course(session, params=params, actor=ADMIN).id or 0)
 
     first = _worker(env, log)
     second = None
     try:
-        job_id = int(generation.start_course(course_id=course_id).id or 0)
+        job_id = int(generation.start_course(course_id=course_id, actor=ADMIN).id or 0)
         _wait(lambda: len(_written(job_id)) >= 6, 120, "some lessons", log)
         horses = psutil.Process(first.pid).children(recursive=True)
         assert horses, "no work horse to freeze"

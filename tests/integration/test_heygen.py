@@ -301,7 +301,7 @@ def test_retry_after_quota_submits_the_refused_scene(db, fake: FakeHeygen) -> No
     job = _run(*_lesson())
     assert job.error_code == Code.HEYGEN_QUOTA and fake.creates == []
     fake.credits = 100  # the user added credits
-    retry_job(int(job.id or 0))
+    retry_job(int(job.id or 0), actor=ADMIN)
     done = wait_for(int(job.id or 0), timeout=60)
     assert done.status == "succeeded", done.error_detail
     assert len(fake.creates) == 1

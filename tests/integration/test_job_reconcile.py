@@ -26,6 +26,7 @@ from core.schemas import CourseParams
 from core.services import generation
 from core.services.courses import create_course
 from core.settings import ROOT, reset_settings
+from tests.actors import ADMIN
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -55,7 +56,7 @@ def _queue(name: str) -> Queue:
 def _course() -> int:
     params = CourseParams(topic="Queues", module_count=1, lessons_per_module=2, total_duration_minutes=30)
     with session_scope() as session:
-        return int(create_course(session, params=params).id or 0)
+        return int(create_course(session, params=params, actor=ADMIN).id or 0)
 
 
 def _closed_port() -> int:
@@ -108,14 +109,16 @@ def test_enqueue_failure_keeps_the_job_and_it_is_enqueued_later(
     course_id = _course()
     monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{_closed_port()}/0")  # Redis is down
     reset_settings()
-    job = generation.start_outline(course_id=course_id)  # saved, not enqueued; no error for the click
+    job = generation.start_outline(
+        course_id=course_id, actor=ADMIN
+    )  # saved, not enqueued; no error for the click
     job_id = int(job.id or 0)
     assert _status(job_id) == JobStatus.queued
     monkeypatch.setenv("REDIS_URL", REDIS_URL)  # Redis is back
     reset_settings()
     assert rq_job_id(job_id) not in _queue(queue_name).job_ids
     # the next click gets the same job back and makes sure it is enqueued
-    again = generation.start_outline(course_id=course_id)
+    again = generation.start_outline(course_id=course_id, actor=ADMIN)
     assert again.id == job_id
     assert rq_job_id(job_id) in _queue(queue_name).job_ids
     # ... and had nobody clicked, the recovery loop would have: drop it and reconcile
@@ -128,7 +131,7 @@ def test_enqueue_failure_keeps_the_job_and_it_is_enqueued_later(
 
 
 def test_a_queued_job_whose_rq_entry_vanished_is_enqueued_again(any_db: str, queue_name: str) -> None:
-    job_id = int(generation.start_outline(course_id=_course()).id or 0)
+    job_id = int(generation.start_outline(course_id=_course(), actor=ADMIN).id or 0)
     queue = _queue(queue_name)
     assert rq_job_id(job_id) in queue.job_ids
     # Redis restarted without persistence: the entry and the queue are gone
@@ -143,7 +146,7 @@ def test_a_queued_job_whose_rq_entry_vanished_is_enqueued_again(any_db: str, que
 def test_retrying_an_orphaned_job_replaces_the_dead_started_entry(
     any_db: str, queue_name: str, tmp_path: Path
 ) -> None:
-    job_id = int(generation.start_outline(course_id=_course()).id or 0)
+    job_id = int(generation.start_outline(course_id=_course(), actor=ADMIN).id or 0)
     queue = _queue(queue_name)
     # A worker took the RQ job and died: RQ still holds it as "started" (its registry
     # entry outlives the worker), and the jobs table gave up with E.JOB.ORPHANED.
@@ -160,7 +163,7 @@ def test_retrying_an_orphaned_job_replaces_the_dead_started_entry(
         job.status, job.error_code, job.attempts = JobStatus.failed, Code.JOB_ORPHANED, 3
         job.error_detail = "worker died; gave up after 3 attempts"
         session.add(job)
-    retry_job(job_id)
+    retry_job(job_id, actor=ADMIN)
     assert rq_job_id(job_id) in queue.job_ids, "the retry sits unqueued behind the dead entry"
     log = _run_worker_burst(queue_name, any_db, tmp_path)
     assert _status(job_id) == JobStatus.succeeded, log[-3000:]

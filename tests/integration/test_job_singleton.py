@@ -19,6 +19,7 @@ from core.schemas import CourseParams
 from core.services import generation
 from core.services.courses import create_course
 from core.settings import ROOT
+from tests.actors import ADMIN
 
 # A child process: wait for the go file, click once, print the job id it got back.
 CHILD = """
@@ -31,7 +32,8 @@ go = Path(sys.argv[2])
 print("ready", flush=True)
 while not go.exists():
     time.sleep(0.01)
-job = generation.start_lessons(course_id=int(sys.argv[1]))
+from core.auth import local_actor
+job = generation.start_lessons(course_id=int(sys.argv[1]), actor=local_actor())
 print(job.id, flush=True)
 """
 
@@ -39,7 +41,7 @@ print(job.id, flush=True)
 def _course() -> int:
     params = CourseParams(topic="Races", module_count=1, lessons_per_module=2, total_duration_minutes=30)
     with session_scope() as session:
-        return int(create_course(session, params=params).id or 0)
+        return int(create_course(session, params=params, actor=ADMIN).id or 0)
 
 
 def _jobs(course_id: int) -> int:
@@ -60,7 +62,7 @@ def test_fifty_threads_create_one_job(any_db: str, monkeypatch: pytest.MonkeyPat
     def click() -> None:
         try:
             barrier.wait(30)
-            job = generation.start_lessons(course_id=course_id)
+            job = generation.start_lessons(course_id=course_id, actor=ADMIN)
             with lock:
                 got.append(int(job.id or 0))
         except BaseException as exc:  # reported below
@@ -114,11 +116,11 @@ def test_twenty_processes_create_one_job(any_db: str, tmp_path: Path) -> None:
 def test_an_ended_job_frees_the_slot(any_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(jobs, "submit", lambda *a, **k: None)
     course_id = _course()
-    first = generation.start_lessons(course_id=course_id)
+    first = generation.start_lessons(course_id=course_id, actor=ADMIN)
     with session_scope() as session:
-        jobs.request_cancel(session, int(first.id or 0))
-    second = generation.start_lessons(course_id=course_id)
+        jobs.request_cancel(session, int(first.id or 0), actor=ADMIN)
+    second = generation.start_lessons(course_id=course_id, actor=ADMIN)
     assert second.id != first.id
     # other kinds and other courses are independent
-    assert generation.start_slides(course_id=course_id).id not in (first.id, second.id)
-    assert generation.start_lessons(course_id=_course()).id not in (first.id, second.id)
+    assert generation.start_slides(course_id=course_id, actor=ADMIN).id not in (first.id, second.id)
+    assert generation.start_lessons(course_id=_course(), actor=ADMIN).id not in (first.id, second.id)

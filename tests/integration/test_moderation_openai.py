@@ -15,6 +15,7 @@ from core.models import Lesson, Revision, RevisionStatus
 from core.services import revisions
 from core.services.content_check import check_content
 from core.settings import reset_settings
+from tests.actors import ADMIN
 from tests.factories import make_course
 from tests.fakes.openai_server import (
     FakeOpenAIServer,
@@ -64,6 +65,7 @@ def _edit(body: str) -> tuple[Lesson, revisions.SaveResult]:
             content={**revisions.lesson_content(lesson), "body_md": body},
             expected_version=lesson.version,
             author="ann",
+            actor=ADMIN,
         )
     return lesson, result
 
@@ -175,12 +177,16 @@ def test_flagged_model_answer_is_quarantined_in_a_generation_job(openai_env: Fak
         topic="Conflict at work", module_count=1, lessons_per_module=1, total_duration_minutes=20
     )
     with session_scope() as session:
-        course_id = int(create_course(session, params=params).id or 0)
-    outline = wait_for(int(start_job(kind=generation.KIND_OUTLINE, course_id=course_id).id or 0), timeout=60)
+        course_id = int(create_course(session, params=params, actor=ADMIN).id or 0)
+    outline = wait_for(
+        int(start_job(kind=generation.KIND_OUTLINE, course_id=course_id, actor=ADMIN).id or 0), timeout=60
+    )
     assert outline.status == "succeeded", outline.error_detail
     assert len(moderation_calls(openai_env)) == 1  # the outline answer was moderated too
     enqueue_moderation(openai_env, flagged("violence"))
-    job = wait_for(int(start_job(kind=generation.KIND_LESSONS, course_id=course_id).id or 0), timeout=60)
+    job = wait_for(
+        int(start_job(kind=generation.KIND_LESSONS, course_id=course_id, actor=ADMIN).id or 0), timeout=60
+    )
     assert job.status == "succeeded", job.error_detail
     assert job.steps[0]["status"] == "draft" and "content policy" in job.steps[0]["detail"]
     with session_scope() as session:

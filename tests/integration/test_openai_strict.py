@@ -23,6 +23,7 @@ from core.services import generation
 from core.services.courses import create_course, load_course
 from core.services.prompt_lab import Variant, start_playground
 from core.settings import reset_settings
+from tests.actors import ADMIN
 from tests.fakes.openai_server import OPENAI_ERRORS, FakeOpenAIServer, ok, openai_error
 from ui.history import repairs_line
 
@@ -217,7 +218,7 @@ def test_an_unknown_model_fails_the_job_naming_it(
 ) -> None:
     monkeypatch.setenv("MODEL_OUTLINE", "gpt-9")
     reset_settings()
-    job = wait_for(int(generation.start_outline(course_id=_course()).id or 0), timeout=60)
+    job = wait_for(int(generation.start_outline(course_id=_course(), actor=ADMIN).id or 0), timeout=60)
     assert job.status == JobStatus.failed and job.error_code == Code.OPENAI_BAD_REQUEST
     assert "The model `gpt-9` does not exist" in (job.error_detail or "")
 
@@ -249,7 +250,7 @@ def _course(modules: int = 1, lessons: int = 2, minutes: int = 40) -> int:
         total_duration_minutes=minutes,
     )
     with session_scope() as session:
-        return int(create_course(session, params=params).id or 0)
+        return int(create_course(session, params=params, actor=ADMIN).id or 0)
 
 
 def _run(job: Job) -> Job:
@@ -268,25 +269,41 @@ def _no_refusals(server: FakeOpenAIServer) -> None:
 
 def test_every_job_kind_runs_through_the_strict_fake(server: FakeOpenAIServer, tmp_path, monkeypatch) -> None:
     course_id = _course()
-    _run(generation.start_outline(course_id=course_id))
-    _run(generation.start_lessons(course_id=course_id))
-    _run(generation.start_slides(course_id=course_id))
+    _run(generation.start_outline(course_id=course_id, actor=ADMIN))
+    _run(generation.start_lessons(course_id=course_id, actor=ADMIN))
+    _run(generation.start_slides(course_id=course_id, actor=ADMIN))
     with session_scope() as session:
         module = session.exec(select(Module)).first()
         lesson = session.exec(select(Lesson).order_by(col(Lesson.id))).first()
-    _run(generation.start_regenerate(course_id=course_id, node_type="module", node_id=int(module.id or 0)))
-    _run(generation.start_regenerate(course_id=course_id, node_type="lesson", node_id=int(lesson.id or 0)))
-    _run(generation.start_regenerate(course_id=course_id, node_type="slides", node_id=int(lesson.id or 0)))
+    _run(
+        generation.start_regenerate(
+            course_id=course_id, node_type="module", node_id=int(module.id or 0), actor=ADMIN
+        )
+    )
+    _run(
+        generation.start_regenerate(
+            course_id=course_id, node_type="lesson", node_id=int(lesson.id or 0), actor=ADMIN
+        )
+    )
+    _run(
+        generation.start_regenerate(
+            course_id=course_id, node_type="slides", node_id=int(lesson.id or 0), actor=ADMIN
+        )
+    )
     variables = {
         "topic": "Negotiation", "audience": "sales", "level": "beginner", "language": "en",
         "total_duration_minutes": 60, "module_count": 2, "lessons_per_module": 2, "tone": "neutral",
         "constraints": "",
     }  # fmt: skip
     playground = _run(start_playground(prompt_id="outline", variants=[Variant(name="A", version="1.0.0")],
-                                       variables=variables))  # fmt: skip
+                                       variables=variables, actor=ADMIN))  # fmt: skip
     assert playground.result["variants"][0]["ok"] is True
     monkeypatch.setenv("EVAL_OUT_DIR", str(tmp_path / "evals"))
-    _run(start_job(kind="eval", payload={"prompt_id": "outline", "version": "1.0.0", "repeats": 1}))
+    _run(
+        start_job(
+            kind="eval", payload={"prompt_id": "outline", "version": "1.0.0", "repeats": 1}, actor=ADMIN
+        )
+    )
     _no_refusals(server)
     schemas = {r["response_format"]["json_schema"]["name"] for r in server.requests}
     assert schemas == {"Outline", "OutlineModule", "LessonDetail", "SlideDeck"}
@@ -303,7 +320,7 @@ def test_a_course_is_generated_in_each_response_format_mode(
     monkeypatch.setenv("OPENAI_RESPONSE_FORMAT", mode)
     reset_settings()
     course_id = _course()
-    _run(generation.start_course(course_id=course_id))
+    _run(generation.start_course(course_id=course_id, actor=ADMIN))
     with session_scope() as session:
         doc = load_course(session, course_id)
     assert len(doc.lessons) == 2 and all(lesson.body_md and lesson.slides for lesson in doc.lessons)
@@ -340,7 +357,7 @@ def test_durations_twenty_times_the_total_still_complete_the_course(server: Fake
         ],
     }
     server.enqueue(ok(json.dumps(bad)))
-    job = _run(generation.start_course(course_id=course_id))
+    job = _run(generation.start_course(course_id=course_id, actor=ADMIN))
     with session_scope() as session:
         lessons = session.exec(select(Lesson)).all()
         course_rev = session.exec(

@@ -21,6 +21,7 @@ from core.schemas import CourseParams
 from core.services import generation
 from core.services.courses import create_course
 from core.settings import ROOT, reset_settings
+from tests.actors import ADMIN
 from tests.fakes.tcp_proxy import TcpProxy
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -58,8 +59,8 @@ def test_a_job_survives_postgresql_connections_dropped_for_two_seconds(
             topic="Outages", module_count=2, lessons_per_module=3, total_duration_minutes=90
         )
         with session_scope() as session:
-            course_id = int(create_course(session, params=params).id or 0)
-        job_id = int(generation.start_course(course_id=course_id).id or 0)
+            course_id = int(create_course(session, params=params, actor=ADMIN).id or 0)
+        job_id = int(generation.start_course(course_id=course_id, actor=ADMIN).id or 0)
         _wait(lambda: len(_written(job_id)) >= 4, 120, "some lessons")
         for _ in range(2):  # two drops, each a couple of seconds long
             proxy.cut()
@@ -115,8 +116,8 @@ def test_the_worker_reconnects_when_its_redis_link_drops(
                 topic="Redis", module_count=2, lessons_per_module=3, total_duration_minutes=90
             )
             with session_scope() as session:
-                course_id = int(create_course(session, params=params).id or 0)
-            first = int(generation.start_course(course_id=course_id).id or 0)
+                course_id = int(create_course(session, params=params, actor=ADMIN).id or 0)
+            first = int(generation.start_course(course_id=course_id, actor=ADMIN).id or 0)
             _wait(lambda: _job_status(first) == JobStatus.running, 120, "the first job to run")
             proxy.cut()  # mid-job: RQ's monitor of the work horse loses Redis
             time.sleep(4)  # Redis stays away a few seconds (the scenario, not a wait)
@@ -126,8 +127,8 @@ def test_the_worker_reconnects_when_its_redis_link_drops(
             assert _job_status(first) == JobStatus.succeeded
             # the worker, back on its link, still takes new work
             with session_scope() as session:
-                other = int(create_course(session, params=params).id or 0)
-            second = int(generation.start_outline(course_id=other).id or 0)
+                other = int(create_course(session, params=params, actor=ADMIN).id or 0)
+            second = int(generation.start_outline(course_id=other, actor=ADMIN).id or 0)
             _wait(lambda: JobStatus(_job_status(second)).finished, 120, "a job after the drop")
             assert _job_status(second) == JobStatus.succeeded
             assert worker.poll() is None

@@ -29,6 +29,7 @@ from core.models import JobStatus, LLMCall
 from core.services.courses import create_course, validate_params
 from core.services.generation import start_course
 from core.settings import ROOT, reset_settings
+from tests.actors import ADMIN
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 API_KEY = "sk-test-" + "Zq7" * 12  # must never appear in a log line
@@ -114,12 +115,12 @@ def _course() -> int:
         }
     )
     with session_scope() as session:
-        return int(create_course(session, params=params).id or 0)
+        return int(create_course(session, params=params, actor=ADMIN).id or 0)
 
 
 def test_worker_metrics_count_a_generation(worker: tuple[int, Path]) -> None:
     port, log = worker
-    job = start_course(course_id=_course())
+    job = start_course(course_id=_course(), actor=ADMIN)
     done = wait_for(int(job.id or 0), timeout=180)
     assert done.status == JobStatus.succeeded and done.worker and str(os.getpid()) not in done.worker
 

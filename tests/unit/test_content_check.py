@@ -17,6 +17,7 @@ from core.services import generation, revisions
 from core.services.content_check import check_content
 from core.services.courses import create_course
 from core.settings import Settings, reset_settings
+from tests.actors import ADMIN
 from tests.factories import make_course
 from tests.fakes.fake_llm import FakeLLM, valid_answer
 
@@ -40,6 +41,7 @@ def _edit(lesson: Lesson, body: str) -> revisions.SaveResult:
             content={**revisions.lesson_content(lesson), "body_md": body},
             expected_version=lesson.version,
             author="ann",
+            actor=ADMIN,
         )
 
 
@@ -95,6 +97,7 @@ def test_unparseable_draft_is_checked_too(db: str, monkeypatch: pytest.MonkeyPat
             content={"raw": "stray line, СНИЛС 112-233-445 95"},
             problems=["line 1: start each slide with a '## Title' line"],
             author="ann",
+            actor=ADMIN,
         )
         assert draft.content == {"raw": "stray line, СНИЛС [snils removed]"}
         assert draft.findings[0]["kind"] == "snils"
@@ -126,13 +129,15 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> FakeLLM:
 def _course() -> int:
     params = CourseParams(topic="Payments", module_count=1, lessons_per_module=2, total_duration_minutes=30)
     with session_scope() as session:
-        return int(create_course(session, params=params).id or 0)
+        return int(create_course(session, params=params, actor=ADMIN).id or 0)
 
 
 def test_generated_lesson_with_a_card_is_quarantined_and_the_job_goes_on(any_db: str, fake: FakeLLM) -> None:
     course_id = _course()
     assert (
-        wait_for(int(start_job(kind=generation.KIND_OUTLINE, course_id=course_id).id or 0)).status
+        wait_for(
+            int(start_job(kind=generation.KIND_OUTLINE, course_id=course_id, actor=ADMIN).id or 0)
+        ).status
         == "succeeded"
     )
 
@@ -142,7 +147,9 @@ def test_generated_lesson_with_a_card_is_quarantined_and_the_job_goes_on(any_db:
         return json.dumps(answer)
 
     fake.enqueue_for("Lesson 1.1", leaky)
-    job = wait_for(int(start_job(kind=generation.KIND_LESSONS, course_id=course_id).id or 0), timeout=60)
+    job = wait_for(
+        int(start_job(kind=generation.KIND_LESSONS, course_id=course_id, actor=ADMIN).id or 0), timeout=60
+    )
     assert job.status == JobStatus.succeeded, job.error_detail
     steps = {s["label"]: s for s in job.steps}
     assert steps["Lesson 1.1 Lesson 1.1"]["status"] == "draft"
@@ -167,7 +174,9 @@ def test_generated_outline_with_a_passport_fails_and_is_kept(db: str, fake: Fake
         return json.dumps(answer, ensure_ascii=False)
 
     fake.enqueue(leaky)
-    job = wait_for(int(start_job(kind=generation.KIND_OUTLINE, course_id=course_id).id or 0), timeout=60)
+    job = wait_for(
+        int(start_job(kind=generation.KIND_OUTLINE, course_id=course_id, actor=ADMIN).id or 0), timeout=60
+    )
     assert job.status == JobStatus.failed and job.error_code == Code.CONTENT_BLOCKED
     with session_scope() as session:
         rev = session.exec(select(Revision).where(Revision.node_type == "course")).one()
@@ -199,7 +208,7 @@ def test_import_with_blocked_content_writes_nothing(db: str) -> None:
 
     data = _exported_with(f" Card {CARD}.")
     with pytest.raises(AppError) as err, session_scope() as session:
-        import_course_json(session, data, author="ann")
+        import_course_json(session, data, author="ann", actor=ADMIN)
     assert err.value.code == Code.CONTENT_BLOCKED
     assert "card in modules.0.lessons.0.body_md" in err.value.message
     with session_scope() as session:
@@ -213,7 +222,7 @@ def test_import_flags_and_redacts_per_node(db: str, monkeypatch: pytest.MonkeyPa
     reset_settings()
     data = _exported_with(" Mail ivan@example.com or call +7 916 123 45 67.")
     with session_scope() as session:
-        new_id = import_course_json(session, data, author="ann")
+        new_id = import_course_json(session, data, author="ann", actor=ADMIN)
     with session_scope() as session:
         lesson = session.exec(select(Lesson).where(Lesson.course_id == new_id)).one()
         rev = session.get(Revision, lesson.current_revision_id)
@@ -236,6 +245,7 @@ def test_structure_page_outline_edits_are_scanned(db: str) -> None:
             title="Refunds",
             objectives=[f"Use {CARD}"],
             duration_minutes=10,
+            actor=ADMIN,
         )
     assert err.value.code == Code.CONTENT_BLOCKED and "objectives.0" in err.value.message
     with session_scope() as session:

@@ -31,6 +31,7 @@ from core.logs import JsonFormatter
 from core.models import Job, JobStatus, Lesson, Revision
 from core.services import generation
 from core.settings import reset_settings
+from tests.actors import ADMIN
 from tests.fakes.fake_llm import FakeLLM
 from tests.unit.test_generation import _count, _course, _run
 
@@ -62,7 +63,7 @@ def test_every_lesson_a_draft_ends_partial_and_slides_say_why(any_db: str, fake:
         assert step["status"] == "skipped"
         assert "kept as a draft" in step["detail"] and "already written" not in step["detail"]
     # a partial job can be retried like a failed one
-    retry_job(int(job.id or 0))
+    retry_job(int(job.id or 0), actor=ADMIN)
     assert wait_for(int(job.id or 0)).status in (JobStatus.succeeded, JobStatus.partial)
 
 
@@ -132,9 +133,9 @@ def test_a_job_that_loses_the_database_ends_with_a_db_code_and_resumes(any_db: s
 
     monkeypatch.setitem(TASKS, "test-db-drop", flaky)
     monkeypatch.setattr("core.jobs._load_tasks", lambda: None)
-    job = wait_for(int(start_job(kind="test-db-drop").id or 0))
+    job = wait_for(int(start_job(kind="test-db-drop", actor=ADMIN).id or 0))
     assert job.status == JobStatus.failed and job.error_code == Code.DB_UNAVAILABLE
-    retry_job(int(job.id or 0))
+    retry_job(int(job.id or 0), actor=ADMIN)
     assert wait_for(int(job.id or 0)).status == JobStatus.succeeded
 
 
@@ -175,7 +176,7 @@ def test_key_fragments_echoed_by_a_provider_never_reach_the_job_or_logs(
 def test_non_finite_budgets_are_refused_before_any_job(any_db: str, budget: float) -> None:
     course_id = _course(modules=1, lessons=2, duration=30)
     with pytest.raises(AppError) as err:
-        generation.start_course(course_id=course_id, budget_usd=budget)
+        generation.start_course(course_id=course_id, budget_usd=budget, actor=ADMIN)
     assert err.value.code == Code.VALIDATION and "budget" in err.value.message
     assert _count(Job) == 0
 
@@ -187,7 +188,7 @@ def test_drafts_of_an_earlier_attempt_still_count(db: str, fake: FakeLLM) -> Non
     fake.enqueue_for("Lesson 1.2", AppError(Code.OPENAI_SERVER, "boom"))
     job = _run(generation.KIND_LESSONS, course_id)
     assert job.status == JobStatus.partial
-    retry_job(int(job.id or 0))  # redoes 1.2 only; 1.1 stays a draft
+    retry_job(int(job.id or 0), actor=ADMIN)  # redoes 1.2 only; 1.1 stays a draft
     job = wait_for(int(job.id or 0))
     assert job.status == JobStatus.partial and job.result["drafts"] == 1
     assert _count(Lesson, Lesson.detail_status == "draft") == 1

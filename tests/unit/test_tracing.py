@@ -18,6 +18,7 @@ from core.models import JobStatus, LLMCall
 from core.services.courses import create_course, validate_params
 from core.services.exports import start_export
 from core.services.generation import start_course
+from tests.actors import ADMIN
 
 
 @pytest.fixture
@@ -41,14 +42,16 @@ def _course() -> int:
         }
     )
     with session_scope() as session:
-        return int(create_course(session, params=params).id or 0)
+        return int(create_course(session, params=params, actor=ADMIN).id or 0)
 
 
 def test_span_tree_of_one_job(db: str, spans: InMemorySpanExporter) -> None:
     course_id = _course()
-    job = wait_for(int(start_course(course_id=course_id).id or 0), timeout=120)
+    job = wait_for(int(start_course(course_id=course_id, actor=ADMIN).id or 0), timeout=120)
     assert job.status == JobStatus.succeeded
-    export = wait_for(int(start_export(course_id=course_id, fmt="html", profile="full").id or 0), timeout=60)
+    export = wait_for(
+        int(start_export(course_id=course_id, fmt="html", profile="full", actor=ADMIN).id or 0), timeout=60
+    )
     assert export.status == JobStatus.succeeded
     with session_scope() as session:
         calls = list(session.exec(select(LLMCall).where(LLMCall.job_id == job.id)))
