@@ -15,7 +15,7 @@ from core.models import Lesson, Revision, RevisionStatus
 from core.services import revisions
 from core.services.content_check import check_content
 from core.settings import reset_settings
-from tests.actors import ADMIN
+from tests.actors import ADMIN, person
 from tests.factories import make_course
 from tests.fakes.openai_server import (
     FakeOpenAIServer,
@@ -64,8 +64,7 @@ def _edit(body: str) -> tuple[Lesson, revisions.SaveResult]:
             node_id=int(lesson.id or 0),
             content={**revisions.lesson_content(lesson), "body_md": body},
             expected_version=lesson.version,
-            author="ann",
-            actor=ADMIN,
+            actor=person("ann"),
         )
     return lesson, result
 

@@ -17,7 +17,7 @@ from core.services import generation, revisions
 from core.services.content_check import check_content
 from core.services.courses import create_course
 from core.settings import Settings, reset_settings
-from tests.actors import ADMIN
+from tests.actors import ADMIN, person
 from tests.factories import make_course
 from tests.fakes.fake_llm import FakeLLM, valid_answer
 
@@ -40,8 +40,7 @@ def _edit(lesson: Lesson, body: str) -> revisions.SaveResult:
             node_id=int(lesson.id or 0),
             content={**revisions.lesson_content(lesson), "body_md": body},
             expected_version=lesson.version,
-            author="ann",
-            actor=ADMIN,
+            actor=person("ann"),
         )
 
 
@@ -96,8 +95,7 @@ def test_unparseable_draft_is_checked_too(db: str, monkeypatch: pytest.MonkeyPat
             node_id=int(lesson.id or 0),
             content={"raw": "stray line, СНИЛС 112-233-445 95"},
             problems=["line 1: start each slide with a '## Title' line"],
-            author="ann",
-            actor=ADMIN,
+            actor=person("ann"),
         )
         assert draft.content == {"raw": "stray line, СНИЛС [snils removed]"}
         assert draft.findings[0]["kind"] == "snils"
