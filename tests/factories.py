@@ -7,6 +7,7 @@ revision with full provenance, exactly what the exporters read.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session
@@ -198,3 +199,21 @@ def make_course(
     session.add_all([*module_rows, *lesson_rows])
     session.flush()
     return course_id
+
+
+def first_prompt_versions(folder: Path) -> Path:
+    """A private copy of prompts/ with only the first published version of each prompt,
+    for tests that write versions 1.1.0 and up (tests never write into prompts/)."""
+    import shutil
+
+    from core.prompts import PROMPTS_DIR
+
+    shutil.copytree(PROMPTS_DIR, folder)
+    for later in folder.glob("*/*.yaml"):
+        if later.name != "1.0.0.yaml":
+            later.unlink()
+    ids = sorted(d.name for d in folder.iterdir() if d.is_dir())
+    (folder / "labels.yaml").write_text(
+        "".join(f'{i}: {{production: "1.0.0", staging: "1.0.0"}}\n' for i in ids), encoding="utf-8"
+    )
+    return folder

@@ -30,10 +30,12 @@ def report_rows(
     flt: CostFilter,
     by: Sequence[str],
     *,
+    actor: Actor,
     with_total: bool = True,
     tot: Metrics | None = None,
 ) -> list[dict[str, Any]]:
     """One dict per group, columns named after the groupings, then the totals row."""
+    require(actor, Can.read_costs)
     rows = [{**dict(zip(by, r.keys, strict=True)), **_figures(r.metrics)} for r in grouped(session, flt, by)]
     if with_total:
         blank = dict.fromkeys(by, "")

@@ -148,7 +148,9 @@ def test_generated_lesson_with_a_card_is_quarantined_and_the_job_goes_on(any_db:
     job = wait_for(
         int(start_job(kind=generation.KIND_LESSONS, course_id=course_id, actor=ADMIN).id or 0), timeout=60
     )
-    assert job.status == JobStatus.succeeded, job.error_detail
+    # The other lesson is written; the quarantined one is not usable, so the job says partial.
+    assert job.status == JobStatus.partial, job.error_detail
+    assert job.result["drafts"] == 1 and job.result["written"] >= 1
     steps = {s["label"]: s for s in job.steps}
     assert steps["Lesson 1.1 Lesson 1.1"]["status"] == "draft"
     assert "content policy" in steps["Lesson 1.1 Lesson 1.1"]["detail"]
@@ -206,7 +208,7 @@ def test_import_with_blocked_content_writes_nothing(db: str) -> None:
 
     data = _exported_with(f" Card {CARD}.")
     with pytest.raises(AppError) as err, session_scope() as session:
-        import_course_json(session, data, author="ann", actor=ADMIN)
+        import_course_json(session, data, actor=person("ann"))
     assert err.value.code == Code.CONTENT_BLOCKED
     assert "card in modules.0.lessons.0.body_md" in err.value.message
     with session_scope() as session:
@@ -220,7 +222,7 @@ def test_import_flags_and_redacts_per_node(db: str, monkeypatch: pytest.MonkeyPa
     reset_settings()
     data = _exported_with(" Mail ivan@example.com or call +7 916 123 45 67.")
     with session_scope() as session:
-        new_id = import_course_json(session, data, author="ann", actor=ADMIN)
+        new_id = import_course_json(session, data, actor=person("ann"))
     with session_scope() as session:
         lesson = session.exec(select(Lesson).where(Lesson.course_id == new_id)).one()
         rev = session.get(Revision, lesson.current_revision_id)

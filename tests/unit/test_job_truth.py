@@ -146,6 +146,8 @@ def test_key_fragments_echoed_by_a_provider_never_reach_the_job_or_logs(
     any_db: str, fake: FakeLLM, monkeypatch
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    # The fake provider answers; no moderation server is reachable in this test.
+    monkeypatch.setenv("MODERATION", "off")
     reset_settings()
     course_id = _course(modules=1, lessons=2, duration=30)
     assert _run(generation.KIND_OUTLINE, course_id).status == JobStatus.succeeded

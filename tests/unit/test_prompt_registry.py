@@ -3,7 +3,6 @@ error, versions are immutable, and label moves are recorded and reversible."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -25,14 +24,13 @@ from core.prompts import (
 )
 from core.services import prompt_lab as lab
 from tests.actors import ADMIN, person
+from tests.factories import first_prompt_versions
 
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
     """A private copy of the real prompts folder: tests never write into prompts/."""
-    target = tmp_path / "prompts"
-    shutil.copytree(PROMPTS_DIR, target)
-    return target
+    return first_prompt_versions(tmp_path / "prompts")
 
 
 def outline_data(root: Path) -> dict:
@@ -171,7 +169,11 @@ def test_files_are_mirrored_once_and_a_rewritten_published_version_is_refused(
         assert lab.sync_versions(session, registry) == len(registry.specs)
     with session_scope() as session:
         assert lab.sync_versions(session, registry) == 0
-        row = session.exec(select(PromptVersion).where(PromptVersion.prompt_id == "outline")).one()
+        row = session.exec(
+            select(PromptVersion).where(
+                PromptVersion.prompt_id == "outline", PromptVersion.version == "1.0.0"
+            )
+        ).one()
         assert row.checksum == registry.get("outline", "1.0.0").checksum
         assert row.body["template"] == registry.get("outline", "1.0.0").template
 

@@ -3,7 +3,6 @@ as a forged request would, and a refusal changes nothing."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -14,14 +13,14 @@ from core.db import session_scope
 from core.errors import AppError, Code
 from core.jobs import request_cancel, retry_job, start_job
 from core.models import Course, Job, LLMCall, PromptLabelEvent, Revision, User
-from core.prompts import PROMPTS_DIR, PromptRegistry
+from core.prompts import PromptRegistry
 from core.schemas import CourseParams
 from core.services import cost_report, courses, generation, revisions, users
 from core.services import prompt_lab as lab
 from core.services.analytics import CostFilter
 from core.services.exports import start_export
 from tests.actors import ADMIN, person
-from tests.factories import make_course
+from tests.factories import first_prompt_versions, make_course
 
 AUTHOR = person("ann@example.com", Role.author)
 REVIEWER = person("rita@example.com", Role.reviewer)
@@ -51,9 +50,7 @@ def cid(db: str) -> int:
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
-    target = tmp_path / "prompts"
-    shutil.copytree(PROMPTS_DIR, target)
-    return target
+    return first_prompt_versions(tmp_path / "prompts")
 
 
 # ------------------------------------------------------------------ edit
