@@ -112,7 +112,7 @@ def test_a_file_that_is_not_a_presentation_is_refused_before_a_job(course_id: in
     at.file_uploader(key="export-template").set_value(("fake.pptx", b"not a zip", PPTX_MIME)).run()
     at.button(key=f"export-{course_id}-pptx-prepare").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    assert any("cannot be opened as a PowerPoint file" in str(e.value) for e in at.error)
+    assert any("cannot be opened" in str(e.value) for e in at.error)
     assert count(Job) == 0
 
 
