@@ -3,9 +3,12 @@ passages inside an English course (and an English one inside a Russian course)."
 
 from __future__ import annotations
 
+import struct
+import zlib
+
 from sqlmodel import Session, select
 
-from core.models import Lesson, Module
+from core.models import Lesson, SlideRow
 from tests.factories import make_course
 
 BODY_EN = (
@@ -37,8 +40,29 @@ def make_a11y_course(session: Session, *, language: str = "en", missing_alt: boo
     assert lesson is not None
     lesson.title = other
     session.add(lesson)
-    module = session.exec(select(Module).where(Module.course_id == course_id).order_by(Module.id)).first()
-    assert module is not None
-    session.add(module)
+    slide = session.exec(
+        select(SlideRow).where(SlideRow.lesson_id == lesson.id).order_by(SlideRow.id)
+    ).first()
+    assert slide is not None
+    slide.bullets = [
+        *slide.bullets,
+        "Проверить столбцы таблицы" if language == "en" else "Check the table columns",
+    ]
+    session.add(slide)
     session.flush()
     return course_id
+
+
+def png_1px() -> bytes:
+    """A valid one-pixel grey PNG, built here so no binary fixture is needed."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00\x80"))
+        + chunk(b"IEND", b"")
+    )
