@@ -418,11 +418,17 @@ def _colour(element) -> str | None:  # type: ignore[no-untyped-def]
     return None
 
 
-def template_colours(template_path: str | Path | None = None) -> TemplateColours:
+def template_colours(template: str | Path | bytes | None = None) -> TemplateColours:
     """Text/background colour pairs a template's slides use, read from its theme and master."""
     from lxml import etree
 
-    prs, _ = open_template(template_path)
+    if isinstance(template, bytes):
+        try:
+            prs = Presentation(io.BytesIO(template))
+        except Exception as exc:  # python-pptx raises several types for a broken file
+            raise AppError(Code.VALIDATION, f"the PPTX template cannot be opened: {exc}") from exc
+    else:
+        prs, _ = open_template(template)
     master = prs.slide_masters[0]
     theme = etree.fromstring(master.part.part_related_by(_RT_THEME).blob)
     scheme = theme.find(f".//{_A}clrScheme")
