@@ -32,9 +32,15 @@ _DIFF_CSS = """<style>
 .cs-diff { font-family: ui-monospace, monospace; font-size: 0.85rem; line-height: 1.5;
   white-space: pre-wrap; border: 1px solid #ddd; border-radius: 6px; padding: 0.6rem;
   max-height: 520px; overflow: auto; }
-.cs-diff ins { background: #d7f5dd; text-decoration: none; }
-.cs-diff del { background: #fbd9d9; }
+.cs-diff ins { background: #d7f5dd; text-decoration: underline 2px; }
+.cs-diff del { background: #fbd9d9; text-decoration: line-through 2px; }
+.cs-diff ins::before, .cs-diff del::before { position: absolute; width: 1px; height: 1px;
+  overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
+.cs-diff ins::before { content: " [+] "; }
+.cs-diff del::before { content: " [-] "; }
 </style>"""
+# issue 19: added/removed text differs by underline/strike-through as well as colour, and a
+# screen reader hears "[+]"/"[-]" before each change (WCAG 1.4.1 use of colour).
 
 
 def _diff_html(fragment: str) -> str:

@@ -9,8 +9,10 @@ from typing import Any
 
 import axe_playwright_python
 
-# WCAG 2.0 A/AA and 2.1 A/AA: the levels the issue holds the exports to.
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+# WCAG 2.0 A/AA and 2.1 A/AA: the levels the issue holds the exports and the studio to.
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+# The exports are held to axe's best practices too (heading order, one main, unique landmarks).
+EXPORT_TAGS = [*WCAG_TAGS, "best-practice"]
 
 
 @lru_cache(maxsize=1)
@@ -18,7 +20,9 @@ def axe_source() -> str:
     return (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text(encoding="utf-8")
 
 
-def run_axe(target: Any, *, exclude: list[str] | None = None) -> list[dict[str, Any]]:
+def run_axe(
+    target: Any, *, tags: list[str] | None = None, exclude: list[str] | None = None
+) -> list[dict[str, Any]]:
     """Violations of the WCAG rules on a page or frame: [{id, impact, help, nodes: [...]}]."""
     # axe tests a frame only when axe is in that frame too: inject it into every frame.
     frames = (
@@ -32,9 +36,9 @@ def run_axe(target: Any, *, exclude: list[str] | None = None) -> list[dict[str, 
         "async ([ctx, tags]) => { const r = await axe.run(Object.keys(ctx).length ? ctx : document,"
         " {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});"
         " return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
-        " nodes: v.nodes.map(n => ({target: n.target.join(' '), summary: n.failureSummary,"
+        " nodes: v.nodes.map(n => ({target: n.target.join(' '), path: n.target, summary: n.failureSummary,"
         " html: n.html.slice(0, 200)}))})); }",
-        [context, WCAG_TAGS],
+        [context, tags or WCAG_TAGS],
     )
     return list(result)
 

@@ -23,7 +23,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from core.db import session_scope
 from core.exporters import export_course
-from tests.a11y.axe import describe, run_axe
+from tests.a11y.axe import EXPORT_TAGS, describe, run_axe
 from tests.a11y.course import make_a11y_course
 from tests.browser import launch
 from tests.export_checks import OUTPUT, unzip
@@ -89,7 +89,7 @@ def _exported(db: str, fmt: str, folder: Path, language: str = "en") -> Path:
 
 
 def _check_page(page: Page, name: str, language: str) -> dict[str, Any]:
-    violations = run_axe(page)
+    violations = run_axe(page, tags=EXPORT_TAGS)
     assert violations == [], f"{name}:\n{describe(violations)}"
     s = page.evaluate(STRUCTURE)
     assert s["h1"] == 1 and s["first"] == 1 and s["skips"] == [], f"{name}: headings {s}"
@@ -141,7 +141,7 @@ def test_every_page_of_the_scorm_package_passes_axe(
     # the launch page with its frame: axe descends into the (same-origin) course frame
     page.goto(f"{base}/sco/index.html")
     page.frame_locator("#content").locator("h1").wait_for()
-    violations = run_axe(page)
+    violations = run_axe(page, tags=EXPORT_TAGS)
     assert violations == [], describe(violations)
     assert page.locator("iframe[title]").count() == 1
     context.close()
