@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import lxml.html
 import pytest
 
@@ -182,3 +184,33 @@ def test_quiz_question_with_one_option_needs_the_author() -> None:
     )
     report = accessibility_report(doc)
     assert [(f.check, f.params["question"]) for f in report.needs_author] == [("quiz", "2")]
+
+
+def test_every_site_page_has_one_h1_landmarks_and_a_labelled_quiz(db: str) -> None:
+    """The static structure, page by page, without a browser (the axe tests add the rest)."""
+    from core.db import session_scope
+    from core.exporters import export_course
+    from tests.a11y.course import make_a11y_course
+    from tests.export_checks import unzip
+
+    with session_scope(db) as session:
+        course_id = make_a11y_course(session)
+    with session_scope(db) as session:
+        files = unzip(export_course(session, course_id, "html", "minimal")[0])
+    for name in (n for n in files if n.endswith(".html")):
+        root = lxml.html.fromstring(files[name])
+        levels = [int(h.tag[1]) for h in root.iter("h1", "h2", "h3", "h4", "h5", "h6")]
+        assert levels.count(1) == 1 and levels[0] == 1, (name, levels)
+        assert all(b <= a + 1 for a, b in pairwise(levels)), (name, levels)
+        assert [len(root.xpath(f"//body/{tag}")) for tag in ("header", "main", "footer")] == [1, 1, 1], name
+        for fieldset in root.xpath("//fieldset"):
+            assert fieldset.xpath("./legend")[0].text_content().strip()
+            for radio in fieldset.xpath(".//input[@type='radio']"):
+                assert root.xpath(f"//label[@for='{radio.get('id')}']"), radio.get("id")
+        for img in root.xpath("//img"):
+            assert img.get("alt"), name
+    lesson = lxml.html.fromstring(files["lesson-01-01.html"])
+    assert lesson.xpath("//h1/span[@lang='ru']")  # the Russian lesson title in an English course
+    feedback = lesson.xpath("//p[@class='feedback']")
+    assert feedback and all(p.get("role") == "status" and p.get("aria-live") == "polite" for p in feedback)
+    assert lesson.xpath("//button[@class='quiz-check' and @type='button']")
