@@ -1,9 +1,11 @@
 """HTML export: a static, offline-readable site in a ZIP.
 
-Pages are flat (index.html, module-NN.html, lesson-NN-MM.html, style.css) so every link
-is relative and the folder opens from disk. Model text reaches the page only through
-`render_markdown_safe`/`render_inline_safe` (or plain escaping); Jinja autoescapes
-everything else. Each page also carries a Content-Security-Policy as a second line of
+Pages are flat (index.html, module-NN.html, lesson-NN-MM.html, style.css, quiz.js) so
+every link is relative and the folder opens from disk. Model text reaches the page only
+through `render_accessible`/`render_inline_accessible` (the sanitized renderers plus
+heading levels and `lang`, see accessible.py) or plain escaping; Jinja autoescapes
+everything else. The only script is our own quiz.js (WCAG: a keyboard quiz whose
+feedback is announced); the pages read fine without it. Each page also carries a Content-Security-Policy as a second line of
 defence, but the sanitizer alone is what the tests hold to account.
 """
 

@@ -110,6 +110,9 @@ def test_every_studio_page_has_no_axe_violations_of_ours(app: tuple[str, int]) -
                     if mine:
                         ours.append(f"[{view}] " + describe([{**violation, "nodes": mine}]))
                 page.screenshot(path=str(SHOTS / f"{view}.png"), full_page=False)
+            if name == "export":  # the report, for people to look at
+                page.get_by_role("heading", name="Accessibility").scroll_into_view_if_needed()
+                page.screenshot(path=str(SHOTS / "export-report.png"), full_page=False)
         browser.close()
     assert ours == [], "\n".join(ours)
     # the known list stays true: every entry still happens somewhere
