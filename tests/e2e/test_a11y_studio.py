@@ -9,9 +9,6 @@ The plain text editor is switched on and used with the keyboard alone.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -171,5 +168,5 @@ def test_plain_editor_is_reachable_with_the_keyboard(app: tuple[str, int]) -> No
 
 def test_known_list_names_a_reason_for_every_entry() -> None:
     assert KNOWN and all(e["rule"] and e["inside"] and len(e["reason"]) > 40 for e in KNOWN)
-    # the server helper is the same one the wizard test uses: a python -m streamlit child
-    assert subprocess.run([sys.executable, "-c", "import streamlit"], env=os.environ).returncode == 0
+    # one entry per rule and container, so a match always names the one reason that applies
+    assert len({(e["rule"], e["inside"]) for e in KNOWN}) == len(KNOWN)
