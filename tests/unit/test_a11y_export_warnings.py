@@ -52,3 +52,17 @@ def test_the_course_report_reads_the_stored_course(db: str, data_dir: Path) -> N
     assert {f.check for f in report.needs_author} == {"image_alt"}
     assert {f.node.kind for f in report.needs_author if f.node} == {"lesson"}
     assert {f.check for f in report.fixed} >= {"headings", "language", "slide_titles"}
+
+
+def test_the_cli_prints_accessibility_warnings_and_still_writes(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from core.exporters.cli import main
+
+    with session_scope(db) as session:
+        course_id = make_a11y_course(session, missing_alt=True)
+    out = tmp_path / "site.zip"
+    assert main(["export", str(course_id), "--format", "html", "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert out.stat().st_size > 0
+    assert err.count("accessibility warning: image 'photo.png'") == 4
