@@ -7,7 +7,8 @@ any HTML exists) so nothing is parsed back out of markup:
   model's `#`/`##`... headings are moved under the heading that contains them (`base`)
   and a jump (h2 -> h4) is closed to one step.
 - Language of parts (WCAG 3.1.2): a block written in another script than the course's
-  language gets `lang`. Only what can be known is marked: the studio writes courses in
+  language gets `lang`, and a run of words in the other script inside a sentence is
+  wrapped in `<span lang>`. Only what can be known is marked: the studio writes courses in
   English or Russian, so a mostly Cyrillic passage is `ru` and a mostly Latin passage in
   a Cyrillic-script course is `en`. Code is never marked (it is not natural language).
 - Images: their alt text is read from the tokens so a missing one can be reported.
@@ -21,6 +22,7 @@ import re
 from dataclasses import dataclass
 
 import nh3
+from markdown_it.token import Token
 from markupsafe import Markup, escape
 
 from core.exporters.render import (
@@ -40,6 +42,11 @@ _LINK_TARGET = re.compile(r"\]\([^)]*\)")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _LATIN = re.compile(r"[A-Za-z]")
 _MIN_LETTERS = 3  # "OK" or "ИИ" alone is not a passage in another language
+# Runs of words in one script inside a sentence of the other (letters, digits, spaces, - ').
+_LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z0-9'’\-]*(?:\s+[A-Za-z0-9][A-Za-z0-9'’\-]*)*")
+_CYRILLIC_RUN = re.compile(
+    r"[\u0400-\u04ff][\u0400-\u04ff0-9'’\-]*(?:\s+[\u0400-\u04ff0-9][\u0400-\u04ff0-9'’\-]*)*"
+)
 
 
 def base_language(language: str) -> str:
@@ -69,11 +76,11 @@ class ImageRef:
 
 def _sanitize(fragment: str) -> str:
     attributes = {tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()}
-    for tag in _LANG_TAGS:
+    for tag in (*_LANG_TAGS, "span"):
         attributes.setdefault(tag, set()).add("lang")
     return nh3.clean(
         fragment,
-        tags=set(ALLOWED_TAGS),
+        tags={*ALLOWED_TAGS, "span"},
         attributes=attributes,
         url_schemes=set(URL_SCHEMES),
         filter_style_properties={"text-align"},
@@ -97,6 +104,43 @@ def _shift_levels(levels: list[int], base: int) -> list[int]:
     return shifted
 
 
+def _html(content: str) -> Token:
+    token = Token("html_inline", "", 0)
+    token.content = content  # only our own fixed span tags, never course text
+    return token
+
+
+def _mark_inline_runs(inline: Token, block_language: str) -> None:
+    """Wrap words in the other script inside a sentence in <span lang> (WCAG 3.1.2)."""
+    cyrillic_block = base_language(block_language) in CYRILLIC_LANGUAGES
+    pattern, lang = (_LATIN_RUN, "en") if cyrillic_block else (_CYRILLIC_RUN, "ru")
+    children: list[Token] = []
+    for child in inline.children or []:
+        if child.type != "text":
+            children.append(child)
+            continue
+        position = 0
+        for match in pattern.finditer(child.content):
+            letters = sum(ch.isalpha() for ch in match.group(0))
+            if letters < _MIN_LETTERS or match.group(0) == child.content.strip():
+                continue  # too short to tell, or the whole text (the block carries the lang)
+            if match.start() > position:
+                children.append(_text(child.content[position : match.start()]))
+            children += [_html(f'<span lang="{lang}">'), _text(match.group(0)), _html("</span>")]
+            position = match.end()
+        if position == 0:
+            children.append(child)
+        elif position < len(child.content):
+            children.append(_text(child.content[position:]))
+    inline.children = children
+
+
+def _text(content: str) -> Token:
+    token = Token("text", "", 0)
+    token.content = content
+    return token
+
+
 def render_accessible(text: str, *, base: int = 2, language: str = "en") -> str:
     """Block Markdown as sanitized HTML with shifted headings and lang on foreign passages."""
     if not text:
@@ -116,15 +160,15 @@ def render_accessible(text: str, *, base: int = 2, language: str = "en") -> str:
         if token.type != "inline":
             continue
         lang = passage_language(token.content, language)
-        if lang is None:
-            continue
-        # the element that shows this text: skip the hidden <p> of a tight list item
-        for j in range(i - 1, -1, -1):
-            holder = tokens[j]
-            if holder.nesting == 1 and not holder.hidden:
-                if holder.tag in _LANG_TAGS:
-                    holder.attrSet("lang", lang)
-                break
+        if lang is not None:
+            # the element that shows this text: skip the hidden <p> of a tight list item
+            for j in range(i - 1, -1, -1):
+                holder = tokens[j]
+                if holder.nesting == 1 and not holder.hidden:
+                    if holder.tag in _LANG_TAGS:
+                        holder.attrSet("lang", lang)
+                    break
+        _mark_inline_runs(token, lang or language)
     return _sanitize(md.renderer.render(tokens, md.options, {}))
 
 

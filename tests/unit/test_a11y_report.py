@@ -74,6 +74,19 @@ def test_passages_in_the_other_language_get_lang_and_code_does_not() -> None:
     assert '<p lang="en">An English' in ru and '<p lang="ru">' not in ru
 
 
+def test_words_in_the_other_script_inside_a_sentence_get_a_lang_span() -> None:
+    ru = render_accessible("Используйте pandas для **чтения CSV files** быстро.", language="ru")
+    assert ru == (
+        '<p>Используйте <span lang="en">pandas</span> для <strong>чтения '
+        '<span lang="en">CSV files</span></strong> быстро.</p>\n'
+    )
+    en = render_accessible("The term «чистые данные» means clean data. Да.", language="en")
+    assert '«<span lang="ru">чистые данные</span>»' in en and "Да" in en and en.count("<span") == 1
+    # a span typed by the author stays text: only the renderer's own spans exist
+    typed = render_accessible('Text <span lang="xx" onclick="x()">hi</span> here', language="en")
+    assert "<span" not in typed and "&lt;span" in typed
+
+
 def test_inline_lines_get_a_lang_span_and_stay_sanitized() -> None:
     assert (
         str(render_inline_accessible("Очистка данных", language="en"))
