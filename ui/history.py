@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import nh3
 import streamlit as st
 
@@ -48,6 +50,12 @@ def _diff_html(fragment: str) -> str:
     return nh3.clean(fragment, tags={"ins", "del", "span", "br"}, attributes={})
 
 
+def _diff_open(name: str) -> str:
+    # issue 19: the diff box scrolls, so it takes keyboard focus (WCAG 2.1.1) and is a named region.
+    label = html.escape(t("a11y_diff_label", name=name), quote=True)
+    return f'<div class="cs-diff" tabindex="0" role="region" aria-label="{label}">'
+
+
 def show_diff(node_type: str, old: dict, new: dict, *, key: str, labels: tuple[str, str]) -> None:
     pairs = diff(content_text(node_type, old), content_text(node_type, new))
     if all(op == 0 for op, _ in pairs):
@@ -66,12 +74,12 @@ def show_diff(node_type: str, old: dict, new: dict, *, key: str, labels: tuple[s
         left, right = diff_html_side_by_side(pairs)
         a, b = st.columns(2)
         a.caption(labels[0])
-        a.html(f'<div class="cs-diff">{_diff_html(left)}</div>')
+        a.html(f"{_diff_open(labels[0])}{_diff_html(left)}</div>")
         b.caption(labels[1])
-        b.html(f'<div class="cs-diff">{_diff_html(right)}</div>')
+        b.html(f"{_diff_open(labels[1])}{_diff_html(right)}</div>")
     else:
         st.caption(f"{labels[0]} → {labels[1]}")
-        st.html(f'<div class="cs-diff">{_diff_html(diff_html_inline(pairs))}</div>')
+        st.html(f"{_diff_open(labels[0] + ' → ' + labels[1])}{_diff_html(diff_html_inline(pairs))}</div>")
 
 
 def _label(rev: Revision) -> str:

@@ -441,6 +441,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "Повторяющиеся заголовки слайдов ({titles}) пронумерованы в презентации, например (2/3).",
     ),
     "a11y_where_body": ("lesson text", "текст урока"),
+    "a11y_diff_label": ("Differences {name}", "Различия {name}"),
     "a11y_where_summary": ("summary", "описание"),
     "a11y_where_exercise": ("exercise", "упражнение"),
     "a11y_where_quiz": ("quiz explanation", "пояснение к тесту"),

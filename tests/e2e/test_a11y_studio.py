@@ -15,8 +15,11 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Page, sync_playwright
+from sqlmodel import select
 
 from core.db import session_scope
+from core.models import Lesson
+from core.services.revisions import lesson_content, save_edit
 from tests.a11y.axe import describe, run_axe
 from tests.a11y.course import make_a11y_course
 from tests.a11y.studio import ROOT, studio
@@ -45,6 +48,18 @@ TIMEOUT_MS = 60_000
 def app(db: str, tmp_path: Path) -> Iterator[tuple[str, int]]:
     with session_scope() as session:
         course_id = make_a11y_course(session, missing_alt=True)
+    with session_scope() as session:  # a second revision, so History shows a diff
+        lesson = session.exec(select(Lesson).where(Lesson.course_id == course_id).order_by(Lesson.id)).first()
+        assert lesson is not None
+        saved = save_edit(
+            session,
+            node_type="lesson",
+            node_id=int(lesson.id or 0),
+            content={**lesson_content(lesson), "body_md": lesson.body_md + "\n\nAn added closing paragraph."},
+            expected_version=lesson.version,
+            author="ann",
+        )
+        assert saved.saved
     log = SHOTS / "server.log"
     with studio(db, log) as url:
         yield url, course_id
@@ -99,7 +114,15 @@ def test_every_studio_page_has_no_axe_violations_of_ours(app: tuple[str, int]) -
             for view in views:
                 if view == "lessons-history":
                     page.get_by_role("tab", name="History").click()
-                    page.wait_for_timeout(500)  # the tab's content is already rendered; let it paint
+                    page.locator(".cs-diff ins").first.wait_for()
+                    # added and removed text differ by more than colour (WCAG 1.4.1)
+                    deco = page.eval_on_selector(
+                        ".cs-diff ins", "el => getComputedStyle(el).textDecorationLine"
+                    )
+                    marker = page.eval_on_selector(
+                        ".cs-diff ins", "el => getComputedStyle(el, '::before').content"
+                    )
+                    assert deco == "underline" and marker == '" [+] "', (deco, marker)
                 for violation in run_axe(page):
                     mine = [n for n in violation["nodes"] if not _is_known(page, violation["id"], n)]
                     if len(mine) < len(violation["nodes"]):
