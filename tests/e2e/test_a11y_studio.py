@@ -18,8 +18,11 @@ from playwright.sync_api import Page, sync_playwright
 from sqlmodel import select
 
 from core.db import session_scope
-from core.models import Lesson
+from core.jobs import wait_for
+from core.models import JobStatus, Lesson
+from core.services.exports import start_export
 from core.services.revisions import lesson_content, save_edit
+from core.settings import reset_settings
 from tests.a11y.axe import describe, run_axe
 from tests.a11y.course import make_a11y_course
 from tests.a11y.studio import ROOT, studio
@@ -45,9 +48,14 @@ TIMEOUT_MS = 60_000
 
 
 @pytest.fixture
-def app(db: str, tmp_path: Path) -> Iterator[tuple[str, int]]:
+def app(db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, int]]:
+    monkeypatch.setenv("FILES_DIR", str(tmp_path / "files"))  # the app inherits it
+    reset_settings()
     with session_scope() as session:
         course_id = make_a11y_course(session, missing_alt=True)
+    # a finished export job with warnings, so the Jobs page and the export row show job panels
+    job = wait_for(int(start_export(course_id=course_id, fmt="html", profile="minimal").id or 0), timeout=60)
+    assert job.status == JobStatus.succeeded and job.result["a11y_warnings"]
     with session_scope() as session:  # a second revision, so History shows a diff
         lesson = session.exec(select(Lesson).where(Lesson.course_id == course_id).order_by(Lesson.id)).first()
         assert lesson is not None
@@ -111,7 +119,16 @@ def test_every_studio_page_has_no_axe_violations_of_ours(app: tuple[str, int]) -
             views = [name]
             if name == "lessons":
                 views.append("lessons-history")  # the History tab: revisions table and diff
+            if name == "jobs":
+                views = ["jobs-open"]  # the job panel: status, progress, steps with the warnings
             for view in views:
+                if view == "jobs-open":
+                    # opened with the keyboard: Enter on the job, then on its steps
+                    page.get_by_test_id("stMain").locator("summary").filter(has_text="#1 ·").press("Enter")
+                    page.get_by_test_id("stMain").locator("summary").filter(has_text="Steps").press("Enter")
+                    # the steps grid is a canvas; its accessible table holds the warnings
+                    page.get_by_test_id("stMain").get_by_test_id("stDataFrame").first.wait_for()
+                    page.get_by_text("accessibility warning(s)").first.wait_for(state="attached")
                 if view == "lessons-history":
                     page.get_by_role("tab", name="History").click()
                     page.locator(".cs-diff ins").first.wait_for()
