@@ -7,6 +7,7 @@ import streamlit as st
 from ui import editor, state
 from ui.i18n import t
 from ui.layout import sidebar
+from ui.page_lang import sync_page_language
 from ui.resources import boot
 
 st.set_page_config(page_title="Course Studio", page_icon="🎓", layout="wide")
@@ -43,4 +44,5 @@ sections: dict[str, list[st.Page]] = {
 current = st.navigation(sections)
 sidebar()
 state.sync_url()
+sync_page_language()  # issue 19: <html lang> follows the interface language
 current.run()  # every page draws its title and the offline banner through ui.layout.header

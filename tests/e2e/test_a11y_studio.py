@@ -156,6 +156,23 @@ def test_every_studio_page_has_no_axe_violations_of_ours(app: tuple[str, int]) -
     assert seen_known == {entry["rule"] for entry in KNOWN}, seen_known
 
 
+def test_page_language_follows_the_interface_language(app: tuple[str, int]) -> None:
+    url, course_id = app
+    with sync_playwright() as pw:
+        browser = launch(pw)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(f"{url}/export?course={course_id}&lang=ru")
+        _settled(page)
+        page.wait_for_function("() => document.documentElement.lang === 'ru'")
+        violations = run_axe(page)  # the Russian interface, and the component frame, pass too
+        mine = [v for v in violations if any(not _is_known(page, v["id"], n) for n in v["nodes"])]
+        assert mine == [], describe(mine)
+        page.get_by_test_id("stSidebar").get_by_text("English", exact=True).click()
+        page.wait_for_function("() => document.documentElement.lang === 'en'")
+        browser.close()
+
+
 def test_plain_editor_is_reachable_with_the_keyboard(app: tuple[str, int]) -> None:
     url, course_id = app
     with sync_playwright() as pw:
