@@ -128,12 +128,10 @@ def _without_code(text: str) -> str:
     return _FENCE.sub("", text or "")
 
 
-def _images(doc: CourseExport) -> tuple[list[Finding], int]:
+def _images(doc: CourseExport) -> list[Finding]:
     findings: list[Finding] = []
-    total = 0
     for node, where, text in _texts(doc):
         for image in images(text):
-            total += 1
             if not image.alt:
                 findings.append(
                     Finding(
@@ -143,7 +141,7 @@ def _images(doc: CourseExport) -> tuple[list[Finding], int]:
                         {"src": image.src, "where": where},
                     )
                 )
-    return findings, total
+    return findings
 
 
 def _links(doc: CourseExport) -> list[Finding]:
@@ -300,7 +298,7 @@ def _template(colours: TemplateColours | None) -> list[Finding]:
 
 def accessibility_report(doc: CourseExport, template: TemplateColours | None = None) -> Report:
     """Everything the author and the exports need to know, computed from the document alone."""
-    missing_alt, _ = _images(doc)
+    missing_alt = _images(doc)
     slide_fixed, slide_author = _slides(doc)
     needs_author = [*missing_alt, *_links(doc), *_quiz(doc), *slide_author, *_template(template)]
     fixed = [*_headings(doc), *_language(doc), *slide_fixed]
