@@ -9,6 +9,7 @@ from ui import editor, state
 from ui.auth import gate
 from ui.i18n import t
 from ui.layout import sidebar
+from ui.page_lang import sync_page_language
 from ui.resources import boot
 
 st.set_page_config(page_title="Course Studio", page_icon="🎓", layout="wide")
@@ -56,4 +57,5 @@ sections = {
 current = st.navigation(sections)
 sidebar()
 state.sync_url()
+sync_page_language()  # issue 19: <html lang> follows the interface language
 current.run()  # every page draws its title and the offline banner through ui.layout.header

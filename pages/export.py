@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.exporters import EXPORTERS
+from ui.a11y_report import accessibility_report
 from ui.exports import PROFILES, export_row
 from ui.i18n import t
 from ui.layout import header, require_course
@@ -29,3 +30,5 @@ profile = st.radio(
 )
 for exporter in EXPORTERS.values():
     export_row(course.id, exporter, str(profile or PROFILES[0]))
+
+accessibility_report(course.id)

@@ -10,6 +10,7 @@ app.py on every full run - saves whatever is still pending before any page rende
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -35,6 +36,7 @@ from ui.i18n import t
 from ui.text import md_escape
 
 DEBOUNCE_S = 1.5
+_CODE_CLASS = re.compile(r'<code class="language-[^"<>]*">')
 MAX_WAIT_S = 15.0
 TICK_S = 2.0
 _PREFIX = "edit."
@@ -169,6 +171,12 @@ def refresh_if_stale(key: str, node_type: str, node_id: int) -> None:
         reload(key)
 
 
+def _plain_code(html: str) -> str:
+    # issue 19: Streamlit colours `language-*` code with a palette under 4.5:1 on its code
+    # background (WCAG 1.4.3); the preview shows code unhighlighted instead.
+    return _CODE_CLASS.sub("<code>", html)
+
+
 def text_editor(*, key: str, node_type: str, node_id: int, preview_md: Any) -> None:
     """Editor on the left, live preview on the right; `preview_md(text) -> markdown`."""
     refresh_if_stale(key, node_type, node_id)
@@ -203,7 +211,7 @@ def text_editor(*, key: str, node_type: str, node_id: int, preview_md: Any) -> N
         if _pending(slot) and (idle or overdue):
             _save(slot)
         with right, st.container(border=True, height=560):
-            st.markdown(render_markdown_safe(preview_md(slot["draft"])), unsafe_allow_html=True)
+            st.markdown(_plain_code(render_markdown_safe(preview_md(slot["draft"]))), unsafe_allow_html=True)
         _status_line(key, slot)
 
     body()

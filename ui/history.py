@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import nh3
 import streamlit as st
 
@@ -33,14 +35,26 @@ _DIFF_CSS = """<style>
 .cs-diff { font-family: ui-monospace, monospace; font-size: 0.85rem; line-height: 1.5;
   white-space: pre-wrap; border: 1px solid #ddd; border-radius: 6px; padding: 0.6rem;
   max-height: 520px; overflow: auto; }
-.cs-diff ins { background: #d7f5dd; text-decoration: none; }
-.cs-diff del { background: #fbd9d9; }
+.cs-diff ins { background: #d7f5dd; text-decoration: underline 2px; }
+.cs-diff del { background: #fbd9d9; text-decoration: line-through 2px; }
+.cs-diff ins::before, .cs-diff del::before { position: absolute; width: 1px; height: 1px;
+  overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
+.cs-diff ins::before { content: " [+] "; }
+.cs-diff del::before { content: " [-] "; }
 </style>"""
+# issue 19: added/removed text differs by underline/strike-through as well as colour, and a
+# screen reader hears "[+]"/"[-]" before each change (WCAG 1.4.1 use of colour).
 
 
 def _diff_html(fragment: str) -> str:
     # core escapes every text already; nh3 is a second layer that keeps only the diff tags.
     return nh3.clean(fragment, tags={"ins", "del", "span", "br"}, attributes={})
+
+
+def _diff_open(name: str) -> str:
+    # issue 19: the diff box scrolls, so it takes keyboard focus (WCAG 2.1.1) and is a named region.
+    label = html.escape(t("a11y_diff_label", name=name), quote=True)
+    return f'<div class="cs-diff" tabindex="0" role="region" aria-label="{label}">'
 
 
 def show_diff(node_type: str, old: dict, new: dict, *, key: str, labels: tuple[str, str]) -> None:
@@ -61,12 +75,12 @@ def show_diff(node_type: str, old: dict, new: dict, *, key: str, labels: tuple[s
         left, right = diff_html_side_by_side(pairs)
         a, b = st.columns(2)
         a.caption(labels[0])
-        a.html(f'<div class="cs-diff">{_diff_html(left)}</div>')
+        a.html(f"{_diff_open(labels[0])}{_diff_html(left)}</div>")
         b.caption(labels[1])
-        b.html(f'<div class="cs-diff">{_diff_html(right)}</div>')
+        b.html(f"{_diff_open(labels[1])}{_diff_html(right)}</div>")
     else:
         st.caption(f"{labels[0]} → {labels[1]}")
-        st.html(f'<div class="cs-diff">{_diff_html(diff_html_inline(pairs))}</div>')
+        st.html(f"{_diff_open(labels[0] + ' → ' + labels[1])}{_diff_html(diff_html_inline(pairs))}</div>")
 
 
 def _label(rev: Revision) -> str:

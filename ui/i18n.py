@@ -610,6 +610,84 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "vstatus_none": ("no video", "нет видео"),
     "vstatus_ready": ("video ready", "видео готово"),
     "video_script_invalid": ("The script is not valid yet: {err}", "Сценарий пока не годится: {err}"),
+    # issue 19: accessibility report on the Export page
+    "a11y_title": ("Accessibility", "Доступность"),
+    "a11y_summary": (
+        "{passed} checks passed · {author} need you · {fixed} fixed by the export",
+        "Проверок пройдено: {passed} · требуют вас: {author} · исправлено при экспорте: {fixed}",
+    ),
+    "a11y_all_good": (
+        "Passed: nothing needs you. The HTML, SCORM and PPTX exports meet WCAG 2.1 AA for this course.",
+        "Пройдено: от вас ничего не требуется. Экспорт HTML, SCORM и PPTX соответствует WCAG 2.1 AA.",
+    ),
+    "a11y_needs_author": ("Needs you ({n})", "Требует вас ({n})"),
+    "a11y_fixed": ("Fixed by the export ({n})", "Исправлено при экспорте ({n})"),
+    "a11y_passed": ("Passed ({n})", "Пройдено ({n})"),
+    "a11y_open": ("Open {kind}: {title}", "Открыть {kind}: {title}"),
+    "a11y_kind_course": ("course", "курс"),
+    "a11y_kind_module": ("module", "модуль"),
+    "a11y_kind_lesson": ("lesson", "урок"),
+    "a11y_kind_slides": ("slides", "слайды"),
+    "a11y_template_note": (
+        "The uploaded PPTX template is checked too.",
+        "Загруженный шаблон PPTX тоже проверен.",
+    ),
+    "a11y_template_bad": (
+        "The PPTX template could not be checked: {err}",
+        "Шаблон PPTX не удалось проверить: {err}",
+    ),
+    "a11y_check_image_alt": ("Images have alt text", "У изображений есть альтернативный текст"),
+    "a11y_check_link_text": ("Links say where they go", "Ссылки говорят, куда ведут"),
+    "a11y_check_headings": ("Headings are in order", "Заголовки идут по порядку"),
+    "a11y_check_language": ("Passages in another language are marked", "Фрагменты на другом языке размечены"),
+    "a11y_check_slide_titles": ("Every slide has its own title", "У каждого слайда свой заголовок"),
+    "a11y_check_slide_notes": ("Every slide has speaker notes", "У каждого слайда есть заметки"),
+    "a11y_check_quiz": ("Quiz questions are complete", "Вопросы теста полные"),
+    "a11y_check_template_contrast": (
+        "Template colours have enough contrast",
+        "Цвета шаблона достаточно контрастны",
+    ),
+    "a11y_f_image_alt": (
+        "Image {src} in the {where} has no alt text: describe it in the Markdown as ![description]({src}).",
+        "У изображения {src} ({where}) нет альтернативного текста: опишите его в Markdown как ![описание]({src}).",
+    ),
+    "a11y_f_link_text": (
+        "The link “{text}” ({href}) does not say where it goes: name the destination.",
+        "Ссылка «{text}» ({href}) не говорит, куда ведёт: назовите цель.",
+    ),
+    "a11y_f_headings": (
+        "Headings in the {where} were moved under the page title.",
+        "Заголовки ({where}) перенесены под заголовок страницы.",
+    ),
+    "a11y_f_language": (
+        "Passages in {languages} are marked with their language.",
+        "Фрагменты на языке {languages} размечены своим языком.",
+    ),
+    "a11y_f_slide_titles": (
+        "Slide {slide} has no title: give it one.",
+        "У слайда {slide} нет заголовка: добавьте его.",
+    ),
+    "a11y_f_slide_titles_dup": (
+        "Repeated slide titles ({titles}) are numbered like (2/3) in the deck.",
+        "Повторяющиеся заголовки слайдов ({titles}) пронумерованы в презентации, например (2/3).",
+    ),
+    "a11y_where_body": ("lesson text", "текст урока"),
+    "a11y_diff_label": ("Differences {name}", "Различия {name}"),
+    "a11y_where_summary": ("summary", "описание"),
+    "a11y_where_exercise": ("exercise", "упражнение"),
+    "a11y_where_quiz": ("quiz explanation", "пояснение к тесту"),
+    "a11y_f_slide_notes": (
+        "Slide {slide} “{title}” has no speaker notes: the export uses its bullets instead.",
+        "У слайда {slide} «{title}» нет заметок: при экспорте вместо них взяты пункты слайда.",
+    ),
+    "a11y_f_quiz": (
+        "Question {question} needs a question, two or more options and a valid answer.",
+        "Вопросу {question} нужны текст, два или больше вариантов и верный ответ.",
+    ),
+    "a11y_f_template_contrast": (
+        "PPTX template: {pair} {text} on {background} has contrast {ratio}:1; WCAG AA needs 4.5:1.",
+        "Шаблон PPTX: {pair} {text} на {background} — контраст {ratio}:1; WCAG AA требует 4.5:1.",
+    ),
 }
 
 STRINGS: dict[str, dict[str, str]] = {

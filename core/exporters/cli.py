@@ -34,14 +34,19 @@ def _report(exc: AppError) -> int:
 def run_export(args: argparse.Namespace) -> int:
     from core.db import session_scope
     from core.exporters import export_course
+    from core.services.accessibility import export_warnings
 
     try:
         with session_scope() as session:
             data, filename, _mime = export_course(
                 session, args.course_id, args.format, args.profile, template_path=args.template
             )
+            warnings = export_warnings(session, args.course_id, args.format, data, args.template)
     except AppError as exc:
         return _report(exc)
+    # issue 19: what the export could not make accessible; the file is still written
+    for warning in warnings:
+        print(f"accessibility warning: {warning}", file=sys.stderr)
     out = Path(args.out) if args.out else Path(filename)
     if out.is_dir():
         out = out / filename

@@ -1,9 +1,11 @@
 """HTML export: a static, offline-readable site in a ZIP.
 
-Pages are flat (index.html, module-NN.html, lesson-NN-MM.html, style.css) so every link
-is relative and the folder opens from disk. Model text reaches the page only through
-`render_markdown_safe`/`render_inline_safe` (or plain escaping); Jinja autoescapes
-everything else. Each page also carries a Content-Security-Policy as a second line of
+Pages are flat (index.html, module-NN.html, lesson-NN-MM.html, style.css, quiz.js) so
+every link is relative and the folder opens from disk. Model text reaches the page only
+through `render_accessible`/`render_inline_accessible` (the sanitized renderers plus
+heading levels and `lang`, see accessible.py) or plain escaping; Jinja autoescapes
+everything else. The only script is our own quiz.js (WCAG: a keyboard quiz whose
+feedback is announced); the pages read fine without it. Each page also carries a Content-Security-Policy as a second line of
 defence, but the sanitizer alone is what the tests hold to account.
 """
 
@@ -17,6 +19,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from core.exporters.accessible import passage_language, render_accessible, render_inline_accessible
 from core.exporters.document import CourseExport, ExportLesson, ExportModule, Meta, Totals
 from core.exporters.labels import labels
 from core.exporters.render import escape_text, render_inline_safe, render_markdown_safe
@@ -26,12 +29,13 @@ __all__ = ["build_site", "export_html", "render_inline_safe", "render_markdown_s
 
 TEMPLATE_DIR = Path(__file__).parent / "templates" / "html"
 STYLESHEET = "style.css"
-# No scripts at all in the plain site; the SCORM build allows its own files only.
+QUIZ_SCRIPT = "quiz.js"
+# Scripts only from the site's own files (quiz.js, and progress.js in SCORM); never inline.
 CSP_SITE = (
-    "default-src 'none'; style-src 'self'; img-src 'self' https: http:; media-src 'self'; "
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: http:; media-src 'self'; "
     "base-uri 'none'; form-action 'none'"
 )
-CSP_SCORM = CSP_SITE.replace("default-src 'none';", "default-src 'none'; script-src 'self';")
+CSP_SCORM = CSP_SITE
 
 
 @lru_cache(maxsize=1)
@@ -49,6 +53,7 @@ def _env() -> Environment:
 class _Link:
     href: str
     label: str
+    lang: str | None = None  # set when the label is in another language than the course
 
 
 def module_page(m: int) -> str:
@@ -59,12 +64,18 @@ def lesson_page(m: int, lesson: int) -> str:
     return f"lesson-{m:02d}-{lesson:02d}.html"
 
 
-def _md(text: str) -> Markup:
-    return Markup(render_markdown_safe(text))  # trusted: the text went through nh3 just now
+@dataclass(frozen=True)
+class _Text:
+    """Renders model text for one course: headings under `base`, lang on foreign passages."""
 
+    language: str
 
-def _inline(text: str) -> Markup:
-    return Markup(render_inline_safe(text))  # trusted: the text went through nh3 just now
+    def md(self, text: str, base: int = 2) -> Markup:
+        # trusted: the text went through nh3 just now
+        return Markup(render_accessible(text, base=base, language=self.language))
+
+    def inline(self, text: str) -> Markup:
+        return render_inline_accessible(text, language=self.language)
 
 
 def meta_rows(meta: Meta | None) -> list[tuple[str, str]]:
@@ -91,7 +102,12 @@ def _total_rows(totals: Totals | None) -> list[tuple[str, str]]:
     ]
 
 
-def _lesson_context(lesson: ExportLesson) -> dict[str, Any]:
+def _letter(index: int) -> str:
+    return chr(ord("A") + index) if index < 26 else str(index + 1)
+
+
+def _lesson_context(lesson: ExportLesson, tx: _Text, t: dict[str, str]) -> dict[str, Any]:
+    _md, _inline = tx.md, tx.inline
     return {
         "title_html": _inline(lesson.title),
         "duration": lesson.duration_minutes,
@@ -99,18 +115,17 @@ def _lesson_context(lesson: ExportLesson) -> dict[str, Any]:
         "body_html": _md(lesson.body_md),
         "key_points": [_inline(p) for p in lesson.key_points],
         "exercises": [
-            {"title_html": _inline(ex.title), "instructions_html": _md(ex.instructions)}
+            {"title_html": _inline(ex.title), "instructions_html": _md(ex.instructions, base=4)}
             for ex in lesson.exercises
         ],
         "quiz": [
             {
                 "question_html": _inline(q.question),
-                "options": [_inline(o) for o in q.options],
+                "options": [{"letter": _letter(k), "html": _inline(o)} for k, o in enumerate(q.options)],
                 "answer_index": q.answer_index,
-                "answer_letter": chr(ord("A") + q.answer_index)
-                if q.answer_index < 26
-                else str(q.answer_index + 1),
-                "explanation_html": _md(q.explanation),
+                "answer_letter": _letter(q.answer_index),
+                "wrong_text": t["quiz_wrong"].format(letter=_letter(q.answer_index)),
+                "explanation_html": _md(q.explanation, base=3),
             }
             for q in lesson.quiz
         ],
@@ -145,7 +160,8 @@ def video_files(doc: CourseExport) -> dict[str, bytes]:
     return files
 
 
-def _module_context(number: int, module: ExportModule) -> dict[str, Any]:
+def _module_context(number: int, module: ExportModule, tx: _Text) -> dict[str, Any]:
+    _md, _inline = tx.md, tx.inline
     return {
         "title_html": _inline(module.title),
         "number": number,
@@ -169,7 +185,11 @@ def build_site(doc: CourseExport, *, scorm: bool = False) -> dict[str, bytes]:
     """Every file of the site, path -> bytes, in reading order (index first)."""
     course = doc.course
     t = labels(course.language)
+    tx = _Text(course.language)
     env = _env()
+
+    def link(href: str, label: str) -> _Link:
+        return _Link(href, label, passage_language(label, course.language))
 
     # Reading order drives prev/next and tells which page is the last lesson.
     order: list[tuple[str, str, str, dict[str, Any]]] = [("index", "index.html", course.title, {})]
@@ -201,39 +221,41 @@ def build_site(doc: CourseExport, *, scorm: bool = False) -> dict[str, bytes]:
             "page_name": name,
             "page_title": title if kind == "index" else f"{title} · {course.title}",
             "is_last": k == last_lesson,
-            "prev": _Link(order[k - 1][1], order[k - 1][2]) if k > 0 else None,
-            "next": _Link(order[k + 1][1], order[k + 1][2]) if k + 1 < len(order) else None,
+            "prev": link(order[k - 1][1], order[k - 1][2]) if k > 0 else None,
+            "next": link(order[k + 1][1], order[k + 1][2]) if k + 1 < len(order) else None,
             "crumbs": [],
         }
         if kind == "index":
             ctx.update(
-                title_html=_inline(course.title),
-                summary_html=_md(course.summary),
+                title_html=tx.inline(course.title),
+                summary_html=tx.md(course.summary),
                 module_count=len(course.modules),
                 lesson_count=len(course.lessons),
                 duration=course.duration_minutes,
                 modules=[
-                    {**_module_context(i, m), "href": module_page(i)} for i, m in enumerate(course.modules, 1)
+                    {**_module_context(i, m, tx), "href": module_page(i)}
+                    for i, m in enumerate(course.modules, 1)
                 ],
                 meta_rows=meta_rows(course.meta),
                 total_rows=_total_rows(doc.totals),
             )
             template = "index.html.j2"
         elif kind == "module":
-            ctx.update(_module_context(extra["number"], extra["module"]))
+            ctx.update(_module_context(extra["number"], extra["module"], tx))
             ctx["crumbs"] = [_Link("index.html", t["home"])]
             template = "module.html.j2"
         else:
-            ctx.update(_lesson_context(extra["lesson"]))
+            ctx.update(_lesson_context(extra["lesson"], tx, t))
             ctx.update(module_number=extra["m"], number=extra["n"])
             ctx["crumbs"] = [
                 _Link("index.html", t["home"]),
-                _Link(module_page(extra["m"]), extra["module"].title),
+                link(module_page(extra["m"]), extra["module"].title),
             ]
             template = "lesson.html.j2"
         files[name] = env.get_template(template).render(ctx).encode("utf-8")
     files[STYLESHEET] = (TEMPLATE_DIR / STYLESHEET).read_bytes()
     files.update(video_files(doc))  # issue-14
+    files[QUIZ_SCRIPT] = (TEMPLATE_DIR / QUIZ_SCRIPT).read_bytes()
     return files
 
 

@@ -26,6 +26,15 @@ _LABELS: dict[str, dict[str, str]] = {
         "continued": "cont.",
         "provenance": "Provenance",
         "course_totals": "Generation totals",
+        # issue 19: accessibility
+        "breadcrumb": "Breadcrumb",
+        "pages": "Pages",
+        "question": "Question {n}",
+        "check": "Check answer",
+        "show_answer": "Show answer",
+        "quiz_correct": "Correct.",
+        "quiz_wrong": "Not quite: the right answer is {letter}.",
+        "quiz_choose": "Choose an answer first.",
     },
     "ru": {
         "contents": "Содержание",
@@ -49,6 +58,15 @@ _LABELS: dict[str, dict[str, str]] = {
         "continued": "продолж.",
         "provenance": "Происхождение",
         "course_totals": "Итоги генерации",
+        # issue 19: accessibility
+        "breadcrumb": "Навигационная цепочка",
+        "pages": "Страницы",
+        "question": "Вопрос {n}",
+        "check": "Проверить ответ",
+        "show_answer": "Показать ответ",
+        "quiz_correct": "Верно.",
+        "quiz_wrong": "Не совсем: правильный ответ — {letter}.",
+        "quiz_choose": "Сначала выберите ответ.",
     },
 }
 

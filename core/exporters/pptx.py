@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pptx import Presentation
-from pptx.enum.shapes import PP_PLACEHOLDER
+from pptx.enum.lang import MSO_LANGUAGE_ID
+from pptx.enum.shapes import MSO_SHAPE_TYPE, PP_PLACEHOLDER
 from pptx.enum.text import MSO_AUTO_SIZE
 from pptx.opc.packuri import PackURI
 from pptx.presentation import Presentation as PresentationType
@@ -39,6 +40,8 @@ from pptx.slide import Slide, SlideLayout
 from pptx.text.text import TextFrame
 
 from core.errors import AppError, Code
+from core.exporters.a11y import TemplateColours, slide_titles
+from core.exporters.accessible import passage_language
 from core.exporters.document import CourseExport, ExportLesson, Meta
 from core.exporters.labels import labels
 
@@ -220,12 +223,21 @@ def _body(slide: Slide) -> TextFrame | None:
     return None
 
 
-def _add_runs(paragraph, text: str) -> None:  # type: ignore[no-untyped-def]
-    """Light Markdown for bullets: **bold** and `code` become runs, other markers go."""
+_LANGUAGE_IDS = {"en": MSO_LANGUAGE_ID.ENGLISH_US, "ru": MSO_LANGUAGE_ID.RUSSIAN}
+
+
+def _add_runs(paragraph, text: str, language: str) -> None:  # type: ignore[no-untyped-def]
+    """Light Markdown for bullets: **bold** and `code` become runs, other markers go.
+
+    A line in the other language of the studio gets its language on every run, so screen
+    readers and the spell checker switch voice and dictionary (WCAG 3.1.2)."""
+    foreign = _LANGUAGE_IDS.get(passage_language(text, language) or "")
     for piece in _INLINE.split(text):
         if not piece:
             continue
         run = paragraph.add_run()
+        if foreign is not None:
+            run.font.language_id = foreign
         if piece.startswith("**") and piece.endswith("**") and len(piece) > 4:
             run.text = piece[2:-2]
             run.font.bold = True
@@ -236,19 +248,22 @@ def _add_runs(paragraph, text: str) -> None:  # type: ignore[no-untyped-def]
             run.text = _MD_NOISE.sub("", piece)
 
 
-def _fill(frame: TextFrame | None, lines: list[str]) -> None:
+def _fill(frame: TextFrame | None, lines: list[str], language: str) -> None:
     if frame is None:
         return
     frame.word_wrap = True
     frame.auto_size = MSO_AUTO_SIZE.NONE
     for i, line in enumerate(lines):
         paragraph = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
-        _add_runs(paragraph, line)
+        _add_runs(paragraph, line, language)
 
 
-def _set_title(slide: Slide, text: str) -> None:
+def _set_title(slide: Slide, text: str, language: str) -> None:
     if slide.shapes.title is not None:
         slide.shapes.title.text_frame.text = text
+        foreign = _LANGUAGE_IDS.get(passage_language(text, language) or "")
+        for run in slide.shapes.title.text_frame.paragraphs[0].runs if foreign is not None else []:
+            run.font.language_id = foreign
 
 
 def _meta_line(meta: Meta | None) -> str:
@@ -278,42 +293,168 @@ def build_presentation(doc: CourseExport, template_path: str | Path | None = Non
     full = doc.profile == "full"
 
     slide = prs.slides.add_slide(layouts[LAYOUT_TITLE])
-    _set_title(slide, shorten(course.title, TITLE_MAX_CHARS))
+    _set_title(slide, shorten(course.title, TITLE_MAX_CHARS), course.language)
     facts = t["facts"].format(
         modules=len(course.modules), lessons=len(course.lessons), minutes=course.duration_minutes
     )
     subtitle = [shorten(course.summary, SUMMARY_MAX_CHARS)] if course.summary.strip() else []
-    _fill(_body(slide), [*subtitle, facts])
+    _fill(_body(slide), [*subtitle, facts], course.language)
+    title_notes = [course.title, course.summary.strip(), facts]
     if full and doc.totals:
-        slide.notes_slide.notes_text_frame.text = (
+        title_notes.append(
             f"tokens {doc.totals.input_tokens}/{doc.totals.output_tokens}; cost ${doc.totals.cost_usd:.4f}"
         )
+    slide.notes_slide.notes_text_frame.text = "\n\n".join(n for n in title_notes if n)
 
     for m, module in enumerate(course.modules, 1):
         slide = prs.slides.add_slide(layouts[LAYOUT_SECTION])
-        _set_title(slide, shorten(f"{t['module']} {m}. {module.title}", TITLE_MAX_CHARS))
+        _set_title(slide, shorten(f"{t['module']} {m}. {module.title}", TITLE_MAX_CHARS), course.language)
         lines = [shorten(module.summary, SUMMARY_MAX_CHARS)] if module.summary.strip() else []
         lines.append(t["module_facts"].format(lessons=len(module.lessons), minutes=module.duration_minutes))
-        _fill(_body(slide), lines)
+        _fill(_body(slide), lines, course.language)
+        # Notes on every slide: the full summary and objectives, which the slide shortens.
+        section_notes = [module.summary.strip(), *module.objectives]
         if full and module.meta:
-            slide.notes_slide.notes_text_frame.text = _meta_line(module.meta)
+            section_notes.append(_meta_line(module.meta))
+        slide.notes_slide.notes_text_frame.text = "\n\n".join(n for n in section_notes if n) or module.title
 
         for lesson in module.lessons:
             provenance = _meta_line(lesson.slides_meta) if full else ""
             for title, bullets, notes in _source_slides(lesson):
                 for planned in plan_slide(title, bullets, notes, cont_label=t["continued"]):
                     slide = prs.slides.add_slide(layouts[LAYOUT_CONTENT])
-                    _set_title(slide, planned.title)
-                    _fill(_body(slide), planned.bullets)
-                    notes_text = "\n\n".join(
-                        p for p in (planned.notes, *planned.extra_notes, provenance) if p
-                    )
-                    if notes_text:
-                        slide.notes_slide.notes_text_frame.text = notes_text
+                    _set_title(slide, planned.title, course.language)
+                    _fill(_body(slide), planned.bullets, course.language)
+                    # No author notes: the slide's own text, in full, so notes are never empty.
+                    spoken = planned.notes or "\n".join([planned.title, *planned.bullets])
+                    notes_text = "\n\n".join(p for p in (spoken, *planned.extra_notes, provenance) if p)
+                    slide.notes_slide.notes_text_frame.text = notes_text
+    make_accessible(prs)
     prs.core_properties.title = course.title[:255]
     prs.core_properties.author = "Course Studio"
     prs.core_properties.language = course.language
     return prs
+
+
+# ------------------------------------------------------------------ accessibility
+
+
+def _title_shape(slide: Slide):  # type: ignore[no-untyped-def]
+    return slide.shapes.title
+
+
+def _reading_order(slide: Slide) -> None:
+    """Shape order is reading order for screen readers: title first, then top-to-bottom, left-to-right."""
+    tree = slide.shapes._spTree
+    title = _title_shape(slide)
+    shapes = list(slide.shapes)
+
+    def key(shape) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
+        top = shape.top if shape.top is not None else 0
+        left = shape.left if shape.left is not None else 0
+        return (0 if title is not None and shape.shape_id == title.shape_id else 1, top, left)
+
+    ordered = sorted(shapes, key=key)
+    if [s.shape_id for s in ordered] == [s.shape_id for s in shapes]:
+        return
+    for shape in shapes:
+        tree.remove(shape._element)
+    for shape in ordered:
+        tree.append(shape._element)
+
+
+def _is_picture(shape) -> bool:  # type: ignore[no-untyped-def]
+    return shape.shape_type == MSO_SHAPE_TYPE.PICTURE
+
+
+def make_accessible(prs: PresentationType) -> None:
+    """Unique titles ("(2/3)" on repeats), reading order, and alt text on pictures."""
+    slides = list(prs.slides)
+    titles = [(_title_shape(s).text_frame.text if _title_shape(s) is not None else "") for s in slides]
+    for slide, old, new in zip(slides, titles, slide_titles(titles), strict=True):
+        if new != old and _title_shape(slide) is not None:
+            _title_shape(slide).text_frame.text = new
+    for slide in slides:
+        _reading_order(slide)
+        for shape in slide.shapes:
+            if _is_picture(shape):
+                c_nv_pr = shape._element.nvPicPr.cNvPr
+                if not (c_nv_pr.get("descr") or "").strip():
+                    c_nv_pr.set("descr", shape.name)
+
+
+def accessibility_problems(prs: PresentationType) -> list[str]:
+    """What the deck still lacks after `make_accessible`: the export reports these."""
+    problems: list[str] = []
+    titles: list[str] = []
+    for number, slide in enumerate(prs.slides, 1):
+        title = _title_shape(slide)
+        text = title.text_frame.text.strip() if title is not None else ""
+        if not text.strip(" -"):
+            problems.append(f"slide {number} has no title")
+        titles.append(text)
+        if not (slide.has_notes_slide and slide.notes_slide.notes_text_frame.text.strip()):
+            problems.append(f"slide {number} has no speaker notes")
+        for shape in slide.shapes:
+            described = (
+                (shape._element.nvPicPr.cNvPr.get("descr") or "").strip() if _is_picture(shape) else "-"
+            )
+            if not described:
+                problems.append(f"slide {number}: picture {shape.name!r} has no alt text")
+    repeated = sorted({t for t in titles if t and titles.count(t) > 1})
+    problems += [f"the title {t!r} is on more than one slide" for t in repeated]
+    return problems
+
+
+_A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+_RT_THEME = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/theme"
+
+
+def _colour(element) -> str | None:  # type: ignore[no-untyped-def]
+    if element is None:
+        return None
+    srgb = element.find(f"{_A}srgbClr")
+    if srgb is not None:
+        return "#" + srgb.get("val", "").lower()
+    system = element.find(f"{_A}sysClr")
+    if system is not None and system.get("lastClr"):
+        return "#" + system.get("lastClr", "").lower()
+    return None
+
+
+def template_colours(template: str | Path | bytes | None = None) -> TemplateColours:
+    """Text/background colour pairs a template's slides use, read from its theme and master."""
+    from lxml import etree
+
+    if isinstance(template, bytes):
+        try:
+            prs = Presentation(io.BytesIO(template))
+        except Exception as exc:  # python-pptx raises several types for a broken file
+            raise AppError(Code.VALIDATION, f"the PPTX template cannot be opened: {exc}") from exc
+    else:
+        prs, _ = open_template(template)
+    master = prs.slide_masters[0]
+    theme = etree.fromstring(master.part.part_related_by(_RT_THEME).blob)
+    scheme = theme.find(f".//{_A}clrScheme")
+    named = {}
+    if scheme is not None:
+        for name in ("dk1", "lt1", "dk2", "lt2", "hlink"):
+            colour = _colour(scheme.find(f"{_A}{name}"))
+            if colour:
+                named[name] = colour
+    # A solid master background replaces lt1 as what text sits on.
+    bg_fill = master._element.find(
+        ".//{http://schemas.openxmlformats.org/presentationml/2006/main}bg//" + f"{_A}solidFill"
+    )
+    background = _colour(bg_fill) or named.get("lt1")
+    pairs: list[tuple[str, str, str]] = []
+    if background and "dk1" in named:
+        pairs.append(("body text", named["dk1"], background))
+    if "dk2" in named and "lt2" in named:
+        pairs.append(("dark 2 on light 2", named["dk2"], named["lt2"]))
+    if background and "hlink" in named:
+        pairs.append(("hyperlink", named["hlink"], background))
+    return TemplateColours(pairs)
 
 
 def export_pptx(doc: CourseExport, template_path: str | Path | None = None) -> bytes:

@@ -26,6 +26,7 @@ from core.errors import AppError, Code
 from core.exporters import EXPORTERS, Profile, export_course
 from core.jobs import JobContext, start_job, task
 from core.models import Job, JobStatus
+from core.services.accessibility import export_warnings
 from core.services.courses import get_course
 from core.settings import get_settings
 
@@ -140,12 +141,24 @@ def run_export(ctx: JobContext) -> dict[str, Any]:
     except AppError as exc:
         ctx.step("build", "failed", exc.message)
         raise
-    ctx.step("build", "done", f"{len(data)} bytes")
+    # issue 19: what the export could not make accessible is a warning, never a failure
+    with session_scope(readonly=True) as session:
+        warnings = export_warnings(session, ctx.course_id, fmt, data, template_path)
+    detail = f"{len(data)} bytes"
+    if warnings:
+        detail += f"; {len(warnings)} accessibility warning(s): " + "; ".join(warnings[:3])
+    ctx.step("build", "done", detail[:1000])
     ctx.check_cancel()
     path = exports_dir() / f"job-{ctx.job_id}" / filename
     _write_atomically(path, data)
     ctx.step("write", "done", filename)
-    return {"path": str(path), "filename": filename, "mime": mime, "size": len(data)}
+    return {
+        "path": str(path),
+        "filename": filename,
+        "mime": mime,
+        "size": len(data),
+        "a11y_warnings": warnings,
+    }
 
 
 def latest_export(session: Session, *, course_id: int, fmt: str) -> Job | None:

@@ -39,7 +39,7 @@ LIVE_DOM_AUDIT = r"""() => {
     if (!['http:', 'https:', 'mailto:', 'file:'].includes(a.protocol)) found.push('link ' + a.href);
   }
   for (const el of document.querySelectorAll('script, iframe, object, embed, svg, form, base')) {
-    const ours = el.tagName === 'SCRIPT' && /\/progress\.js$/.test(el.src) && !el.textContent.trim();
+    const ours = el.tagName === 'SCRIPT' && /\/(progress|quiz)\.js$/.test(el.src) && !el.textContent.trim();
     if (!ours) found.push('element ' + el.tagName);
   }
   return {found, flag: window.__xss === 1};

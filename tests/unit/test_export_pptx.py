@@ -49,7 +49,8 @@ def test_deck_has_title_module_and_lesson_slides_with_notes(db: str) -> None:
     assert slides[1].shapes.title.text == "Module 1. Working with data, part 1"
     assert slides[14].shapes.title.text == "Module 2. Working with data, part 2"
     lesson_slide = slides[2]
-    assert lesson_slide.shapes.title.text == "Slide 1: what changes and why"
+    # the factory repeats slide titles across lessons: numbered to be unique (issue 19)
+    assert lesson_slide.shapes.title.text == "Slide 1: what changes and why (1/6)"
     body = [p.text for p in lesson_slide.placeholders[1].text_frame.paragraphs]
     assert body == [f"Point {i}: validate the schema, then transform the rows" for i in range(1, 5)]
     assert _notes(lesson_slide).startswith("Speak to the example")
