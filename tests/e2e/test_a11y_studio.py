@@ -26,6 +26,7 @@ from core.settings import reset_settings
 from tests.a11y.axe import describe, run_axe
 from tests.a11y.course import make_a11y_course
 from tests.a11y.studio import ROOT, studio
+from tests.actors import ADMIN, person
 from tests.browser import launch
 
 pytestmark = pytest.mark.e2e
@@ -54,7 +55,9 @@ def app(db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tu
     with session_scope() as session:
         course_id = make_a11y_course(session, missing_alt=True)
     # a finished export job with warnings, so the Jobs page and the export row show job panels
-    job = wait_for(int(start_export(course_id=course_id, fmt="html", profile="minimal").id or 0), timeout=60)
+    job = wait_for(
+        int(start_export(course_id=course_id, fmt="html", profile="minimal", actor=ADMIN).id or 0), timeout=60
+    )
     assert job.status == JobStatus.succeeded and job.result["a11y_warnings"]
     with session_scope() as session:  # a second revision, so History shows a diff
         lesson = session.exec(select(Lesson).where(Lesson.course_id == course_id).order_by(Lesson.id)).first()
@@ -65,7 +68,7 @@ def app(db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tu
             node_id=int(lesson.id or 0),
             content={**lesson_content(lesson), "body_md": lesson.body_md + "\n\nAn added closing paragraph."},
             expected_version=lesson.version,
-            author="ann",
+            actor=person("ann"),
         )
         assert saved.saved
     log = SHOTS / "server.log"
