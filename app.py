@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import editor, state
-from ui.i18n import t
+from ui.i18n import label, t
 from ui.layout import sidebar
 from ui.resources import boot
 
@@ -18,7 +18,7 @@ editor.flush_all()
 
 
 def page(name: str, icon: str, *, default: bool = False) -> st.Page:
-    return st.Page(f"pages/{name}.py", title=t(f"nav_{name}"), icon=icon, url_path=name, default=default)
+    return st.Page(f"pages/{name}.py", title=label("nav", name), icon=icon, url_path=name, default=default)
 
 
 sections: dict[str, list[st.Page]] = {

@@ -10,7 +10,7 @@ from core.db import session_scope
 from core.services.costs import cost_breakdown, total_cost
 from core.services.courses import list_courses
 from ui import state
-from ui.i18n import t
+from ui.i18n import label, t
 from ui.layout import header
 
 header(":material/payments:", "nav_costs")
@@ -44,14 +44,14 @@ cols[3].metric(t("avg_latency"), f"{total.avg_latency_ms:.0f} ms")
 
 if not total.calls:
     st.info(t("no_calls_yet"))
-for tab, by in zip(st.tabs([t("by_" + by) for by in tables]), tables, strict=True):
+for tab, by in zip(st.tabs([label("by", by) for by in tables]), tables, strict=True):
     with tab:
         rows = [asdict(r) for r in tables[by]]
         st.dataframe(
             rows,
             hide_index=True,
             column_config={
-                "key": t("by_" + by),
+                "key": label("by", by),
                 "calls": t("calls"),
                 "failed_calls": t("failed"),
                 "input_tokens": t("input_tokens"),

@@ -6,8 +6,9 @@ from __future__ import annotations
 import streamlit as st
 
 from core.exporters import EXPORTERS
+from ui import widgets
 from ui.exports import PROFILES, export_row
-from ui.i18n import t
+from ui.i18n import label, t
 from ui.layout import header, require_course
 
 header(":material/download:", "nav_export")
@@ -19,10 +20,11 @@ cols[1].metric(t("lessons_metric"), f"{sum(1 for x in course.lessons if x.body_m
 cols[2].metric(t("decks_metric"), f"{sum(1 for x in course.lessons if x.slides)}/{len(course.lessons)}")
 cols[3].metric(t("minutes_metric"), course.duration_minutes)
 
-profile = st.radio(
+profile = widgets.choice(
+    st.radio,
     t("profile"),
     PROFILES,
-    format_func=lambda p: t("profile_" + p),
+    format_func=lambda p: label("profile", p),
     captions=[t(f"profile_{p}_hint") for p in PROFILES],
     horizontal=True,
     key="export-profile",

@@ -7,7 +7,7 @@ import streamlit as st
 from core.db import session_scope
 from core.jobs import list_jobs
 from ui import state
-from ui.i18n import t
+from ui.i18n import label, t
 from ui.jobs import is_running, job_progress, render_job, status_label
 from ui.layout import header
 
@@ -33,7 +33,7 @@ for job in jobs:
     if is_running(job):
         continue
     when = (job.finished_at or job.created_at).strftime("%Y-%m-%d %H:%M:%S")
-    title = f"#{job.id} · {t('kind_' + job.kind)} · {status_label(job.status)} · {when}"
+    title = f"#{job.id} · {label('kind', job.kind)} · {status_label(job.status)} · {when}"
     if job.course_id:
         title += f" · {t('course_n', id=job.course_id)}"
     with st.expander(title, expanded=bool(job.error_code) and job is jobs[0]):

@@ -6,7 +6,8 @@ import streamlit as st
 
 from core.services.courses import LessonDoc
 from core.services.generation import KIND_LESSONS, start_lessons, start_slides
-from ui.i18n import t
+from ui import state
+from ui.i18n import label, t, tn
 from ui.jobs import is_running, job_progress, latest
 from ui.layout import header, require_course
 from ui.lessons import lesson_workspace, pick_lesson
@@ -15,7 +16,7 @@ header(":material/edit_note:", "nav_lessons")
 course = require_course()
 if not course.lessons:
     st.info(t("no_lessons_in_outline"))
-    st.page_link("pages/structure.py", label=t("nav_structure"), icon=":material/account_tree:")
+    state.link("pages/structure.py", label=t("nav_structure"), icon=":material/account_tree:")
     st.stop()
 
 job = latest(course.id, (KIND_LESSONS,))
@@ -28,14 +29,14 @@ st.caption(t("lessons_written", done=written, total=len(course.lessons)))
 if (
     pending
     and not is_running(job)
-    and st.button(t("write_lessons", n=len(pending)), type="primary", key="lessons-write")
+    and st.button(tn("write_lessons_n", len(pending)), type="primary", key="lessons-write")
 ):
     start_lessons(course_id=course.id, lesson_ids=pending)
     st.rerun()
 
 
 def status(lesson: LessonDoc) -> str:
-    return t("lstatus_" + lesson.detail_status)
+    return label("lstatus", lesson.detail_status)
 
 
 lesson = pick_lesson(course, key=f"lessons-{course.id}-pick", status=status)
@@ -63,4 +64,4 @@ if written and st.button(":material/slideshow: " + t("make_slides"), type="prima
     ]
     if missing:
         start_slides(course_id=course.id, lesson_ids=missing)
-    st.switch_page("pages/slides.py")
+    state.switch("pages/slides.py")

@@ -8,7 +8,8 @@ from core.errors import AppError
 from core.services.courses import LessonDoc
 from core.services.generation import KIND_SLIDES, start_slides
 from core.services.revisions import slides_from_text
-from ui.i18n import t
+from ui import state
+from ui.i18n import label, t, tn
 from ui.jobs import is_running, job_progress, latest
 from ui.layout import header, require_course
 from ui.lessons import lesson_workspace, pick_lesson
@@ -40,19 +41,19 @@ decks = sum(1 for lsn in course.lessons if lsn.slides)
 st.caption(t("decks_ready", done=decks, total=len(course.lessons)))
 if not ready:
     st.info(t("write_lessons_first"))
-    st.page_link("pages/lessons.py", label=t("nav_lessons"), icon=":material/edit_note:")
+    state.link("pages/lessons.py", label=t("nav_lessons"), icon=":material/edit_note:")
     st.stop()
 if (
     missing
     and not is_running(job)
-    and st.button(t("make_decks", n=len(missing)), type="primary", key="slides-make")
+    and st.button(tn("make_decks_n", len(missing)), type="primary", key="slides-make")
 ):
     start_slides(course_id=course.id, lesson_ids=missing)
     st.rerun()
 
 
 def status(lesson: LessonDoc) -> str:
-    return t("sstatus_" + lesson.slides_status)
+    return label("sstatus", lesson.slides_status)
 
 
 lesson = pick_lesson(course, key=f"slides-{course.id}-pick", status=status)
@@ -63,4 +64,4 @@ else:
     lesson_workspace(course, lesson, node_type="slides", preview_md=deck_markdown)
 
 st.divider()
-st.page_link("pages/export.py", label=t("next_export"), icon=":material/arrow_forward:")
+state.link("pages/export.py", label=t("next_export"), icon=":material/arrow_forward:")

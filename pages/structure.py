@@ -7,6 +7,7 @@ import streamlit as st
 from core.db import session_scope
 from core.services.courses import add_module
 from core.services.generation import KIND_OUTLINE, start_lessons, start_outline
+from ui import state
 from ui.estimate import budget_input, budget_usd, estimate_panel, params_of
 from ui.history import regenerate_panel
 from ui.i18n import t
@@ -71,7 +72,7 @@ if pending and (params := params_of(course.params)) is not None:
 if right.button(":material/check_circle: " + t("approve_structure"), type="primary", key="structure-approve"):
     if pending:
         start_lessons(course_id=course.id, lesson_ids=pending, budget_usd=budget_usd(course.id))
-    st.switch_page("pages/lessons.py")
+    state.switch("pages/lessons.py")
 if st.button(":material/add: " + t("add_module"), key="structure-add-module"):
     with session_scope() as session:
         add_module(session, course_id=course.id, title=t("new_module"), objectives=[t("new_objective")])

@@ -14,9 +14,10 @@ from core.models import CourseStep, Job, JobStatus
 from core.services.courses import touch
 from core.services.exports import export_file, export_path, latest_export, start_export
 from ui import state
-from ui.i18n import t
+from ui.i18n import label, t
 from ui.jobs import job_progress, load_job
 from ui.layout import md_escape, show_error
+from ui.validation import phrase
 
 PROFILES = ("minimal", "full")
 TEMPLATE_KEY = "export-template"
@@ -58,8 +59,8 @@ def _prepare(course_id: int, exporter: Exporter, profile: str, template: Uploade
             template_name=upload.name if upload else None,
         )
     except AppError as exc:
-        # The message can quote the uploaded file's name: shown as plain text.
-        st.error(f"{md_escape(exc.message)} ({exc.code})")
+        # The message can quote the uploaded file's name: it stays behind the expander, escaped.
+        show_error(exc)
         return
     st.session_state[job_key(course_id, exporter.name)] = int(job.id or 0)
     with session_scope() as session:
@@ -94,7 +95,7 @@ def export_row(course_id: int, exporter: Exporter, profile: str) -> None:
     key = f"export-{course_id}-{exporter.name}"
     with st.container(border=True):
         name_col, action_col = st.columns([3, 2], vertical_alignment="center")
-        name_col.markdown(f"**{exporter.label}**")
+        name_col.markdown(f"**{label('format', exporter.name)}**")
         name_col.caption(t("export_ext", ext=exporter.extension))
         template = None
         if exporter.uses_template:
@@ -125,10 +126,7 @@ def import_box() -> int | None:
             with session_scope() as session:
                 course_id = import_course_json(session, file.getvalue(), author=state.author())
         except ImportInvalid as exc:
-            problems = [
-                f"- {md_escape(e.get('field') or '—')}: {md_escape(e.get('message') or '')}"
-                for e in exc.errors
-            ]
+            problems = [f"- {md_escape(e.get('field') or '—')}: {md_escape(phrase(e))}" for e in exc.errors]
             st.error(t("import_failed", n=len(exc.errors)) + "\n\n" + "\n".join(problems))
             return None
         except AppError as exc:

@@ -22,9 +22,10 @@ from core.services.revisions import (
     reject_proposal,
     restore,
 )
-from ui import editor, state
-from ui.i18n import t
+from ui import editor, state, widgets
+from ui.i18n import label, t
 from ui.jobs import is_running, job_progress, latest
+from ui.jobtext import note_text
 from ui.layout import md_escape, show_error
 
 # Static CSS only; no user or model text is ever part of it.
@@ -48,11 +49,11 @@ def show_diff(node_type: str, old: dict, new: dict, *, key: str, labels: tuple[s
         st.caption(t("no_differences"))
         return
     st.html(_DIFF_CSS)
-    mode = st.segmented_control(
+    mode = widgets.choice(
+        st.segmented_control,
         t("diff_mode"),
         ["inline", "side"],
-        format_func=lambda m: t("diff_" + m),
-        default="inline",
+        format_func=lambda m: label("diff", m),
         required=True,
         key=f"{key}-mode",
     )
@@ -70,7 +71,7 @@ def show_diff(node_type: str, old: dict, new: dict, *, key: str, labels: tuple[s
 
 def _label(rev: Revision) -> str:
     when = rev.created_at.strftime("%Y-%m-%d %H:%M:%S")
-    return f"#{rev.id} · {t('source_' + rev.source)} · {t('rstatus_' + rev.status)} · {when}"
+    return f"#{rev.id} · {label('source', rev.source)} · {label('rstatus', rev.status)} · {when}"
 
 
 def history_panel(*, node_type: str, node_id: int, key: str, editor_key: str) -> None:
@@ -84,12 +85,12 @@ def history_panel(*, node_type: str, node_id: int, key: str, editor_key: str) ->
             {
                 "#": r.id,
                 t("col_time"): r.created_at.strftime("%Y-%m-%d %H:%M:%S"),
-                t("col_source"): t("source_" + r.source),
-                t("col_status"): t("rstatus_" + r.status),
+                t("col_source"): label("source", r.source),
+                t("col_status"): label("rstatus", r.status),
                 t("col_author"): r.author,
                 t("col_prompt"): f"{r.prompt_id}@{r.prompt_version}" if r.prompt_id else "—",
                 t("col_model"): r.model or "—",
-                t("col_note"): r.note,
+                t("col_note"): note_text(r.note),
             }
             for r in revisions
         ],
@@ -100,15 +101,21 @@ def history_panel(*, node_type: str, node_id: int, key: str, editor_key: str) ->
     ids = list(by_id)
     # Keys carry the newest id: a new revision resets the comparison to newest vs previous.
     a, b = st.columns(2)
-    old_id = a.selectbox(
+    old_id = widgets.choice(
+        a.selectbox,
         t("compare_from"),
         ids,
         index=min(1, len(ids) - 1),
         format_func=lambda i: _label(by_id[i]),
         key=f"{key}-a-{ids[0]}",
     )
-    new_id = b.selectbox(
-        t("compare_to"), ids, index=0, format_func=lambda i: _label(by_id[i]), key=f"{key}-b-{ids[0]}"
+    new_id = widgets.choice(
+        b.selectbox,
+        t("compare_to"),
+        ids,
+        index=0,
+        format_func=lambda i: _label(by_id[i]),
+        key=f"{key}-b-{ids[0]}",
     )
     show_diff(
         node_type,
@@ -119,8 +126,12 @@ def history_panel(*, node_type: str, node_id: int, key: str, editor_key: str) ->
     )
     restorable = [i for i in ids if "raw" not in by_id[i].content]
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-    chosen = c1.selectbox(
-        t("restore_which"), restorable, format_func=lambda i: _label(by_id[i]), key=f"{key}-restore-pick"
+    chosen = widgets.choice(
+        c1.selectbox,
+        t("restore_which"),
+        restorable,
+        format_func=lambda i: _label(by_id[i]),
+        key=f"{key}-restore-pick",
     )
     if c2.button(t("restore"), key=f"{key}-restore", disabled=chosen is None):
         _restore(int(chosen), node_type=node_type, node_id=node_id, editor_key=editor_key)
@@ -161,8 +172,19 @@ def regenerate_panel(
         current = current_content(session, node_type, node_id) if proposal else None
     if proposal is not None and current is not None:
         st.markdown(f"**{t('proposal_ready', rev=proposal.id)}**")
-        if proposal.parameters.get("instruction") or proposal.note:
-            st.caption(md_escape(proposal.note))
+        # Lesson and slide prompts take the instruction outside their variables: the job has it.
+        instruction = str(
+            proposal.parameters.get("instruction")
+            or (job.payload.get("instruction") if mine and job else "")
+            or ""
+        )
+        st.caption(
+            t("proposal_instruction", text=md_escape(instruction))
+            if instruction
+            else t("proposal_no_instruction")
+        )
+        if proposal.note and proposal.note != instruction:
+            st.caption(md_escape(note_text(proposal.note)))
         show_diff(
             node_type, current, proposal.content, key=f"{key}-pdiff", labels=(t("current"), t("proposal"))
         )

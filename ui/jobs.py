@@ -10,7 +10,8 @@ from core.db import session_scope
 from core.errors import AppError
 from core.jobs import get_job, latest_job, request_cancel, retry_job
 from core.models import Job, JobStatus
-from ui.i18n import t
+from ui.i18n import label, t
+from ui.jobtext import show_app_error, step_detail, step_label
 from ui.layout import md_escape, show_error
 
 POLL_SECONDS = 1.5
@@ -41,33 +42,48 @@ def is_running(job: Job | None) -> bool:
 
 
 def status_label(status: str) -> str:
-    return f"{STATUS_ICON.get(status, '•')} {t('status_' + status)}"
+    return f"{STATUS_ICON.get(status, '•')} {label('status', status)}"
 
 
 def steps_table(steps: list[dict[str, Any]]) -> list[dict[str, str]]:
     return [
         {
-            t("col_step"): str(s.get("label") or s.get("name")),
+            t("col_step"): step_label(s),
             t("col_status"): status_label(str(s.get("status", ""))),
-            t("col_detail"): str(s.get("detail") or ""),
+            t("col_detail"): step_detail(s),
         }
         for s in steps
     ]
 
 
+def _finished_steps(job: Job) -> int:
+    return sum(1 for s in job.steps if s.get("status") in ("done", "skipped", "draft"))
+
+
 def render_job(job: Job, *, key: str, expanded_steps: bool = False) -> None:
-    """Status, progress bar, step list, error and the cancel/retry actions of one job."""
-    done = sum(1 for s in job.steps if s.get("status") in ("done", "skipped", "draft"))
-    st.markdown(f"**{t('kind_' + job.kind)}** · #{job.id} · {status_label(job.status)}")
-    st.progress(
-        min(1.0, max(0.0, float(job.progress))),
-        text=t("steps_done", done=done, total=len(job.steps), pct=round(100 * job.progress)),
-    )
-    running = [s for s in job.steps if s.get("status") == "running"]
+    """Status, progress bar, step list, error and the cancel/retry actions of one job.
+
+    The panel agrees with itself: the bar shows finished steps (a failed job never reads
+    100%), "Working on" only while the job runs, and a cancel reads as canceled."""
+    done, total = _finished_steps(job), len(job.steps)
+    status = JobStatus(job.status)
+    st.markdown(f"**{label('kind', job.kind)}** · #{job.id} · {status_label(job.status)}")
+    if status == JobStatus.succeeded:
+        fraction = 1.0
+    elif total:
+        fraction = done / total
+    else:
+        fraction = min(1.0, max(0.0, float(job.progress)))
+    if status in (JobStatus.failed, JobStatus.canceled):
+        fraction = min(fraction, 0.99)
+    st.progress(fraction, text=t("steps_done", done=done, total=total, pct=int(100 * fraction)))
+    running = [s for s in job.steps if s.get("status") == "running"] if is_running(job) else []
     if running:
-        st.caption(t("now_running", what=md_escape(", ".join(str(s.get("label")) for s in running[:4]))))
-    if job.error_code:
-        st.error(f"{job.error_code}: {md_escape(job.error_detail or '')}")
+        st.caption(t("now_running", what=md_escape(", ".join(step_label(s) for s in running[:4]))))
+    if status == JobStatus.canceled:
+        st.info(t("job_canceled_note"), icon=":material/block:")
+    elif job.error_code:
+        show_app_error(job.error_code, job.error_detail)
     if job.steps:
         with st.expander(t("step_list", n=len(job.steps)), expanded=expanded_steps):
             st.dataframe(steps_table(job.steps), hide_index=True)

@@ -11,7 +11,9 @@ from core.settings import get_settings
 from ui import state
 from ui.editor import flush_all
 from ui.i18n import STEPS, t
+from ui.jobtext import show_app_error
 from ui.text import md_escape
+from ui.validation import phrase
 
 STEP_ORDER = ("parameters", "structure", "lessons", "slides", "export")
 
@@ -45,13 +47,7 @@ def header(icon: str, key: str) -> None:
 
 def sidebar() -> None:
     with st.sidebar:
-        st.segmented_control(
-            t("language"),
-            options=list(state.LANGUAGES),
-            format_func=lambda code: {"en": "English", "ru": "Русский"}[code],
-            key=state.LANG,
-            required=True,
-        )
+        state.language_picker(t("language"))
         course_id = state.course_id()
         if course_id is None:
             st.caption(t("no_course"))
@@ -70,8 +66,8 @@ def sidebar() -> None:
                     (STEP_ORDER.index(step) + 1) / len(STEP_ORDER),
                     text=t("step_is", step=STEPS[state.lang()][step]),
                 )
-        st.text_input(t("author"), key=state.AUTHOR, help=t("author_help"))
-        st.toggle(t("plain_editor"), key=state.PLAIN_EDITOR, help=t("plain_editor_help"))
+        state.mirrored(st.text_input, t("author"), state.AUTHOR, help=t("author_help"))
+        state.mirrored(st.toggle, t("plain_editor"), state.PLAIN_EDITOR, help=t("plain_editor_help"))
 
 
 def require_course() -> CourseDoc:
@@ -84,13 +80,15 @@ def require_course() -> CourseDoc:
         except AppError:
             state.set_course(None)
     st.info(t("pick_course_first"))
-    st.page_link("pages/courses.py", label=t("nav_courses"), icon="📚")
+    state.link("pages/courses.py", label=t("nav_courses"), icon="📚")
     st.stop()
     raise RuntimeError("unreachable")  # st.stop() raises; this keeps type checkers honest
 
 
 def show_error(exc: AppError) -> None:
-    """An AppError as a readable message, with field problems listed, never raw JSON."""
-    st.error(f"{md_escape(exc.message)} ({exc.code})")
-    for problem in getattr(exc, "errors", None) or []:
-        st.caption(f"• {md_escape(problem.get('field') or '—')}: {md_escape(problem.get('message') or '')}")
+    """An AppError in the person's language with what to do next; field problems listed in
+    our own words; the code and the raw details behind an expander, never raw JSON."""
+    problems = getattr(exc, "errors", None) or []
+    show_app_error(exc.code, [f"{p.get('field')}: {p.get('message')}" for p in problems] or exc.message)
+    for problem in problems:
+        st.caption(f"• {md_escape(problem.get('field') or '—')}: {md_escape(phrase(problem))}")

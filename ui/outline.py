@@ -15,7 +15,7 @@ from core.services import courses as svc
 from core.services.courses import CourseDoc, ModuleDoc
 from core.services.revisions import save_edit
 from ui import state
-from ui.i18n import t
+from ui.i18n import label, t, tn
 from ui.layout import show_error
 
 
@@ -38,9 +38,9 @@ def overview(course: CourseDoc) -> None:
     target = int(course.params.get("total_duration_minutes", 0))
     st.caption(
         t(
-            "outline_totals",
-            modules=len(course.modules),
-            lessons=len(course.lessons),
+            "outline_totals_n",
+            modules=tn("n_modules", len(course.modules)),
+            lessons=tn("n_lessons", len(course.lessons)),
             minutes=course.duration_minutes,
             target=target,
         )
@@ -51,7 +51,7 @@ def overview(course: CourseDoc) -> None:
                 t("col_module"): f"{mi}. {m.title}" + (" :material/lock:" if m.locked else ""),
                 t("col_lesson"): f"{mi}.{li} {lsn.title}" + (" :material/lock:" if lsn.locked else ""),
                 t("col_minutes"): lsn.duration_minutes,
-                t("col_status"): t("lstatus_" + lsn.detail_status),
+                t("col_status"): label("lstatus", lsn.detail_status),
             }
             for mi, m in enumerate(course.modules, 1)
             for li, lsn in enumerate(m.lessons, 1)
