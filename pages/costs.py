@@ -31,16 +31,18 @@ with session_scope() as session:
         for by in ("course", "job", "step", "prompt_version")
     }
 total = total_cost(tables["step"])
-cols = st.columns(4)
-cols[0].metric(t("cost_usd"), f"${total.cost_usd:.4f}")
-cols[1].metric(
-    t("calls"),
-    total.calls,
-    delta=f"{total.failed_calls} {t('failed')}" if total.failed_calls else None,
-    delta_color="inverse",
-)
-cols[2].metric(t("tokens_in_out"), f"{total.input_tokens:,} / {total.output_tokens:,}")
-cols[3].metric(t("avg_latency"), f"{total.avg_latency_ms:.0f} ms")
+# A wrapping row: at 800 px the four figures go on two lines instead of being cut to "$0.0…".
+with st.container(horizontal=True, gap="large"):
+    st.metric(t("cost_usd"), f"${total.cost_usd:.4f}", width="content")
+    st.metric(
+        t("calls"),
+        total.calls,
+        delta=f"{total.failed_calls} {t('failed')}" if total.failed_calls else None,
+        delta_color="inverse",
+        width="content",
+    )
+    st.metric(t("tokens_in_out"), f"{total.input_tokens:,} / {total.output_tokens:,}", width="content")
+    st.metric(t("avg_latency"), t("ms_value", ms=f"{total.avg_latency_ms:.0f}"), width="content")
 
 if not total.calls:
     st.info(t("no_calls_yet"))
@@ -50,14 +52,18 @@ for tab, by in zip(st.tabs([label("by", by) for by in tables]), tables, strict=T
         st.dataframe(
             rows,
             hide_index=True,
+            # Short headers and fixed widths: the table fits at 1440 px and scrolls at 800 px
+            # with the name column still readable.
             column_config={
-                "key": label("by", by),
-                "calls": t("calls"),
-                "failed_calls": t("failed"),
-                "input_tokens": t("input_tokens"),
-                "cached_tokens": t("cached_tokens"),
-                "output_tokens": t("output_tokens"),
-                "cost_usd": st.column_config.NumberColumn(t("cost_usd"), format="$%.4f"),
-                "avg_latency_ms": st.column_config.NumberColumn(t("avg_latency"), format="%.0f ms"),
+                "key": st.column_config.TextColumn(label("by", by), width="large"),
+                "calls": st.column_config.NumberColumn(t("calls"), width="small"),
+                "failed_calls": st.column_config.NumberColumn(t("failed"), width="small"),
+                "input_tokens": st.column_config.NumberColumn(t("tokens_in_short"), width="small"),
+                "cached_tokens": st.column_config.NumberColumn(t("tokens_cached_short"), width="small"),
+                "output_tokens": st.column_config.NumberColumn(t("tokens_out_short"), width="small"),
+                "cost_usd": st.column_config.NumberColumn("USD", format="$%.4f", width="small"),
+                "avg_latency_ms": st.column_config.NumberColumn(
+                    t("latency_ms_short"), format="%.0f", width="small"
+                ),
             },
         )

@@ -8,18 +8,17 @@ from core.services.courses import LessonDoc
 from core.services.generation import KIND_LESSONS, start_lessons, start_slides
 from ui import state
 from ui.i18n import label, t, tn
-from ui.jobs import is_running, job_progress, latest
-from ui.layout import header, require_course
+from ui.jobs import is_running, job_progress
+from ui.layout import course_and_job, header
 from ui.lessons import lesson_workspace, pick_lesson
 
 header(":material/edit_note:", "nav_lessons")
-course = require_course()
+course, job = course_and_job((KIND_LESSONS,))
 if not course.lessons:
     st.info(t("no_lessons_in_outline"))
     state.link("pages/structure.py", label=t("nav_structure"), icon=":material/account_tree:")
     st.stop()
 
-job = latest(course.id, (KIND_LESSONS,))
 if job is not None and (is_running(job) or job.error_code):
     job_progress(int(job.id or 0), key="lessons-job")
 

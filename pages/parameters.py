@@ -108,7 +108,7 @@ header(":material/tune:", "nav_parameters")
 # A new course is written in the interface language unless the author picks another.
 current: dict[str, Any] = CourseParams(topic="xxx", language=Language(state.lang())).model_dump(
     mode="json"
-) | {"topic": ""}
+) | {"topic": "", "audience": t("default_audience")}
 if state.course_id() is not None:
     with session_scope() as session:
         current = dict(get_course(session, state.course_id()).params)

@@ -10,8 +10,8 @@ from core.services.generation import KIND_SLIDES, start_slides
 from core.services.revisions import slides_from_text
 from ui import state
 from ui.i18n import label, t, tn
-from ui.jobs import is_running, job_progress, latest
-from ui.layout import header, require_course
+from ui.jobs import is_running, job_progress
+from ui.layout import course_and_job, header
 from ui.lessons import lesson_workspace, pick_lesson
 
 
@@ -30,8 +30,7 @@ def deck_markdown(text: str) -> str:
 
 
 header(":material/slideshow:", "nav_slides")
-course = require_course()
-job = latest(course.id, (KIND_SLIDES,))
+course, job = course_and_job((KIND_SLIDES,))
 if job is not None and (is_running(job) or job.error_code):
     job_progress(int(job.id or 0), key="slides-job")
 

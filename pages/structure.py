@@ -11,14 +11,12 @@ from ui import state
 from ui.estimate import budget_input, budget_usd, estimate_panel, params_of
 from ui.history import regenerate_panel
 from ui.i18n import t
-from ui.jobs import is_running, job_progress, latest
-from ui.layout import header, md_escape, require_course
+from ui.jobs import is_running, job_progress
+from ui.layout import course_and_job, header, md_escape
 from ui.outline import module_editor, overview
 
 header(":material/account_tree:", "nav_structure")
-course = require_course()
-
-job = latest(course.id, (KIND_OUTLINE,))
+course, job = course_and_job((KIND_OUTLINE,))
 if job is not None and (is_running(job) or job.error_code):
     job_progress(int(job.id or 0), key="structure-job")
 if is_running(job):

@@ -6,6 +6,8 @@ import streamlit as st
 
 from core.db import session_scope
 from core.errors import AppError
+from core.jobs import latest_job
+from core.models import Job
 from core.services.courses import CourseDoc, get_course, load_course
 from core.settings import get_settings
 from ui import state
@@ -43,6 +45,27 @@ def header(icon: str, key: str) -> None:
     flush_all()
     st.title(f"{icon} {t(key)}")
     offline_banner()
+    uploader_texts()
+
+
+def _css_text(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def uploader_texts() -> None:
+    """Streamlit draws the file uploader's own button and size limit in English only; our
+    texts replace them (static CSS built from our catalog, never from user input)."""
+    limit_mb = int(st.get_option("server.maxUploadSize"))
+    button = _css_text(t("uploader_button"))
+    limit = _css_text(t("uploader_limit", mb=limit_mb))
+    st.html(
+        "<style>"
+        '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p { display: none; }'
+        f'[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"]::after {{ content: "{button}"; }}'
+        '[data-testid="stFileUploaderDropzoneInstructions"] span { display: none; }'
+        f'[data-testid="stFileUploaderDropzoneInstructions"] > div::after {{ content: "{limit}"; font-size: 0.875rem; opacity: 0.7; }}'
+        "</style>"
+    )
 
 
 def sidebar() -> None:
@@ -68,6 +91,19 @@ def sidebar() -> None:
                 )
         state.mirrored(st.text_input, t("author"), state.AUTHOR, help=t("author_help"))
         state.mirrored(st.toggle, t("plain_editor"), state.PLAIN_EDITOR, help=t("plain_editor_help"))
+
+
+def course_and_job(kinds: tuple[str, ...]) -> tuple[CourseDoc, Job | None]:
+    """The course's latest job of these kinds, then the course tree, in that order: a job
+    that finished before the job was read has its results in the tree read after it, so a
+    page never shows a finished job next to "not written" (the job panel only reruns the
+    page for jobs it saw running)."""
+    course_id = state.course_id()
+    job = None
+    if course_id is not None:
+        with session_scope(readonly=True) as session:
+            job = latest_job(session, course_id=course_id, kinds=kinds)
+    return require_course(), job
 
 
 def require_course() -> CourseDoc:

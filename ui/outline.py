@@ -45,17 +45,25 @@ def overview(course: CourseDoc) -> None:
             target=target,
         )
     )
+    # The module is named on its first lesson only; fixed widths keep the lesson titles
+    # readable at 800 px.
     st.dataframe(
         [
             {
-                t("col_module"): f"{mi}. {m.title}" + (" :material/lock:" if m.locked else ""),
-                t("col_lesson"): f"{mi}.{li} {lsn.title}" + (" :material/lock:" if lsn.locked else ""),
-                t("col_minutes"): lsn.duration_minutes,
-                t("col_status"): label("lstatus", lsn.detail_status),
+                "module": (f"{mi}. {m.title}" + (" 🔒" if m.locked else "")) if li == 1 else "",
+                "lesson": f"{mi}.{li} {lsn.title}" + (" 🔒" if lsn.locked else ""),
+                "minutes": lsn.duration_minutes,
+                "status": label("lstatus", lsn.detail_status),
             }
             for mi, m in enumerate(course.modules, 1)
             for li, lsn in enumerate(m.lessons, 1)
         ],
+        column_config={
+            "module": st.column_config.TextColumn(t("col_module"), width="medium"),
+            "lesson": st.column_config.TextColumn(t("col_lesson"), width="large"),
+            "minutes": st.column_config.NumberColumn(t("col_minutes"), width="small"),
+            "status": st.column_config.TextColumn(t("col_status"), width="small"),
+        },
         hide_index=True,
         height=min(300, 35 * (len(course.lessons) + 1) + 3),
     )
@@ -66,7 +74,10 @@ def module_editor(course: CourseDoc, module: ModuleDoc, number: int) -> None:
         show_error(exc)
     epoch = st.session_state.get("structure.epoch", 0)
     mid = module.id
-    cols = st.columns(5)
+    # A wrapping row of content-wide buttons: at 800 px they move to a second line instead of
+    # being cut to "Зак…".
+    row = st.container(horizontal=True)
+    cols = [row] * 5
     if cols[0].button("↑ " + t("move_up"), key=f"module-{mid}-up", disabled=number == 1):
         _act(svc.move_module, module_id=mid, offset=-1)
     if cols[1].button(
