@@ -122,15 +122,15 @@ def _draft_content(gen: Generation[Any]) -> dict[str, Any]:
     return {"raw": gen.raw_text, "problems": gen.problems}
 
 
-def _already_written(session: Session, job_id: int, node_type: str, node_id: int) -> bool:
-    return (
-        session.exec(
-            select(Revision.id).where(
-                Revision.job_id == job_id, Revision.node_type == node_type, Revision.node_id == node_id
-            )
-        ).first()
-        is not None
+def _already_written(
+    session: Session, job_id: int, node_type: str, node_id: int, *, drafts: bool = True
+) -> bool:
+    query = select(Revision.id).where(
+        Revision.job_id == job_id, Revision.node_type == node_type, Revision.node_id == node_id
     )
+    if not drafts:
+        query = query.where(Revision.status != RevisionStatus.draft)
+    return session.exec(query).first() is not None
 
 
 def _bump(session: Session, node_type: str, node_id: int) -> None:
@@ -346,7 +346,8 @@ def _write_outline(
 
 def _run_outline(ctx: JobContext, course_id: int) -> dict[str, Any]:
     with session_scope() as session:
-        if _already_written(session, ctx.job_id, NodeType.course, course_id):
+        # issue-12: a draft left by a failed attempt is not a structure; a retry asks again.
+        if _already_written(session, ctx.job_id, NodeType.course, course_id, drafts=False):
             ctx.step("outline", "done", "written by an earlier attempt")
             return {"outline": "resumed"}
     course, params = _params(course_id)
@@ -390,6 +391,19 @@ def _run_outline(ctx: JobContext, course_id: int) -> dict[str, Any]:
             "the outline did not validate; the answer is kept as a draft: " + "; ".join(gen.problems[:5]),
         )
     with session_scope() as session:
+        # A retry after an invalid answer: that attempt's draft stays in history, but one
+        # revision per (job, node) is what makes writes happen once, so it lets go of the job.
+        for draft in session.exec(
+            select(Revision).where(
+                Revision.job_id == ctx.job_id,
+                Revision.node_type == NodeType.course,
+                Revision.node_id == course_id,
+                Revision.status == RevisionStatus.draft,
+            )
+        ):
+            draft.job_id = None
+            session.add(draft)
+        session.flush()
         course = course_svc.get_course(session, course_id)
         _write_outline(session, course=course, outline=gen.value, job_id=ctx.job_id, prov=prov)
     ctx.step("outline", "done", f"{len(gen.value.modules)} modules")
