@@ -6,10 +6,11 @@ from __future__ import annotations
 import streamlit as st
 
 from core.exporters import EXPORTERS
+from core.services.exports import incomplete_lessons
 from ui import widgets
-from ui.exports import PROFILES, export_row
-from ui.i18n import label, t
-from ui.layout import header, require_course
+from ui.exports import ALL_EXPORTER, PROFILES, export_row
+from ui.i18n import label, t, tn
+from ui.layout import header, md_escape, require_course
 
 header(":material/download:", "nav_export")
 course = require_course()
@@ -29,5 +30,13 @@ profile = widgets.choice(
     horizontal=True,
     key="export-profile",
 )
+# An incomplete course exports only after the person has seen what is missing.
+missing = incomplete_lessons(course)
+ready = True
+if missing:
+    lines = "\n".join(f"- {md_escape(title)} · {label('lstatus', status)}" for title, status in missing)
+    st.warning(tn("export_incomplete_n", len(missing)) + "\n\n" + lines, icon=":material/warning:")
+    ready = st.checkbox(t("export_anyway"), key=f"export-{course.id}-anyway")
+export_row(course.id, ALL_EXPORTER, str(profile or PROFILES[0]), enabled=ready)
 for exporter in EXPORTERS.values():
-    export_row(course.id, exporter, str(profile or PROFILES[0]))
+    export_row(course.id, exporter, str(profile or PROFILES[0]), enabled=ready)

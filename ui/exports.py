@@ -12,7 +12,7 @@ from core.exporters import Exporter, import_course_json
 from core.exporters.json_export import ImportInvalid
 from core.models import CourseStep, Job, JobStatus
 from core.services.courses import touch
-from core.services.exports import export_file, export_path, latest_export, start_export
+from core.services.exports import ALL_FORMATS, export_file, export_path, latest_export, start_export
 from ui import state
 from ui.i18n import label, t
 from ui.jobs import job_progress, load_job
@@ -89,7 +89,13 @@ def _download(job: Job, key: str) -> None:
     )
 
 
-def export_row(course_id: int, exporter: Exporter, profile: str) -> None:
+# "Export all": every format in one job and one ZIP (core.services.exports._build_all).
+ALL_EXPORTER = Exporter(
+    ALL_FORMATS, "All formats (ZIP)", "zip", "application/zip", lambda doc: b"", uses_template=True
+)
+
+
+def export_row(course_id: int, exporter: Exporter, profile: str, *, enabled: bool = True) -> None:
     """One format: its name, a Prepare button, the job's progress and the download. The
     PPTX row also takes an optional template."""
     key = f"export-{course_id}-{exporter.name}"
@@ -98,10 +104,15 @@ def export_row(course_id: int, exporter: Exporter, profile: str) -> None:
         name_col.markdown(f"**{label('format', exporter.name)}**")
         name_col.caption(t("export_ext", ext=exporter.extension))
         template = None
-        if exporter.uses_template:
+        if exporter.uses_template and exporter.name != ALL_FORMATS:
             with name_col:
                 template = template_uploader()
-        if action_col.button(t("prepare"), key=f"{key}-prepare", icon=":material/build:"):
+        elif exporter.name == ALL_FORMATS:
+            template = st.session_state.get(TEMPLATE_KEY)  # the PPTX row's template, if any
+            template = template if isinstance(template, UploadedFile) else None
+        if action_col.button(
+            t("prepare"), key=f"{key}-prepare", icon=":material/build:", disabled=not enabled
+        ):
             _prepare(course_id, exporter, profile, template)
         job = current_job(course_id, exporter.name)
         if job is None:

@@ -81,6 +81,8 @@ def step_label(step: Mapping[str, Any]) -> str:
             return t("sl_regenerate", what=label("node", kind), id=rest)
     if kind == "module" and rest.isdigit():
         return t("sl_regenerate", what=label("node", kind), id=rest)
+    if kind == "build" and rest:
+        return t("sl_build", what=label("format", rest))
     if name == "build":
         names = {e.label: e.name for e in EXPORTERS.values()}
         fmt = text.removeprefix("Build ")
