@@ -55,6 +55,7 @@ class RevisionStatus(StrEnum):
     rejected = "rejected"
     draft = "draft"  # invalid model output kept so nothing is lost
     conflict = "conflict"  # a save that lost an optimistic-concurrency race, kept verbatim
+    deleted = "deleted"  # issue-12: a deleted module/lesson, its rows kept in content["_deleted"]
 
 
 class JobStatus(StrEnum):

@@ -13,7 +13,7 @@ from ui.history import regenerate_panel
 from ui.i18n import t
 from ui.jobs import is_running, job_progress
 from ui.layout import course_and_job, header, md_escape
-from ui.outline import module_editor, overview
+from ui.outline import confirm_and_undo, deleted_panel, module_editor, overview
 
 header(":material/account_tree:", "nav_structure")
 course, job = course_and_job((KIND_OUTLINE,))
@@ -43,6 +43,7 @@ labels = {
 picked = st.selectbox(
     t("edit_module"), list(labels), format_func=labels.get, key=f"structure-{course.id}-module"
 )
+confirm_and_undo(course)
 module = next(m for m in course.modules if m.id == picked)
 number = course.modules.index(module) + 1
 module_editor(course, module, number)
@@ -75,3 +76,4 @@ if st.button(":material/add: " + t("add_module"), key="structure-add-module"):
     with session_scope() as session:
         add_module(session, course_id=course.id, title=t("new_module"), objectives=[t("new_objective")])
     st.rerun()
+deleted_panel(course.id)

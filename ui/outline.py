@@ -16,7 +16,7 @@ from core.services.courses import CourseDoc, ModuleDoc
 from core.services.revisions import save_edit
 from ui import state
 from ui.i18n import label, t, tn
-from ui.layout import show_error
+from ui.layout import md_escape, show_error
 
 
 def _lines(text: str) -> list[str]:
@@ -69,6 +69,94 @@ def overview(course: CourseDoc) -> None:
     )
 
 
+CONFIRM = "structure.confirm-delete"
+UNDO = "structure.undo"
+
+
+def _delete(node_type: str, node_id: int) -> None:
+    fn = svc.delete_module if node_type == "module" else svc.delete_lesson
+    key = "module_id" if node_type == "module" else "lesson_id"
+    try:
+        with session_scope() as session:
+            kept = fn(session, **{key: node_id}, author=state.author())
+            st.session_state[UNDO] = (int(kept.id or 0), str(kept.content.get("title") or ""))
+    except AppError as exc:
+        st.session_state["structure.error"] = exc
+    st.session_state.pop(CONFIRM, None)
+    st.session_state["structure.epoch"] = st.session_state.get("structure.epoch", 0) + 1
+    st.rerun()
+
+
+def _undo(revision_id: int) -> None:
+    try:
+        with session_scope() as session:
+            svc.undo_delete(session, revision_id=revision_id, author=state.author())
+    except AppError as exc:
+        st.session_state["structure.error"] = exc
+    else:
+        st.toast(t("undo_done"), icon=":material/undo:")
+    st.session_state.pop(UNDO, None)
+    st.session_state["structure.epoch"] = st.session_state.get("structure.epoch", 0) + 1
+    st.rerun()
+
+
+def confirm_and_undo(course: CourseDoc) -> None:
+    """The delete confirmation (naming written lessons that would go) and the Undo notice."""
+    pending = st.session_state.get(CONFIRM)
+    if pending:
+        node_type, node_id = pending
+        if node_type == "module":
+            module = next((m for m in course.modules if m.id == node_id), None)
+            title, lessons = (module.title, module.lessons) if module else ("", [])
+        else:
+            lesson = next((x for x in course.lessons if x.id == node_id), None)
+            title, lessons = (lesson.title, [lesson]) if lesson else ("", [])
+        written = [x.title for x in lessons if x.body_md]
+        with st.container(border=True):
+            text = t(f"confirm_delete_{node_type}", title=md_escape(title))
+            if written and node_type == "lesson":
+                text += "\n\n" + t("confirm_written_lesson")
+            elif written:
+                text += "\n\n" + tn("confirm_written_n", len(written)) + "\n\n"
+                text += "\n".join(f"- {md_escape(w)}" for w in written)
+            st.warning(text + "\n\n" + t("confirm_can_undo"), icon=":material/delete:")
+            row = st.container(horizontal=True)
+            if row.button(t("delete_confirm"), type="primary", key=f"confirm-delete-{node_type}-{node_id}"):
+                _delete(node_type, node_id)
+            if row.button(t("cancel_delete"), key=f"cancel-delete-{node_type}-{node_id}"):
+                st.session_state.pop(CONFIRM, None)
+                st.rerun()
+    undo = st.session_state.get(UNDO)
+    if undo:
+        revision_id, title = undo
+        row = st.container(horizontal=True, vertical_alignment="center")
+        row.info(t("deleted_notice", title=md_escape(title)), icon=":material/delete:")
+        if row.button(t("undo"), key=f"undo-{revision_id}", icon=":material/undo:", type="primary"):
+            _undo(revision_id)
+
+
+def deleted_panel(course_id: int) -> None:
+    """Everything deleted from this course, each one restorable."""
+    with session_scope(readonly=True) as session:
+        items = svc.deleted_items(session, course_id)
+    if not items:
+        return
+    with st.expander(f":material/restore_from_trash: {t('deleted_items', n=len(items))}"):
+        for rev in items:
+            row = st.container(horizontal=True, vertical_alignment="center")
+            row.markdown(
+                t(
+                    "deleted_line",
+                    what=label("node", rev.node_type),
+                    title=md_escape(str(rev.content.get("title") or "")),
+                    who=md_escape(rev.author),
+                    when=rev.created_at.strftime("%Y-%m-%d %H:%M"),
+                )
+            )
+            if row.button(t("restore_deleted"), key=f"restore-deleted-{rev.id}", icon=":material/undo:"):
+                _undo(int(rev.id or 0))
+
+
 def module_editor(course: CourseDoc, module: ModuleDoc, number: int) -> None:
     if (exc := st.session_state.pop("structure.error", None)) is not None:
         show_error(exc)
@@ -94,7 +182,8 @@ def module_editor(course: CourseDoc, module: ModuleDoc, number: int) -> None:
     if cols[4].button(
         ":material/delete: " + t("delete_module"), key=f"module-{mid}-delete", disabled=module.locked
     ):
-        _act(svc.delete_module, module_id=mid)
+        st.session_state[CONFIRM] = ("module", mid)
+        st.rerun()  # the confirmation is drawn above the editor
 
     with st.form(f"module-{mid}-form"):
         k = f"module-{mid}-v{module.version}-e{epoch}"
@@ -200,4 +289,5 @@ def _lesson_actions(module: ModuleDoc, number: int) -> None:
                 help=t("delete_lesson"),
                 disabled=lesson.locked,
             ):
-                _act(svc.delete_lesson, lesson_id=lid)
+                st.session_state[CONFIRM] = ("lesson", lid)
+                st.rerun()
