@@ -13,7 +13,7 @@ from ui.history import regenerate_panel
 from ui.i18n import t
 from ui.jobs import is_running, job_progress
 from ui.layout import course_and_job, header, md_escape
-from ui.outline import confirm_and_undo, deleted_panel, module_editor, overview
+from ui.outline import confirm_and_undo, course_text_editor, deleted_panel, module_editor, overview
 
 header(":material/account_tree:", "nav_structure")
 course, job = course_and_job((KIND_OUTLINE,))
@@ -34,6 +34,7 @@ if not course.modules:
 st.subheader(md_escape(course.title))
 if course.summary:
     st.caption(md_escape(course.summary))
+course_text_editor(course.id)
 overview(course)
 
 labels = {

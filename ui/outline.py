@@ -291,3 +291,55 @@ def _lesson_actions(module: ModuleDoc, number: int) -> None:
             ):
                 st.session_state[CONFIRM] = ("lesson", lid)
                 st.rerun()
+
+
+def course_text_editor(course_id: int) -> None:
+    """The course's title and summary, editable, with their history and the last change."""
+    from ui.history import show_diff
+
+    with session_scope(readonly=True) as session:
+        row = svc.get_course(session, course_id)
+        revisions = svc.course_text_history(session, course_id)
+    with st.expander(":material/edit: " + t("edit_course_text")):
+        with st.form(f"course-{course_id}-text", border=False):
+            k = f"course-{course_id}-v{row.version}"
+            title = st.text_input(t("course_title"), row.title, max_chars=200, key=f"{k}-title")
+            summary = st.text_area(t("course_summary"), row.summary, max_chars=4000, key=f"{k}-summary")
+            if st.form_submit_button(t("save_course_text"), type="primary"):
+                try:
+                    with session_scope() as session:
+                        svc.update_course_text(
+                            session,
+                            course_id=course_id,
+                            title=title,
+                            summary=summary,
+                            expected_version=row.version,
+                            author=state.author(),
+                        )
+                except AppError as exc:
+                    show_error(exc)
+                else:
+                    st.toast(t("saved"))
+                    st.rerun()
+        if revisions:
+            st.caption(t("course_text_history"))
+            st.dataframe(
+                [
+                    {
+                        "#": r.id,
+                        t("col_time"): r.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                        t("col_author"): r.author,
+                        t("course_title"): str(r.content.get("title") or ""),
+                    }
+                    for r in revisions
+                ],
+                hide_index=True,
+            )
+        if len(revisions) >= 2:
+            show_diff(
+                "course",
+                revisions[1].content,
+                revisions[0].content,
+                key=f"course-{course_id}-text-diff",
+                labels=(f"#{revisions[1].id}", f"#{revisions[0].id}"),
+            )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from sqlmodel import Session, col, select
 
 from core.errors import InvalidInput, NotFound, field_errors
@@ -645,3 +645,80 @@ def update_params(session: Session, *, course_id: int, params: CourseParams) -> 
     course.updated_at = utcnow()
     session.add(course)
     return course
+
+
+# ---------------------------------------------------------------- title and summary (issue-12)
+
+
+class CourseText(BaseModel):
+    title: str = Field(min_length=3, max_length=200)
+    summary: str = Field(default="", max_length=4000)
+
+
+def update_course_text(
+    session: Session, *, course_id: int, title: str, summary: str, expected_version: int, author: str
+) -> Course:
+    """Edit the course's title and summary; the old and new text are both kept as
+    revisions of the course node, so the change shows in its history and can be compared."""
+    from core.errors import ConflictError
+
+    try:
+        valid = CourseText.model_validate({"title": title.strip(), "summary": summary.strip()})
+    except ValidationError as exc:
+        raise InvalidInput("the course title or summary is invalid", field_errors(exc)) from exc
+    course = get_course(session, course_id)
+    if course.version != expected_version:
+        raise ConflictError(f"course {course_id} was changed meanwhile (now version {course.version})")
+    if (course.title, course.summary) == (valid.title, valid.summary):
+        return course
+    if not session.exec(
+        select(Revision.id).where(
+            Revision.node_type == "course",
+            Revision.node_id == course_id,
+            Revision.note == "title and summary",
+        )
+    ).first():
+        # The first edit also records what was there before, so the first diff has two sides.
+        session.add(
+            Revision(
+                course_id=course_id,
+                node_type="course",
+                node_id=course_id,
+                content={"title": course.title, "summary": course.summary},
+                source="generated",
+                status="current",
+                author="system",
+                note="title and summary",
+            )
+        )
+    session.add(
+        Revision(
+            course_id=course_id,
+            node_type="course",
+            node_id=course_id,
+            content={"title": valid.title, "summary": valid.summary},
+            source="edited",
+            status="current",
+            author=author[:120],
+            note="title and summary",
+        )
+    )
+    course.title, course.summary = valid.title, valid.summary
+    course.version += 1
+    course.updated_at = utcnow()
+    session.add(course)
+    session.flush()
+    return course
+
+
+def course_text_history(session: Session, course_id: int) -> list[Revision]:
+    query = (
+        select(Revision)
+        .where(
+            Revision.node_type == "course",
+            Revision.node_id == course_id,
+            Revision.note == "title and summary",
+        )
+        .order_by(col(Revision.id).desc())
+    )
+    return list(session.exec(query))
