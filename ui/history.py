@@ -43,6 +43,28 @@ def _diff_html(fragment: str) -> str:
     return nh3.clean(fragment, tags={"ins", "del", "span", "br"}, attributes={})
 
 
+CONTEXT_LINES = 3
+
+
+def collapse_unchanged(pairs: list[tuple[int, str]], context: int = CONTEXT_LINES) -> list[tuple[int, str]]:
+    """Long unchanged runs shrink to their first and last `context` lines around a
+    "… N unchanged lines …" marker, so the changes are on screen without scrolling."""
+    out: list[tuple[int, str]] = []
+    for i, (op, text) in enumerate(pairs):
+        lines = text.split("\n")
+        keep_head = context if i > 0 else 0  # lines after the previous change
+        keep_tail = context if i < len(pairs) - 1 else 0  # lines before the next change
+        if op != 0 or len(lines) <= keep_head + keep_tail + 2:
+            out.append((op, text))
+            continue
+        hidden = len(lines) - keep_head - keep_tail
+        head = "\n".join(lines[:keep_head])
+        tail = "\n".join(lines[len(lines) - keep_tail :])
+        marker = t("diff_hidden_lines", n=hidden)
+        out.append((0, (head + "\n" if keep_head else "") + f"⋯ {marker} ⋯\n" + tail))
+    return out
+
+
 def show_diff(node_type: str, old: dict, new: dict, *, key: str, labels: tuple[str, str]) -> None:
     pairs = diff(content_text(node_type, old), content_text(node_type, new))
     if all(op == 0 for op, _ in pairs):
@@ -57,6 +79,9 @@ def show_diff(node_type: str, old: dict, new: dict, *, key: str, labels: tuple[s
         required=True,
         key=f"{key}-mode",
     )
+    full = st.toggle(t("diff_show_all"), key=f"{key}-full")
+    if not full:
+        pairs = collapse_unchanged(pairs)
     if mode == "side":
         left, right = diff_html_side_by_side(pairs)
         a, b = st.columns(2)

@@ -151,3 +151,26 @@ def test_job_steps_and_notes_are_translated() -> None:
     )
     assert note_text("restored from revision 12") == "восстановлено из ревизии #12"
     assert note_text("shorter accepted by ann") == "shorter · принято: ann"
+
+
+def test_diffs_collapse_unchanged_runs_and_do_not_renumber_slides() -> None:
+    from core.services.revisions import content_text, diff
+    from ui.history import collapse_unchanged
+
+    st.session_state["ui.lang"] = "en"
+    old = "\n".join(f"line {i}" for i in range(40))
+    new = old.replace("line 20", "line twenty")
+    pairs = collapse_unchanged(diff(old, new))
+    shown = "".join(text for _, text in pairs)
+    assert "unchanged lines" in shown and "line 18" in shown and "line 5\n" not in shown
+    assert any(op != 0 for op, _ in pairs)
+    deck = [{"title": f"Slide {i}", "bullets": ["a"], "notes": ""} for i in range(5)]
+    inserted = [{"title": "New first", "bullets": ["b"], "notes": ""}, *deck]
+    changed = [
+        text
+        for op, text in diff(
+            content_text("slides", {"slides": deck}), content_text("slides", {"slides": inserted})
+        )
+        if op != 0
+    ]
+    assert "Slide 3" not in "".join(changed), changed
