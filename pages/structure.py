@@ -13,7 +13,14 @@ from ui.history import regenerate_panel
 from ui.i18n import t
 from ui.jobs import is_running, job_progress
 from ui.layout import course_and_job, header, md_escape
-from ui.outline import confirm_and_undo, course_text_editor, deleted_panel, module_editor, overview
+from ui.outline import (
+    confirm_and_undo,
+    course_text_editor,
+    deleted_panel,
+    module_editor,
+    outline_draft_panel,
+    overview,
+)
 
 header(":material/account_tree:", "nav_structure")
 course, job = course_and_job((KIND_OUTLINE,))
@@ -23,6 +30,8 @@ if is_running(job):
     st.stop()
 
 if not course.modules:
+    # The error above says the answer is kept as a draft: it is opened right here.
+    outline_draft_panel(course.id, opened=job is not None and job.status == "failed")
     st.info(t("no_outline_yet"))
     if st.button(
         ":material/auto_awesome: " + t("propose_structure"), type="primary", key="structure-propose"

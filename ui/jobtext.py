@@ -108,6 +108,7 @@ _NOTES = _rules(
     (r"restored from revision (\d+)", lambda m: t("note_restored", id=m[1])),
     (r"deleted", lambda m: t("note_deleted")),
     (r"title and summary", lambda m: t("note_title_summary")),
+    (r"accepted from a fixed draft", lambda m: t("note_fixed_draft")),
     (r"undone delete by (.+)", lambda m: t("note_undeleted", who=m[1])),
     (r"invalid: (.*)", lambda m: t("note_invalid", problems=m[1])),
     (r"(.*?) ?accepted by (.+)", lambda m: _joined(m[1], t("note_accepted", who=m[2]))),

@@ -343,3 +343,31 @@ def course_text_editor(course_id: int) -> None:
                 key=f"course-{course_id}-text-diff",
                 labels=(f"#{revisions[1].id}", f"#{revisions[0].id}"),
             )
+
+
+def outline_draft_panel(course_id: int, *, opened: bool) -> None:
+    """The invalid outline answer a failed job kept: open it, fix it, check it, use it."""
+    from core.services.generation import accept_outline_draft, latest_outline_draft
+
+    with session_scope(readonly=True) as session:
+        draft = latest_outline_draft(session, course_id)
+    if draft is None:
+        return
+    raw = str(draft.content.get("raw") or "")
+    with st.expander(":material/draft: " + t("outline_draft_open", rev=draft.id), expanded=opened):
+        st.caption(t("outline_draft_hint"))
+        for problem in draft.content.get("problems") or []:
+            st.caption("• " + md_escape(str(problem)))
+        with st.form(f"outline-draft-{draft.id}", border=False):
+            text = st.text_area(
+                t("outline_draft_text"), raw, height=320, key=f"outline-draft-{draft.id}-text"
+            )
+            if st.form_submit_button(t("outline_draft_use"), type="primary"):
+                try:
+                    with session_scope() as session:
+                        accept_outline_draft(session, course_id=course_id, text=text, author=state.author())
+                except AppError as exc:
+                    show_error(exc)
+                else:
+                    st.toast(t("outline_draft_used"))
+                    st.rerun()

@@ -278,8 +278,68 @@ def _base_variables(course: Course, params: CourseParams) -> dict[str, Any]:
 # ------------------------------------------------------------------ outline
 
 
+def latest_outline_draft(session: Session, course_id: int) -> Revision | None:
+    """The newest invalid outline answer kept for a course (what a failed job points at)."""
+    query = (
+        select(Revision)
+        .where(
+            Revision.node_type == NodeType.course,
+            Revision.node_id == course_id,
+            Revision.status == RevisionStatus.draft,
+        )
+        .order_by(col(Revision.id).desc())
+    )
+    return session.exec(query).first()
+
+
+def _strip_fence(text: str) -> str:
+    lines = text.strip().splitlines()
+    if len(lines) >= 2 and lines[0].startswith("```") and lines[-1].strip() == "```":
+        return "\n".join(lines[1:-1])
+    return text
+
+
+def accept_outline_draft(session: Session, *, course_id: int, text: str, author: str) -> Outline:
+    """Use an outline the author fixed from a kept draft: it passes the same checks as a
+    model answer (schema, counts, time budget); any problem is listed and nothing is written."""
+    import json
+
+    from pydantic import ValidationError
+
+    from core.errors import InvalidInput, field_errors
+
+    try:
+        data = json.loads(_strip_fence(text))
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(
+            "the draft is not valid JSON", [{"field": "draft", "message": f"line {exc.lineno}: {exc.msg}"}]
+        ) from exc
+    try:
+        outline = Outline.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput("the draft does not fit the outline schema", field_errors(exc)) from exc
+    course = course_svc.get_course(session, course_id)
+    problems = outline_problems(outline, course_svc.course_params(course))
+    if problems:
+        raise InvalidInput(
+            "the draft breaks the course parameters",
+            [{"field": p.split(":", 1)[0], "message": p} for p in problems],
+        )
+    _write_outline(session, course=course, outline=outline, job_id=None, prov=Provenance())
+    session.flush()
+    rev = session.exec(
+        select(Revision)
+        .where(Revision.node_type == NodeType.course, Revision.node_id == course_id)
+        .order_by(col(Revision.id).desc())
+    ).first()
+    if rev is not None:
+        rev.source, rev.author, rev.note = "edited", author[:120], "accepted from a fixed draft"
+        session.add(rev)
+    return outline
+
+
 def _write_outline(
-    session: Session, *, course: Course, outline: Outline, job_id: int, prov: Provenance
+    session: Session, *, course: Course, outline: Outline, job_id: int | None, prov: Provenance
 ) -> None:
     existing = course_svc.modules_of(session, int(course.id or 0))
     if any(m.locked for m in existing) or any(
