@@ -67,6 +67,9 @@ def render_job(job: Job, *, key: str, expanded_steps: bool = False) -> None:
     100%), "Working on" only while the job runs, and a cancel reads as canceled."""
     done, total = _finished_steps(job), len(job.steps)
     status = JobStatus(job.status)
+    if status in (JobStatus.failed, JobStatus.canceled):
+        # A draft is an answer that failed its checks: not progress on a job that stopped.
+        done = sum(1 for s in job.steps if s.get("status") in ("done", "skipped"))
     st.markdown(f"**{label('kind', job.kind)}** · #{job.id} · {status_label(job.status)}")
     if status == JobStatus.succeeded:
         fraction = 1.0
@@ -76,7 +79,10 @@ def render_job(job: Job, *, key: str, expanded_steps: bool = False) -> None:
         fraction = min(1.0, max(0.0, float(job.progress)))
     if status in (JobStatus.failed, JobStatus.canceled):
         fraction = min(fraction, 0.99)
-    st.progress(fraction, text=t("steps_done", done=done, total=total, pct=int(100 * fraction)))
+    if status in (JobStatus.failed, JobStatus.canceled):
+        st.progress(fraction, text=t("steps_stopped", done=done, total=total))
+    else:
+        st.progress(fraction, text=t("steps_done", done=done, total=total, pct=int(100 * fraction)))
     running = [s for s in job.steps if s.get("status") == "running"] if is_running(job) else []
     if running:
         st.caption(t("now_running", what=md_escape(", ".join(step_label(s) for s in running[:4]))))

@@ -59,8 +59,8 @@ def overview(course: CourseDoc) -> None:
             for li, lsn in enumerate(m.lessons, 1)
         ],
         column_config={
-            "module": st.column_config.TextColumn(t("col_module"), width="medium"),
-            "lesson": st.column_config.TextColumn(t("col_lesson"), width="large"),
+            "module": st.column_config.TextColumn(t("col_module")),
+            "lesson": st.column_config.TextColumn(t("col_lesson")),
             "minutes": st.column_config.NumberColumn(t("col_minutes"), width="small"),
             "status": st.column_config.TextColumn(t("col_status"), width="small"),
         },
