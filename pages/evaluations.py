@@ -68,7 +68,7 @@ st.dataframe(
     [
         {
             t("evcol_run"): r.id,
-            t("evcol_created"): r.created_at,
+            t("evcol_created"): r.created_at.strftime("%Y-%m-%d %H:%M"),
             t("evcol_prompt"): r.prompt_id,
             t("evcol_target"): r.target,
             t("evcol_provider"): r.provider,
