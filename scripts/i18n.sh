@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYBABEL=${PYBABEL:-.venv/bin/pybabel}
-"$PYBABEL" extract -F babel.cfg --no-default-keywords -k t -k tn:1,1 --no-location --omit-header \
+"$PYBABEL" extract -F babel.cfg --no-default-keywords -k t -k tn:1,1 -k N_ -k NN_:1,2 --no-location --omit-header \
     -o locales/messages.pot .
 for lang in en ru; do
     "$PYBABEL" update -i locales/messages.pot -d locales -l "$lang" --no-fuzzy-matching --ignore-obsolete \

@@ -24,11 +24,11 @@ def _catalog(lang: str):  # type: ignore[no-untyped-def]
 
 
 def _used_keys() -> set[str]:
-    """What `pybabel extract -F babel.cfg -k t -k tn:1,1` finds in the code."""
+    """What `pybabel extract` (scripts/i18n.sh) finds in the code, ui/catalog_keys.py included."""
     keys: set[str] = set()
     method_map = [("app.py", "python"), ("pages/**.py", "python"), ("ui/**.py", "python")]
     for _file, _line, message, _comments, _ctx in extract_from_dir(
-        str(ROOT), method_map=method_map, keywords={"t": None, "tn": (1, 1)}
+        str(ROOT), method_map=method_map, keywords={"t": None, "tn": (1, 1), "N_": None, "NN_": (1, 2)}
     ):
         keys.add(message if isinstance(message, str) else message[0])
     return keys
