@@ -11,6 +11,9 @@ def N_(key: str, plural: str | None = None) -> str:
 
 
 KEYS = (
+    N_("estep_outline"),
+    N_("estep_lesson"),
+    N_("estep_slides"),
     N_("action_E.BUDGET.EXCEEDED"),
     N_("action_E.DB.CONFLICT"),
     N_("action_E.DB.CONSTRAINT"),

@@ -45,28 +45,19 @@ def overview(course: CourseDoc) -> None:
             target=target,
         )
     )
-    # The module is named on its first lesson only; fixed widths keep the lesson titles
-    # readable at 800 px.
-    st.dataframe(
-        [
-            {
-                "module": (f"{mi}. {m.title}" + (" 🔒" if m.locked else "")) if li == 1 else "",
-                "lesson": f"{mi}.{li} {lsn.title}" + (" 🔒" if lsn.locked else ""),
-                "minutes": lsn.duration_minutes,
-                "status": label("lstatus", lsn.detail_status),
-            }
-            for mi, m in enumerate(course.modules, 1)
-            for li, lsn in enumerate(m.lessons, 1)
-        ],
-        column_config={
-            "module": st.column_config.TextColumn(t("col_module")),
-            "lesson": st.column_config.TextColumn(t("col_lesson")),
-            "minutes": st.column_config.NumberColumn(t("col_minutes"), width="small"),
-            "status": st.column_config.TextColumn(t("col_status"), width="small"),
-        },
-        hide_index=True,
-        height=min(300, 35 * (len(course.lessons) + 1) + 3),
-    )
+    # A static table whose cells wrap: it fits at 1440 px and stays readable at 800 px, where
+    # a data grid cut the lesson titles. The module is named on its first lesson only.
+    rows = [
+        {
+            t("col_module"): (f"{mi}. {m.title}" + (" 🔒" if m.locked else "")) if li == 1 else "",
+            t("col_lesson"): f"{mi}.{li} {lsn.title}" + (" 🔒" if lsn.locked else ""),
+            t("col_minutes"): lsn.duration_minutes,
+            t("col_status"): label("lstatus", lsn.detail_status),
+        }
+        for mi, m in enumerate(course.modules, 1)
+        for li, lsn in enumerate(m.lessons, 1)
+    ]
+    st.table(rows, hide_index=True, border="horizontal", height=420 if len(rows) > 12 else "content")
 
 
 CONFIRM = "structure.confirm-delete"

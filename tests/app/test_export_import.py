@@ -188,7 +188,7 @@ def test_parameters_page_shows_the_estimate_offline_with_openai_prices(course_id
     assert "tokens, $0 (offline)" in shown
     assert "With the configured OpenAI models (gpt-4.1-mini) it would cost ~$0.0" in shown
     (table,) = at.dataframe
-    assert list(table.value["Step"]) == ["outline", "lesson", "slides"]
+    assert list(table.value["Step"]) == ["Structure", "Lessons", "Slides"]
     assert at.number_input(key="parameters-budget").value == 0.0
 
 
