@@ -81,16 +81,12 @@ def _field(name: str, widget: Any, *args: Any, **kwargs: Any) -> None:
     _errors(name)
 
 
-def _number(name: str, **kwargs: Any) -> None:
-    low, high = limits(CourseParams, name)  # the schema's own limits, never looser or tighter
-    _field(
-        name,
-        st.number_input,
-        min_value=low,
-        max_value=high,
-        help=t("range_help", low=low, high=high),
-        **kwargs,
-    )
+def _number(name: str, *, step: int = 1) -> None:
+    # The schema's own limits, said in the help. They are not handed to the widget: Streamlit's
+    # number box then refuses an out-of-range value silently (the form does not submit and
+    # nothing says why); the server's check names the field and the limit instead.
+    low, high = limits(CourseParams, name)
+    _field(name, st.number_input, step=step, help=t("range_help", low=low, high=high))
 
 
 def _choice(name: str, format_func: Any) -> None:

@@ -11,12 +11,14 @@ import streamlit as st
 from core.db import session_scope
 from core.errors import AppError
 from core.models import NodeType
+from core.schemas import OutlineLesson
 from core.services import courses as svc
 from core.services.courses import CourseDoc, ModuleDoc
 from core.services.revisions import save_edit
 from ui import state
 from ui.i18n import label, t, tn
 from ui.layout import md_escape, show_error
+from ui.validation import limits
 
 
 def _lines(text: str) -> list[str]:
@@ -60,6 +62,7 @@ def overview(course: CourseDoc) -> None:
     st.table(rows, hide_index=True, border="horizontal", height=420 if len(rows) > 12 else "content")
 
 
+MINUTES = limits(OutlineLesson, "duration_minutes")
 CONFIRM = "structure.confirm-delete"
 UNDO = "structure.undo"
 
@@ -194,13 +197,15 @@ def module_editor(course: CourseDoc, module: ModuleDoc, number: int) -> None:
             edits[lesson.id] = (
                 c1.text_input(t("lesson_title"), lesson.title, key=f"{lk}-title", disabled=lesson.locked),
                 int(
+                    # No widget limits (they make Streamlit drop an out-of-range value
+                    # silently); the schema's range is in the help, its check names the field.
                     c2.number_input(
                         t("minutes"),
-                        1,
-                        600,
-                        lesson.duration_minutes,
+                        value=lesson.duration_minutes,
+                        step=1,
                         key=f"{lk}-minutes",
                         disabled=lesson.locked,
+                        help=t("range_help", low=MINUTES[0], high=MINUTES[1]),
                     )
                 ),
                 c3.text_area(

@@ -44,6 +44,7 @@ UI = {
         "content_lang": "Русский",
         "save": "Сохранить параметры",
         "too_short": "введите не меньше 3 символов",
+        "too_many": "Модулей: должно быть не больше 20",
         "module_to_edit": "Редактировать модуль",
         "lesson_title": "Название урока",
         "save_module": "Сохранить модуль",
@@ -83,6 +84,7 @@ UI = {
         "content_lang": "English",
         "save": "Save parameters",
         "too_short": "enter at least 3 characters",
+        "too_many": "Modules: must be at most 20",
         "module_to_edit": "Module to edit",
         "lesson_title": "Lesson title",
         "save_module": "Save module",
@@ -199,8 +201,10 @@ def daily_path(server: str, start_lang: str, shots: Path) -> None:
             # Course content is written in the interface language unless chosen otherwise.
             assert me.ui["content_lang"] in _selected(page, me.ui["language_field"])
             page.get_by_label(me.ui["topic"]).fill("x")
+            page.get_by_role("spinbutton", name=me.ui["modules"], exact=True).fill("30")  # the schema allows 20
             page.get_by_role("button", name=me.ui["save"]).click()
             me.expect(me.main_text(me.ui["too_short"])).to_be_visible()
+            me.expect(me.main_text(me.ui["too_many"])).to_be_visible()  # never a silent no-op
             me.in_language("parameters (invalid)")
             me.shot("02-parameters-invalid")
 
