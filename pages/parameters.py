@@ -3,6 +3,7 @@ valid form shows what generating the course would cost, and takes an optional bu
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import streamlit as st
@@ -89,13 +90,11 @@ def _number(name: str, *, step: int = 1) -> None:
     _field(name, st.number_input, step=step, help=t("range_help", low=low, high=high))
 
 
-def _choice(name: str, format_func: Any) -> None:
+def _choice(name: str, prefix: str) -> None:
+    # The labels are bound to the language the widget is drawn in (see ui/widgets.py).
+    fmt = partial(label, prefix, lang=state.lang())
     widgets.choice(
-        st.selectbox,
-        label("param", name),
-        [x.value for x in CHOICES[name]],
-        key=K(name),
-        format_func=format_func,
+        st.selectbox, label("param", name), [x.value for x in CHOICES[name]], key=K(name), format_func=fmt
     )
     _errors(name)
 
@@ -122,22 +121,24 @@ if (
     st.session_state["parameters.loaded"] = state.course_id()
     st.session_state[ERRORS] = {}
 
-with st.form("parameters-form"):
+# Not an st.form: a form sends its values only on submit, so a language switch before saving
+# would drop what was picked. Plain widgets keep every value (choices by value, ui/widgets.py).
+with st.container(border=True):
     _field("topic", st.text_input, placeholder=t("topic_hint"))
     _field("audience", st.text_input)
     a, b, c = st.columns(3)
     with a:
-        _choice("level", lambda v: label("level", v))
-        _choice("language", lambda v: label("content_lang", v))
+        _choice("level", "level")
+        _choice("language", "content_lang")
     with b:
         _number("total_duration_minutes", step=15)
-        _choice("tone", lambda v: label("tone", v))
+        _choice("tone", "tone")
     with c:
         _number("module_count")
         _number("lessons_per_module")
     _field("constraints", st.text_area, placeholder=t("constraints_hint"))
     st.checkbox(t("propose_after_save"), value=True, key=K("propose"))
-    st.form_submit_button(t("save_parameters"), type="primary", on_click=_submit)
+    st.button(t("save_parameters"), type="primary", on_click=_submit, key="parameters-save")
 
 if st.session_state.get(ERRORS):
     st.error(t("fix_fields"))

@@ -76,11 +76,16 @@ def tn(key: str, n: int, **values: object) -> str:
     return text.format(n=n, **values)
 
 
-def label(prefix: str, value: object) -> str:
+def label(prefix: str, value: object, *, lang: str | None = None) -> str:
     """The translated name of an enum-like value (`label("kind", "outline")`), or the value
-    itself when there is no key for it."""
+    itself when there is no key for it. `lang` pins the language (a widget's format_func
+    bound when it is drawn, so it never depends on who calls it later)."""
     key = f"{prefix}_{value}"
-    return t(key) if has(key) else str(value)
+    if not has(key):
+        return str(value)
+    if lang is not None:
+        return text_for(lang, key) or text_for("en", key) or key
+    return t(key)
 
 
 def _all(lang: str) -> dict[str, str]:

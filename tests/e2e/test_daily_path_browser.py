@@ -201,7 +201,9 @@ def daily_path(server: str, start_lang: str, shots: Path) -> None:
             # Course content is written in the interface language unless chosen otherwise.
             assert me.ui["content_lang"] in _selected(page, me.ui["language_field"])
             page.get_by_label(me.ui["topic"]).fill("x")
-            page.get_by_role("spinbutton", name=me.ui["modules"], exact=True).fill("30")  # the schema allows 20
+            page.get_by_role("spinbutton", name=me.ui["modules"], exact=True).fill(
+                "30"
+            )  # the schema allows 20
             page.get_by_role("button", name=me.ui["save"]).click()
             me.expect(me.main_text(me.ui["too_short"])).to_be_visible()
             me.expect(me.main_text(me.ui["too_many"])).to_be_visible()  # never a silent no-op
