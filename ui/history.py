@@ -65,6 +65,16 @@ def collapse_unchanged(pairs: list[tuple[int, str]], context: int = CONTEXT_LINE
     return out
 
 
+def first_change_line(pairs: list[tuple[int, str]]) -> int:
+    """The line (1-based, in the older text) where the first change starts."""
+    line = 1
+    for op, text in pairs:
+        if op != 0:
+            return line
+        line += text.count("\n")
+    return line
+
+
 def show_diff(node_type: str, old: dict, new: dict, *, key: str, labels: tuple[str, str]) -> None:
     pairs = diff(content_text(node_type, old), content_text(node_type, new))
     if all(op == 0 for op, _ in pairs):
@@ -79,6 +89,9 @@ def show_diff(node_type: str, old: dict, new: dict, *, key: str, labels: tuple[s
         required=True,
         key=f"{key}-mode",
     )
+    first = first_change_line(pairs)
+    changed = sum(1 for op, _ in pairs if op != 0)
+    st.caption(t("diff_summary", line=first, n=changed))
     full = st.toggle(t("diff_show_all"), key=f"{key}-full")
     if not full:
         pairs = collapse_unchanged(pairs)

@@ -164,6 +164,9 @@ def test_diffs_collapse_unchanged_runs_and_do_not_renumber_slides() -> None:
     shown = "".join(text for _, text in pairs)
     assert "unchanged lines" in shown and "line 18" in shown and "line 5\n" not in shown
     assert any(op != 0 for op, _ in pairs)
+    from ui.history import first_change_line
+
+    assert first_change_line(diff(old, new)) == 21  # "line 20" is the 21st line
     deck = [{"title": f"Slide {i}", "bullets": ["a"], "notes": ""} for i in range(5)]
     inserted = [{"title": "New first", "bullets": ["b"], "notes": ""}, *deck]
     changed = [
