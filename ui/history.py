@@ -9,6 +9,7 @@ from core.db import session_scope
 from core.errors import AppError
 from core.models import Revision
 from core.services import generation
+from core.services.courses import replanned_written_lessons
 from core.services.revisions import (
     accept_proposal,
     content_text,
@@ -23,7 +24,7 @@ from core.services.revisions import (
     restore,
 )
 from ui import editor, state, widgets
-from ui.i18n import label, t
+from ui.i18n import label, t, tn
 from ui.jobs import is_running, job_progress, latest
 from ui.jobtext import note_text
 from ui.layout import md_escape, show_error
@@ -226,6 +227,14 @@ def regenerate_panel(
         show_diff(
             node_type, current, proposal.content, key=f"{key}-pdiff", labels=(t("current"), t("proposal"))
         )
+        if node_type == "module":
+            with session_scope(readonly=True) as session:
+                replanned = replanned_written_lessons(session, node_id, proposal.content)
+            if replanned:
+                lines = "\n".join(f"- {md_escape(old)} → {md_escape(new)}" for old, new in replanned)
+                st.warning(
+                    tn("module_replans_written_n", len(replanned)) + "\n\n" + lines, icon=":material/warning:"
+                )
         a, r, _ = st.columns([1, 1, 4])
         if a.button(t("accept"), key=f"{key}-accept-{proposal.id}", type="primary"):
             _decide(accept_proposal, int(proposal.id or 0), editor_key, t("accepted"))

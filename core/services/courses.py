@@ -722,3 +722,17 @@ def course_text_history(session: Session, course_id: int) -> list[Revision]:
         .order_by(col(Revision.id).desc())
     )
     return list(session.exec(query))
+
+
+def replanned_written_lessons(
+    session: Session, module_id: int, content: dict[str, Any]
+) -> list[tuple[str, str]]:
+    """(old title, new title) of every written, unlocked lesson a module proposal would
+    re-plan: its text stays, but under a new title and objectives (issue-12 warns first)."""
+    planned = list(content.get("lessons") or [])
+    out = []
+    for lesson, plan in zip(_lessons_in(session, module_id), planned, strict=False):
+        new_title = str(plan.get("title", lesson.title))[:200]
+        if lesson.body_md and not lesson.locked and new_title != lesson.title:
+            out.append((lesson.title, new_title))
+    return out

@@ -65,3 +65,12 @@ def test_a_lesson_whose_module_is_gone_asks_for_the_module_first(cid: int) -> No
         svc.undo_delete(session, revision_id=module_rev_id)
         svc.undo_delete(session, revision_id=lesson_rev_id)
     assert len(_tree(cid)[0][1]) == 3
+
+
+def test_a_module_proposal_names_the_written_lessons_it_would_replan(cid: int) -> None:
+    with session_scope() as session:
+        module = svc.load_course(session, cid).modules[0]
+        titles = [x.title for x in module.lessons]
+        content = {"lessons": [{"title": titles[0]}, {"title": "A new plan"}, {"title": "Another"}]}
+        replanned = svc.replanned_written_lessons(session, module.id, content)
+    assert replanned == [(titles[1], "A new plan"), (titles[2], "Another")]
