@@ -8,7 +8,7 @@ from core.services.courses import LessonDoc
 from core.services.generation import KIND_LESSONS, start_lessons, start_slides
 from ui import state
 from ui.i18n import label, t, tn
-from ui.jobs import is_running, job_progress
+from ui.jobs import follow_job, is_running
 from ui.layout import course_and_job, header
 from ui.lessons import lesson_workspace, pick_lesson
 
@@ -20,7 +20,7 @@ if not course.lessons:
     st.stop()
 
 if job is not None and (is_running(job) or job.error_code):
-    job_progress(int(job.id or 0), key="lessons-job")
+    follow_job(job, key="lessons-job")
 
 pending = [lsn.id for lsn in course.lessons if lsn.detail_status == "pending" and not lsn.locked]
 written = sum(1 for lsn in course.lessons if lsn.body_md)

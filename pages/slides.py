@@ -10,7 +10,7 @@ from core.services.generation import KIND_SLIDES, start_slides
 from core.services.revisions import slides_from_text
 from ui import state
 from ui.i18n import label, t, tn
-from ui.jobs import is_running, job_progress
+from ui.jobs import follow_job, is_running
 from ui.layout import course_and_job, header
 from ui.lessons import lesson_workspace, pick_lesson
 
@@ -32,7 +32,7 @@ def deck_markdown(text: str) -> str:
 header(":material/slideshow:", "nav_slides")
 course, job = course_and_job((KIND_SLIDES,))
 if job is not None and (is_running(job) or job.error_code):
-    job_progress(int(job.id or 0), key="slides-job")
+    follow_job(job, key="slides-job")
 
 ready = [lsn for lsn in course.lessons if lsn.body_md]
 missing = [lsn.id for lsn in ready if lsn.slides_status == "pending" and not lsn.locked]

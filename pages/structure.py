@@ -11,7 +11,7 @@ from ui import state
 from ui.estimate import budget_input, budget_usd, estimate_panel, params_of
 from ui.history import regenerate_panel
 from ui.i18n import t
-from ui.jobs import is_running, job_progress
+from ui.jobs import follow_job, is_running
 from ui.layout import course_and_job, header, md_escape
 from ui.outline import (
     confirm_and_undo,
@@ -25,7 +25,7 @@ from ui.outline import (
 header(":material/account_tree:", "nav_structure")
 course, job = course_and_job((KIND_OUTLINE,))
 if job is not None and (is_running(job) or job.error_code):
-    job_progress(int(job.id or 0), key="structure-job")
+    follow_job(job, key="structure-job")
 if is_running(job):
     st.stop()
 

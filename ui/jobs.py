@@ -125,3 +125,13 @@ def job_progress(job_id: int, *, key: str) -> Job:
     with st.container(border=True):
         panel()
     return job
+
+
+def follow_job(job: Job, *, key: str) -> Job:
+    """job_progress for a job the page read before its course tree: if the job ended in
+    between, the tree may predate its results, so the page reads everything again (a stale
+    "running" would stop the page with no timer left to wake it)."""
+    fresh = job_progress(int(job.id or 0), key=key)
+    if is_running(job) and not is_running(fresh):
+        st.rerun()
+    return fresh
