@@ -7,7 +7,7 @@ import streamlit as st
 from core.auth import page_allowed
 from ui import editor, state
 from ui.auth import gate
-from ui.i18n import t
+from ui.i18n import label, t
 from ui.layout import sidebar
 from ui.page_lang import sync_page_language
 from ui.resources import boot
@@ -47,7 +47,7 @@ visible = {section: [p for p in pages if page_allowed(actor, p[0])] for section,
 home = next(name for pages in visible.values() for name, _icon in pages)
 sections = {
     t(section): [
-        st.Page(f"pages/{name}.py", title=t(f"nav_{name}"), icon=icon, url_path=name, default=name == home)
+        st.Page(f"pages/{name}.py", title=label("nav", name), icon=icon, url_path=name, default=name == home)
         for name, icon in pages
     ]
     for section, pages in visible.items()
@@ -55,6 +55,9 @@ sections = {
 }
 
 current = st.navigation(sections)
+state.set_current_page(
+    getattr(current, "_page", None)
+)  # switch()/link() to this page keep its own query keys
 sidebar()
 state.sync_url()
 sync_page_language()  # issue 19: <html lang> follows the interface language

@@ -110,8 +110,12 @@ def field_errors(exc: Exception) -> list[dict[str, str]]:
 
     if not isinstance(exc, ValidationError):
         return [{"field": "", "message": str(exc)}]
-    out = []
+    out: list[dict[str, Any]] = []
     for err in exc.errors():
         loc = ".".join(str(p) for p in err.get("loc", ()))
-        out.append({"field": loc, "message": err.get("msg", "invalid")})
+        item: dict[str, Any] = {"field": loc, "message": err.get("msg", "invalid")}
+        # issue-12: the error type and its limits let the UI say it in the user's language.
+        item["type"] = str(err.get("type", ""))
+        item["ctx"] = {k: v for k, v in (err.get("ctx") or {}).items() if isinstance(v, int | float | str)}
+        out.append(item)
     return out

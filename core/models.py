@@ -58,6 +58,7 @@ class RevisionStatus(StrEnum):
     conflict = "conflict"  # a save that lost an optimistic-concurrency race, kept verbatim
     # issue 9: content the moderation/PII policy blocked, kept with its findings, never applied
     quarantined = "quarantined"
+    deleted = "deleted"  # issue-12: a deleted module/lesson, its rows kept in content["_deleted"]
 
 
 class JobStatus(StrEnum):

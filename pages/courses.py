@@ -16,7 +16,7 @@ header(":material/library_books:", "nav_courses")
 top = st.columns([1, 3])
 if top[0].button(":material/add: " + t("new_course"), type="primary", key="courses-new"):
     state.set_course(None)
-    st.switch_page("pages/parameters.py")
+    state.switch("pages/parameters.py")
 show_archived = top[1].toggle(t("show_archived"), key="courses-archived")
 imported = import_box()
 if imported is not None:
@@ -47,7 +47,7 @@ for course in courses:
         )
         if open_col.button(t("open"), key=f"course-{cid}-open", disabled=course.archived):
             state.set_course(cid)
-            st.switch_page(f"pages/{course.step}.py")
+            state.switch(f"pages/{course.step}.py")
         if dup_col.button(t("duplicate"), key=f"course-{cid}-duplicate"):
             with session_scope() as session:
                 copy = duplicate_course(session, course_id=cid, actor=state.actor())

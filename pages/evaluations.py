@@ -14,8 +14,9 @@ from core.prompts import LABELS
 from core.services import evals
 from core.services.prompt_lab import list_versions
 from ui import state
-from ui.i18n import t
-from ui.layout import header, md_escape
+from ui.i18n import label, t
+from ui.jobtext import show_app_error
+from ui.layout import header, md_escape, show_error
 
 SCORE_COLUMNS = (*evals.QUALITY_SCORES, "cost_usd_per_run", "latency_ms_mean")
 
@@ -41,7 +42,7 @@ with st.expander(t("ev_new")), st.form("ev-new"):
             )
             st.session_state["ev-job"] = int(job.id or 0)
         except AppError as exc:
-            st.error(f"{md_escape(exc.message)} ({exc.code})")
+            show_error(exc)
 
 if st.session_state.get("ev-job"):
     job_id = int(st.session_state["ev-job"])
@@ -52,9 +53,9 @@ if st.session_state.get("ev-job"):
     def poll() -> None:
         with session_scope() as session:
             job = get_job(session, job_id)
-        st.caption(t("ev_job", id=job_id, status=job.status))
+        st.caption(t("ev_job", id=job_id, status=label("status", job.status)))
         if job.status == JobStatus.failed:
-            st.error(t("ev_failed", err=md_escape(f"{job.error_code}: {job.error_detail}")))
+            show_app_error(job.error_code, job.error_detail)
         if running and JobStatus(job.status).finished:
             st.rerun(scope="app")
 
@@ -69,13 +70,13 @@ if not runs:
 st.dataframe(
     [
         {
-            "run": r.id,
-            "created": r.created_at,
-            "prompt": r.prompt_id,
-            "target": r.target,
-            "provider": r.provider,
+            t("evcol_run"): r.id,
+            t("evcol_created"): r.created_at.strftime("%Y-%m-%d %H:%M"),
+            t("evcol_prompt"): r.prompt_id,
+            t("evcol_target"): r.target,
+            t("evcol_provider"): r.provider,
         }
-        | {name: r.scores.get(name) for name in SCORE_COLUMNS}
+        | {label("score", name): r.scores.get(name) for name in SCORE_COLUMNS}
         for r in runs
     ],
     hide_index=True,
@@ -86,20 +87,45 @@ by_id = {int(r.id or 0): r for r in runs}
 ids = list(by_id)
 cols = st.columns(3)
 current = cols[0].selectbox(t("ev_run"), ids, format_func=lambda i: run_label(by_id[i]), key="ev-current")
+# A run is never compared with itself: the baseline list leaves the chosen run out.
+others = [i for i in ids if i != current]
+if not others:
+    st.info(t("ev_need_two"))
+    st.stop()
+if st.session_state.get("ev-baseline") not in others:
+    st.session_state.pop("ev-baseline", None)  # it was the run now chosen on the left
 baseline = cols[1].selectbox(
     t("ev_baseline"),
-    ids,
-    index=min(1, len(ids) - 1),
+    others,
+    index=0,
     format_func=lambda i: run_label(by_id[i]),
     key="ev-baseline",
 )
 threshold = cols[2].number_input(t("ev_threshold"), 0.0, 1.0, 0.05, step=0.01, key="ev-threshold")
 with session_scope() as session:
     comparison = evals.compare_runs(session, run_id=current, baseline_id=baseline, threshold=threshold)
-st.dataframe(comparison["rows"], hide_index=True)
+st.dataframe(
+    [
+        {
+            t("evcol_score"): label("score", row["score"]),
+            t("evcol_current"): row["current"],
+            t("evcol_baseline"): row["baseline"],
+            t("evcol_delta"): row["delta"],
+            t("evcol_dropped"): t("yes") if row["dropped"] else t("no"),
+        }
+        for row in comparison["rows"]
+    ],
+    hide_index=True,
+)
 if comparison["dropped"]:
-    st.error(t("ev_dropped", threshold=threshold, names=", ".join(comparison["dropped"])))
+    names = ", ".join(label("score", n) for n in comparison["dropped"])
+    st.error(t("ev_dropped", threshold=threshold, names=names))
 else:
     st.success(t("ev_held", threshold=threshold))
 for note in comparison["notes"]:
-    st.caption(md_escape(note))
+    if note.startswith("baseline provider"):
+        st.caption(t("ev_note_provider"))
+    elif note.startswith("baseline used a different"):
+        st.caption(t("ev_note_size"))
+    else:
+        st.caption(md_escape(note))

@@ -6,10 +6,11 @@ import streamlit as st
 
 from core.db import session_scope
 from core.jobs import list_jobs
+from core.services.courses import list_courses
 from ui import state
-from ui.i18n import t
+from ui.i18n import label, t
 from ui.jobs import is_running, job_progress, render_job, status_label
-from ui.layout import header
+from ui.layout import header, md_escape
 
 header(":material/pending_actions:", "nav_jobs")
 # A link from the Costs page names one job: show every course's jobs and open that one.
@@ -22,6 +23,8 @@ only_current = st.toggle(
 )
 with session_scope() as session:
     jobs = list_jobs(session, course_id=state.course_id() if only_current else None, limit=50)
+    # Jobs name their course by title, not "course #3".
+    titles = {int(c.id or 0): c.title for c in list_courses(session, include_archived=True)}
 
 if not jobs:
     st.info(t("no_jobs"))
@@ -29,16 +32,18 @@ running = [j for j in jobs if is_running(j)]
 if running:
     st.subheader(t("running_jobs"))
     for job in running:
+        if job.course_id:
+            st.caption(md_escape(titles.get(job.course_id) or t("course_n", id=job.course_id)))
         job_progress(int(job.id or 0), key=f"jobs-{job.id}")
     st.subheader(t("finished_jobs"))
 for job in jobs:
     if is_running(job):
         continue
     when = (job.finished_at or job.created_at).strftime("%Y-%m-%d %H:%M:%S")
-    title = f"#{job.id} · {t('kind_' + job.kind)} · {status_label(job.status)} · {when}"
+    title = f"#{job.id} · {label('kind', job.kind)} · {status_label(job.status)} · {when}"
     if job.course_id:
-        title += f" · {t('course_n', id=job.course_id)}"
+        title += f" · {md_escape(titles.get(job.course_id) or t('course_n', id=job.course_id))}"
     if job.started_by:
-        title += f" · {job.started_by}"
+        title += f" · {md_escape(job.started_by)}"
     with st.expander(title, expanded=str(job.id) == linked or (bool(job.error_code) and job is jobs[0])):
         render_job(job, key=f"jobs-{job.id}")

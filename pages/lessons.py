@@ -7,21 +7,20 @@ import streamlit as st
 from core.services.courses import LessonDoc
 from core.services.generation import KIND_LESSONS, start_lessons, start_slides
 from ui import state
-from ui.i18n import t
-from ui.jobs import is_running, job_progress, latest
-from ui.layout import header, require_course, started
+from ui.i18n import label, t, tn
+from ui.jobs import follow_job, is_running
+from ui.layout import course_and_job, header, started
 from ui.lessons import lesson_workspace, pick_lesson
 
 header(":material/edit_note:", "nav_lessons")
-course = require_course()
+course, job = course_and_job((KIND_LESSONS,))
 if not course.lessons:
     st.info(t("no_lessons_in_outline"))
-    st.page_link("pages/structure.py", label=t("nav_structure"), icon=":material/account_tree:")
+    state.link("pages/structure.py", label=t("nav_structure"), icon=":material/account_tree:")
     st.stop()
 
-job = latest(course.id, (KIND_LESSONS,))
 if job is not None and (is_running(job) or job.error_code):
-    job_progress(int(job.id or 0), key="lessons-job")
+    follow_job(job, key="lessons-job")
 
 pending = [lsn.id for lsn in course.lessons if lsn.detail_status == "pending" and not lsn.locked]
 written = sum(1 for lsn in course.lessons if lsn.body_md)
@@ -29,13 +28,13 @@ st.caption(t("lessons_written", done=written, total=len(course.lessons)))
 if (
     pending
     and not is_running(job)
-    and st.button(t("write_lessons", n=len(pending)), type="primary", key="lessons-write")
+    and st.button(tn("write_lessons_n", len(pending)), type="primary", key="lessons-write")
 ) and started(start_lessons, actor=state.actor(), course_id=course.id, lesson_ids=pending):
     st.rerun()
 
 
 def status(lesson: LessonDoc) -> str:
-    return t("lstatus_" + lesson.detail_status)
+    return label("lstatus", lesson.detail_status)
 
 
 lesson = pick_lesson(course, key=f"lessons-{course.id}-pick", status=status)
@@ -63,4 +62,4 @@ if written and st.button(":material/slideshow: " + t("make_slides"), type="prima
     ]
     if missing and not started(start_slides, actor=state.actor(), course_id=course.id, lesson_ids=missing):
         st.stop()
-    st.switch_page("pages/slides.py")
+    state.switch("pages/slides.py")

@@ -17,7 +17,9 @@ from core.models import JobStatus
 from core.prompts import LABELS, get_registry, get_spec
 from core.services import prompt_lab as lab
 from ui import state
+from ui.i18n import label as label_of
 from ui.i18n import t
+from ui.jobtext import show_app_error
 from ui.layout import header, md_escape, show_error
 
 
@@ -74,13 +76,13 @@ def job_panel(job_id: int, schema: str) -> None:
     def poll() -> None:
         with session_scope() as session:
             current = get_job(session, job_id)
-        st.caption(t("pg_running", id=job_id, status=current.status))
+        st.caption(t("pg_running", id=job_id, status=label_of("status", current.status)))
         if running and JobStatus(current.status).finished:
             st.rerun(scope="app")
 
     poll()
     if job.status == JobStatus.failed:
-        st.error(t("pg_failed", err=md_escape(f"{job.error_code}: {job.error_detail}")))
+        show_app_error(job.error_code, job.error_detail)
     results = job.result.get("variants") or []
     for col, result in zip(st.columns(len(results)) if results else [], results, strict=True):
         with col:
@@ -228,13 +230,21 @@ if label_cols[2].button(t("pg_move"), key="pg-move", disabled=not may_move):
     except AppError as exc:
         show_error(exc)
 if not may_move:
-    st.caption(t("pg_move_forbidden", role=t(f"role_{state.actor().role.value}")))
-st.write({name: current.get(name, "-") for name in LABELS})
+    st.caption(t("pg_move_forbidden", role=label_of("role", state.actor().role.value)))
+# Which version each label points at, as a sentence per label rather than raw JSON.
+for name in LABELS:
+    st.markdown(t("pg_label_points", label=f"`{name}`", version=f"`{current.get(name, '—')}`"))
 if history:
     st.caption(t("pg_history"))
     st.dataframe(
         [
-            {"label": e.label, "from": e.from_version, "to": e.to_version, "by": e.moved_by, "at": e.moved_at}
+            {
+                t("pg_label"): e.label,
+                t("pg_from"): e.from_version,
+                t("pg_to"): e.to_version,
+                t("col_author"): e.moved_by,
+                t("col_time"): e.moved_at,
+            }
             for e in history
         ],
         hide_index=True,

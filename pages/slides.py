@@ -9,9 +9,9 @@ from core.services.courses import LessonDoc
 from core.services.generation import KIND_SLIDES, start_slides
 from core.services.revisions import slides_from_text
 from ui import state
-from ui.i18n import t
-from ui.jobs import is_running, job_progress, latest
-from ui.layout import header, require_course, started
+from ui.i18n import label, t, tn
+from ui.jobs import follow_job, is_running
+from ui.layout import course_and_job, header, started
 from ui.lessons import lesson_workspace, pick_lesson
 
 
@@ -30,10 +30,9 @@ def deck_markdown(text: str) -> str:
 
 
 header(":material/slideshow:", "nav_slides")
-course = require_course()
-job = latest(course.id, (KIND_SLIDES,))
+course, job = course_and_job((KIND_SLIDES,))
 if job is not None and (is_running(job) or job.error_code):
-    job_progress(int(job.id or 0), key="slides-job")
+    follow_job(job, key="slides-job")
 
 ready = [lsn for lsn in course.lessons if lsn.body_md]
 missing = [lsn.id for lsn in ready if lsn.slides_status == "pending" and not lsn.locked]
@@ -41,18 +40,18 @@ decks = sum(1 for lsn in course.lessons if lsn.slides)
 st.caption(t("decks_ready", done=decks, total=len(course.lessons)))
 if not ready:
     st.info(t("write_lessons_first"))
-    st.page_link("pages/lessons.py", label=t("nav_lessons"), icon=":material/edit_note:")
+    state.link("pages/lessons.py", label=t("nav_lessons"), icon=":material/edit_note:")
     st.stop()
 if (
     missing
     and not is_running(job)
-    and st.button(t("make_decks", n=len(missing)), type="primary", key="slides-make")
+    and st.button(tn("make_decks_n", len(missing)), type="primary", key="slides-make")
 ) and started(start_slides, actor=state.actor(), course_id=course.id, lesson_ids=missing):
     st.rerun()
 
 
 def status(lesson: LessonDoc) -> str:
-    return t("sstatus_" + lesson.slides_status)
+    return label("sstatus", lesson.slides_status)
 
 
 lesson = pick_lesson(course, key=f"slides-{course.id}-pick", status=status)
@@ -63,4 +62,4 @@ else:
     lesson_workspace(course, lesson, node_type="slides", preview_md=deck_markdown)
 
 st.divider()
-st.page_link("pages/export.py", label=t("next_export"), icon=":material/arrow_forward:")
+state.link("pages/export.py", label=t("next_export"), icon=":material/arrow_forward:")

@@ -11,20 +11,27 @@ from ui import state
 from ui.estimate import budget_input, budget_usd, estimate_panel, params_of
 from ui.history import regenerate_panel
 from ui.i18n import t
-from ui.jobs import is_running, job_progress, latest
-from ui.layout import header, md_escape, require_course, started
-from ui.outline import module_editor, overview
+from ui.jobs import follow_job, is_running
+from ui.layout import course_and_job, header, md_escape, started
+from ui.outline import (
+    confirm_and_undo,
+    course_text_editor,
+    deleted_panel,
+    module_editor,
+    outline_draft_panel,
+    overview,
+)
 
 header(":material/account_tree:", "nav_structure")
-course = require_course()
-
-job = latest(course.id, (KIND_OUTLINE,))
+course, job = course_and_job((KIND_OUTLINE,))
 if job is not None and (is_running(job) or job.error_code):
-    job_progress(int(job.id or 0), key="structure-job")
+    follow_job(job, key="structure-job")
 if is_running(job):
     st.stop()
 
 if not course.modules:
+    # The error above says the answer is kept as a draft: it is opened right here.
+    outline_draft_panel(course.id, opened=job is not None and job.status == "failed")
     st.info(t("no_outline_yet"))
     if st.button(
         ":material/auto_awesome: " + t("propose_structure"), type="primary", key="structure-propose"
@@ -35,6 +42,7 @@ if not course.modules:
 st.subheader(md_escape(course.title))
 if course.summary:
     st.caption(md_escape(course.summary))
+course_text_editor(course.id)
 overview(course)
 
 labels = {
@@ -44,6 +52,7 @@ labels = {
 picked = st.selectbox(
     t("edit_module"), list(labels), format_func=labels.get, key=f"structure-{course.id}-module"
 )
+confirm_and_undo(course)
 module = next(m for m in course.modules if m.id == picked)
 number = course.modules.index(module) + 1
 module_editor(course, module, number)
@@ -77,7 +86,7 @@ if right.button(":material/check_circle: " + t("approve_structure"), type="prima
         budget_usd=budget_usd(course.id),
     ):
         st.stop()
-    st.switch_page("pages/lessons.py")
+    state.switch("pages/lessons.py")
 if st.button(":material/add: " + t("add_module"), key="structure-add-module"):
     with session_scope() as session:
         add_module(
@@ -88,3 +97,4 @@ if st.button(":material/add: " + t("add_module"), key="structure-add-module"):
             objectives=[t("new_objective")],
         )
     st.rerun()
+deleted_panel(course.id)

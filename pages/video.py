@@ -58,7 +58,7 @@ if job is not None and (is_running(job) or job.error_code):
 lesson = pick_lesson(
     course,
     key=f"video-{course.id}-pick",
-    status=lambda lsn: t("vstatus_ready" if lesson_video(lsn.id) else "vstatus_none"),
+    status=lambda lsn: t("vstatus_ready") if lesson_video(lsn.id) else t("vstatus_none"),
 )
 if not lesson.slides:
     st.info(t("video_need_slides"))

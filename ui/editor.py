@@ -192,7 +192,9 @@ def text_editor(*, key: str, node_type: str, node_id: int, preview_md: Any) -> N
             else:
                 text = st_ace(
                     value=slot["base"],
-                    language="markdown",
+                    # Plain text: ace's Markdown mode closes HTML tags and brackets as you type,
+                    # which changes what the author wrote (issue 12).
+                    language="plain_text",
                     theme="chrome",
                     wrap=True,
                     min_lines=24,

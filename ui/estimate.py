@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from core.schemas import CourseParams
 from core.services.estimate import CourseEstimate, estimate_course
 from core.settings import get_settings
-from ui.i18n import t
+from ui.i18n import label, t
 
 BUDGET = "budget.{}".format  # survives page switches; widgets copy into it
 
@@ -84,7 +84,7 @@ def only_lessons(estimate: CourseEstimate, lessons: int, planned: int) -> Course
 def _table(estimate: CourseEstimate) -> list[dict[str, object]]:
     return [
         {
-            t("col_step"): s.step,
+            t("col_step"): label("estep", s.step),
             t("col_model"): s.model,
             t("calls"): s.calls,
             t("input_tokens"): s.input_tokens,

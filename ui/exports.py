@@ -12,11 +12,12 @@ from core.exporters import Exporter, import_course_json
 from core.exporters.json_export import ImportInvalid
 from core.models import CourseStep, Job, JobStatus
 from core.services.courses import touch
-from core.services.exports import export_file, export_path, latest_export, start_export
+from core.services.exports import ALL_FORMATS, export_file, export_path, latest_export, start_export
 from ui import state
-from ui.i18n import t
+from ui.i18n import label, t
 from ui.jobs import job_progress, load_job
 from ui.layout import md_escape, show_error
+from ui.validation import phrase
 
 PROFILES = ("minimal", "full")
 TEMPLATE_KEY = "export-template"
@@ -59,8 +60,8 @@ def _prepare(course_id: int, exporter: Exporter, profile: str, template: Uploade
             template_name=upload.name if upload else None,
         )
     except AppError as exc:
-        # The message can quote the uploaded file's name: shown as plain text.
-        st.error(f"{md_escape(exc.message)} ({exc.code})")
+        # The message can quote the uploaded file's name: it stays behind the expander, escaped.
+        show_error(exc)
         return
     st.session_state[job_key(course_id, exporter.name)] = int(job.id or 0)
     with session_scope() as session:
@@ -89,19 +90,30 @@ def _download(job: Job, key: str) -> None:
     )
 
 
-def export_row(course_id: int, exporter: Exporter, profile: str) -> None:
+# "Export all": every format in one job and one ZIP (core.services.exports._build_all).
+ALL_EXPORTER = Exporter(
+    ALL_FORMATS, "All formats (ZIP)", "zip", "application/zip", lambda doc: b"", uses_template=True
+)
+
+
+def export_row(course_id: int, exporter: Exporter, profile: str, *, enabled: bool = True) -> None:
     """One format: its name, a Prepare button, the job's progress and the download. The
     PPTX row also takes an optional template."""
     key = f"export-{course_id}-{exporter.name}"
     with st.container(border=True):
         name_col, action_col = st.columns([3, 2], vertical_alignment="center")
-        name_col.markdown(f"**{exporter.label}**")
+        name_col.markdown(f"**{label('format', exporter.name)}**")
         name_col.caption(t("export_ext", ext=exporter.extension))
         template = None
-        if exporter.uses_template:
+        if exporter.uses_template and exporter.name != ALL_FORMATS:
             with name_col:
                 template = template_uploader()
-        if action_col.button(t("prepare"), key=f"{key}-prepare", icon=":material/build:"):
+        elif exporter.name == ALL_FORMATS:
+            template = st.session_state.get(TEMPLATE_KEY)  # the PPTX row's template, if any
+            template = template if isinstance(template, UploadedFile) else None
+        if action_col.button(
+            t("prepare"), key=f"{key}-prepare", icon=":material/build:", disabled=not enabled
+        ):
             _prepare(course_id, exporter, profile, template)
         job = current_job(course_id, exporter.name)
         if job is None:
@@ -126,10 +138,7 @@ def import_box() -> int | None:
             with session_scope() as session:
                 course_id = import_course_json(session, file.getvalue(), actor=state.actor())
         except ImportInvalid as exc:
-            problems = [
-                f"- {md_escape(e.get('field') or '—')}: {md_escape(e.get('message') or '')}"
-                for e in exc.errors
-            ]
+            problems = [f"- {md_escape(e.get('field') or '—')}: {md_escape(phrase(e))}" for e in exc.errors]
             st.error(t("import_failed", n=len(exc.errors)) + "\n\n" + "\n".join(problems))
             return None
         except AppError as exc:

@@ -12,6 +12,7 @@ from core.errors import AppError
 from core.llm.repair import summarize
 from core.models import Revision
 from core.services import generation
+from core.services.courses import replanned_written_lessons
 from core.services.revisions import (
     accept_proposal,
     content_text,
@@ -25,9 +26,10 @@ from core.services.revisions import (
     reject_proposal,
     restore,
 )
-from ui import editor, state
-from ui.i18n import t
+from ui import editor, state, widgets
+from ui.i18n import label, t, tn
 from ui.jobs import is_running, job_progress, latest
+from ui.jobtext import note_text
 from ui.layout import md_escape, show_error
 
 # Static CSS only; no user or model text is ever part of it.
@@ -53,8 +55,40 @@ def _diff_html(fragment: str) -> str:
 
 def _diff_open(name: str) -> str:
     # issue 19: the diff box scrolls, so it takes keyboard focus (WCAG 2.1.1) and is a named region.
-    label = html.escape(t("a11y_diff_label", name=name), quote=True)
-    return f'<div class="cs-diff" tabindex="0" role="region" aria-label="{label}">'
+    region = html.escape(t("a11y_diff_label", name=name), quote=True)
+    return f'<div class="cs-diff" tabindex="0" role="region" aria-label="{region}">'
+
+
+CONTEXT_LINES = 3
+
+
+def collapse_unchanged(pairs: list[tuple[int, str]], context: int = CONTEXT_LINES) -> list[tuple[int, str]]:
+    """Long unchanged runs shrink to their first and last `context` lines around a
+    "… N unchanged lines …" marker, so the changes are on screen without scrolling."""
+    out: list[tuple[int, str]] = []
+    for i, (op, text) in enumerate(pairs):
+        lines = text.split("\n")
+        keep_head = context if i > 0 else 0  # lines after the previous change
+        keep_tail = context if i < len(pairs) - 1 else 0  # lines before the next change
+        if op != 0 or len(lines) <= keep_head + keep_tail + 2:
+            out.append((op, text))
+            continue
+        hidden = len(lines) - keep_head - keep_tail
+        head = "\n".join(lines[:keep_head])
+        tail = "\n".join(lines[len(lines) - keep_tail :])
+        marker = t("diff_hidden_lines", n=hidden)
+        out.append((0, (head + "\n" if keep_head else "") + f"⋯ {marker} ⋯\n" + tail))
+    return out
+
+
+def first_change_line(pairs: list[tuple[int, str]]) -> int:
+    """The line (1-based, in the older text) where the first change starts."""
+    line = 1
+    for op, text in pairs:
+        if op != 0:
+            return line
+        line += text.count("\n")
+    return line
 
 
 def show_diff(node_type: str, old: dict, new: dict, *, key: str, labels: tuple[str, str]) -> None:
@@ -63,14 +97,20 @@ def show_diff(node_type: str, old: dict, new: dict, *, key: str, labels: tuple[s
         st.caption(t("no_differences"))
         return
     st.html(_DIFF_CSS)
-    mode = st.segmented_control(
+    mode = widgets.choice(
+        st.segmented_control,
         t("diff_mode"),
         ["inline", "side"],
-        format_func=lambda m: t("diff_" + m),
-        default="inline",
+        format_func=lambda m: label("diff", m),
         required=True,
         key=f"{key}-mode",
     )
+    first = first_change_line(pairs)
+    changed = sum(1 for op, _ in pairs if op != 0)
+    st.caption(t("diff_summary", line=first, n=changed))
+    full = st.toggle(t("diff_show_all"), key=f"{key}-full")
+    if not full:
+        pairs = collapse_unchanged(pairs)
     if mode == "side":
         left, right = diff_html_side_by_side(pairs)
         a, b = st.columns(2)
@@ -85,7 +125,7 @@ def show_diff(node_type: str, old: dict, new: dict, *, key: str, labels: tuple[s
 
 def _label(rev: Revision) -> str:
     when = rev.created_at.strftime("%Y-%m-%d %H:%M:%S")
-    return f"#{rev.id} · {t('source_' + rev.source)} · {t('rstatus_' + rev.status)} · {when}"
+    return f"#{rev.id} · {label('source', rev.source)} · {label('rstatus', rev.status)} · {when}"
 
 
 def repairs_line(parameters: dict) -> str:
@@ -104,12 +144,12 @@ def history_panel(*, node_type: str, node_id: int, key: str, editor_key: str) ->
             {
                 "#": r.id,
                 t("col_time"): r.created_at.strftime("%Y-%m-%d %H:%M:%S"),
-                t("col_source"): t("source_" + r.source),
-                t("col_status"): t("rstatus_" + r.status),
+                t("col_source"): label("source", r.source),
+                t("col_status"): label("rstatus", r.status),
                 t("col_author"): r.author,
                 t("col_prompt"): f"{r.prompt_id}@{r.prompt_version}" if r.prompt_id else "—",
                 t("col_model"): r.model or "—",
-                t("col_note"): r.note,
+                t("col_note"): note_text(r.note),
                 t("col_repairs"): repairs_line(r.parameters),
                 # issue 9: what the moderation/PII check found when it was stored
                 t("col_findings"): ", ".join(f"{f['kind']}: {f['action']}" for f in r.findings or []) or "—",
@@ -123,15 +163,21 @@ def history_panel(*, node_type: str, node_id: int, key: str, editor_key: str) ->
     ids = list(by_id)
     # Keys carry the newest id: a new revision resets the comparison to newest vs previous.
     a, b = st.columns(2)
-    old_id = a.selectbox(
+    old_id = widgets.choice(
+        a.selectbox,
         t("compare_from"),
         ids,
         index=min(1, len(ids) - 1),
         format_func=lambda i: _label(by_id[i]),
         key=f"{key}-a-{ids[0]}",
     )
-    new_id = b.selectbox(
-        t("compare_to"), ids, index=0, format_func=lambda i: _label(by_id[i]), key=f"{key}-b-{ids[0]}"
+    new_id = widgets.choice(
+        b.selectbox,
+        t("compare_to"),
+        ids,
+        index=0,
+        format_func=lambda i: _label(by_id[i]),
+        key=f"{key}-b-{ids[0]}",
     )
     show_diff(
         node_type,
@@ -142,8 +188,12 @@ def history_panel(*, node_type: str, node_id: int, key: str, editor_key: str) ->
     )
     restorable = [i for i in ids if "raw" not in by_id[i].content]
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-    chosen = c1.selectbox(
-        t("restore_which"), restorable, format_func=lambda i: _label(by_id[i]), key=f"{key}-restore-pick"
+    chosen = widgets.choice(
+        c1.selectbox,
+        t("restore_which"),
+        restorable,
+        format_func=lambda i: _label(by_id[i]),
+        key=f"{key}-restore-pick",
     )
     if c2.button(t("restore"), key=f"{key}-restore", disabled=chosen is None):
         _restore(int(chosen), node_type=node_type, node_id=node_id, editor_key=editor_key)
@@ -182,11 +232,30 @@ def regenerate_panel(
         current = current_content(session, node_type, node_id) if proposal else None
     if proposal is not None and current is not None:
         st.markdown(f"**{t('proposal_ready', rev=proposal.id)}**")
-        if proposal.parameters.get("instruction") or proposal.note:
-            st.caption(md_escape(proposal.note))
+        # Lesson and slide prompts take the instruction outside their variables: the job has it.
+        instruction = str(
+            proposal.parameters.get("instruction")
+            or (job.payload.get("instruction") if mine and job else "")
+            or ""
+        )
+        st.caption(
+            t("proposal_instruction", text=md_escape(instruction))
+            if instruction
+            else t("proposal_no_instruction")
+        )
+        if proposal.note and proposal.note != instruction:
+            st.caption(md_escape(note_text(proposal.note)))
         show_diff(
             node_type, current, proposal.content, key=f"{key}-pdiff", labels=(t("current"), t("proposal"))
         )
+        if node_type == "module":
+            with session_scope(readonly=True) as session:
+                replanned = replanned_written_lessons(session, node_id, proposal.content)
+            if replanned:
+                lines = "\n".join(f"- {md_escape(old)} → {md_escape(new)}" for old, new in replanned)
+                st.warning(
+                    tn("module_replans_written_n", len(replanned)) + "\n\n" + lines, icon=":material/warning:"
+                )
         a, r, _ = st.columns([1, 1, 4])
         if a.button(t("accept"), key=f"{key}-accept-{proposal.id}", type="primary"):
             _decide(accept_proposal, int(proposal.id or 0), editor_key, t("accepted"))

@@ -1,326 +1,32 @@
-"""UI strings in English and Russian. Course content language is a course parameter;
-this is only the interface. Missing keys fall back to English, then to the key itself
-(tests check both tables have the same keys)."""
+"""UI strings in English and Russian through gettext catalogs (Babel).
+
+The catalogs are `locales/<lang>/LC_MESSAGES/messages.po`; message ids are stable keys
+(`t("nav_courses")`), the English catalog holds the English text. They are compiled to .mo
+in memory when first used, so a fresh checkout needs no build step. `tn()` picks a plural
+form by the language's rules ("1 модуль", "3 модуля", "5 модулей"). New keys: add `t("key")`
+in code, then `bash scripts/i18n.sh` (pybabel extract + update) and fill both catalogs;
+tests/unit/test_i18n.py fails on any key without a Russian translation.
+Course content language is a course parameter; this is only the interface."""
 
 from __future__ import annotations
 
-import streamlit as st
+import gettext
+import io
+from functools import cache
+from pathlib import Path
 
-# key: (English, Russian)
+import streamlit as st
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+LOCALES_DIR = Path(__file__).resolve().parents[1] / "locales"
+LANGUAGES = ("en", "ru")
+
+# Keys other branches add the old way, as (English, Russian): served when a catalog lacks
+# them, and counted by the catalog test. Move them into locales/*.po when merging.
 _STRINGS: dict[str, tuple[str, str]] = {
-    # navigation and chrome
-    "nav_courses": ("Courses", "Курсы"),
-    "nav_parameters": ("Parameters", "Параметры"),
-    "nav_structure": ("Structure", "Структура"),
-    "nav_lessons": ("Lessons", "Уроки"),
-    "nav_slides": ("Slides", "Слайды"),
-    "nav_export": ("Export", "Экспорт"),
-    "nav_jobs": ("Jobs", "Задачи"),
-    "nav_costs": ("Costs", "Затраты"),
-    "nav_playground": ("Prompt playground", "Песочница промптов"),
-    "nav_evaluations": ("Evaluations", "Оценки"),
-    "section_course": ("Course", "Курс"),
-    "section_operations": ("Operations", "Работа"),
-    "section_prompts": ("Prompts", "Промпты"),
-    "offline_banner": (
-        "Offline provider: content is generated locally from templates, not by a language model. "
-        "Set OPENAI_API_KEY to use a real model.",
-        "Офлайн-провайдер: текст создаётся локально по шаблонам, а не языковой моделью. "
-        "Задайте OPENAI_API_KEY, чтобы подключить настоящую модель.",
-    ),
-    "language": ("Interface language", "Язык интерфейса"),
-    "no_course": ("No course open yet.", "Курс ещё не открыт."),
-    "current_course": ("Current course", "Текущий курс"),
-    "step_is": ("Step: {step}", "Шаг: {step}"),
-    "author": ("Your name", "Ваше имя"),
-    "author_help": ("Shown as the author of your edits.", "Указывается автором ваших правок."),
-    "plain_editor": ("Plain text editor", "Простой редактор"),
-    "plain_editor_help": (
-        "A plain text box instead of the code editor (works better with screen readers).",
-        "Обычное текстовое поле вместо редактора кода (удобнее для экранных дикторов).",
-    ),
-    "pick_course_first": ("Open or create a course first.", "Сначала откройте или создайте курс."),
-    # courses
-    "new_course": ("New course", "Новый курс"),
-    "show_archived": ("Show archived", "Показать архив"),
-    "no_courses_yet": (
-        "No courses yet. Start with “New course”.",
-        "Курсов пока нет. Начните с «Новый курс».",
-    ),
-    "course_line": (
-        "#{id} · {lang} · step: {step} · updated {updated}",
-        "#{id} · {lang} · шаг: {step} · изменён {updated}",
-    ),
-    "open": ("Open", "Открыть"),
-    "duplicate": ("Duplicate", "Копировать"),
-    "duplicated": ("Created “{title}”.", "Создан «{title}»."),
-    "archive": ("Archive", "В архив"),
-    "restore_course": ("Restore", "Вернуть"),
-    "course_n": ("course #{id}", "курс #{id}"),
-    # parameters
-    "param_topic": ("Topic", "Тема"),
-    "param_audience": ("Audience", "Аудитория"),
-    "param_level": ("Level", "Уровень"),
-    "param_total_duration_minutes": ("Total duration, minutes", "Общая длительность, минут"),
-    "param_language": ("Course language", "Язык курса"),
-    "param_module_count": ("Modules", "Модулей"),
-    "param_lessons_per_module": ("Lessons per module", "Уроков в модуле"),
-    "param_tone": ("Tone", "Тон"),
-    "param_constraints": ("Constraints and wishes", "Ограничения и пожелания"),
-    "topic_hint": ("e.g. Data cleaning with pandas", "например, Очистка данных в pandas"),
-    "constraints_hint": (
-        "Optional: tools to use, topics to avoid…",
-        "Необязательно: инструменты, темы-исключения…",
-    ),
-    "level_beginner": ("Beginner", "Начальный"),
-    "level_intermediate": ("Intermediate", "Средний"),
-    "level_advanced": ("Advanced", "Продвинутый"),
-    "tone_neutral": ("Neutral", "Нейтральный"),
-    "tone_friendly": ("Friendly", "Дружелюбный"),
-    "tone_formal": ("Formal", "Официальный"),
-    "tone_playful": ("Playful", "Игривый"),
-    "propose_after_save": ("Propose a structure right after saving", "Сразу предложить структуру"),
-    "save_parameters": ("Save parameters", "Сохранить параметры"),
-    "fix_fields": (
-        "Nothing was saved: fix the fields marked above.",
-        "Ничего не сохранено: исправьте отмеченные поля.",
-    ),
-    "next_structure": ("Next: structure", "Далее: структура"),
-    # structure
-    "no_outline_yet": ("No structure yet.", "Структуры пока нет."),
-    "propose_structure": ("Propose a structure", "Предложить структуру"),
-    "outline_totals": (
-        "{modules} modules · {lessons} lessons · {minutes} of {target} minutes",
-        "{modules} модулей · {lessons} уроков · {minutes} из {target} минут",
-    ),
-    "col_module": ("Module", "Модуль"),
-    "col_lesson": ("Lesson", "Урок"),
-    "col_minutes": ("Minutes", "Минут"),
-    "edit_module": ("Module to edit", "Редактировать модуль"),
-    "move_up": ("Up", "Выше"),
-    "move_down": ("Down", "Ниже"),
-    "lock": ("Lock", "Закрепить"),
-    "unlock": ("Unlock", "Открепить"),
-    "add_lesson": ("Add lesson", "Добавить урок"),
-    "add_module": ("Add module", "Добавить модуль"),
-    "delete_module": ("Delete module", "Удалить модуль"),
-    "delete_lesson": ("Delete lesson", "Удалить урок"),
-    "new_lesson": ("New lesson", "Новый урок"),
-    "new_module": ("New module", "Новый модуль"),
-    "new_objective": ("Describe what learners will be able to do", "Опишите, что смогут слушатели"),
-    "module_title": ("Module title", "Название модуля"),
-    "lesson_title": ("Lesson title", "Название урока"),
-    "minutes": ("Minutes", "Минут"),
-    "objectives_lines": ("Objectives, one per line", "Цели, по одной в строке"),
-    "save_module": ("Save module", "Сохранить модуль"),
-    "lesson_actions": ("Reorder, lock or delete lessons", "Порядок, закрепление и удаление уроков"),
-    "regenerate_module": ("Regenerate this module", "Перегенерировать модуль"),
-    "approve_hint": (
-        "When the structure looks right, approve it: lesson texts are written as a background job.",
-        "Когда структура готова, утвердите её: тексты уроков будут написаны фоновой задачей.",
-    ),
-    "approve_structure": ("Approve and write lessons", "Утвердить и написать уроки"),
-    "saved": ("Saved.", "Сохранено."),
-    # lessons and slides
-    "no_lessons_in_outline": ("The structure has no lessons yet.", "В структуре пока нет уроков."),
-    "lessons_written": ("{done} of {total} lessons written", "Написано уроков: {done} из {total}"),
-    "write_lessons": ("Write {n} remaining lessons", "Написать оставшиеся уроки ({n})"),
-    "pick_lesson": ("Lesson", "Урок"),
-    "lesson_not_written": ("This lesson has no text yet.", "У этого урока ещё нет текста."),
-    "lesson_extras": ("Key points, exercises and quiz", "Ключевые идеи, упражнения и тест"),
-    "key_points": ("Key points", "Ключевые идеи"),
-    "exercises": ("Exercises", "Упражнения"),
-    "quiz": ("Quiz", "Тест"),
-    "make_slides": ("Make slides", "Сделать слайды"),
-    "decks_ready": ("{done} of {total} decks ready", "Готово презентаций: {done} из {total}"),
-    "make_decks": ("Make {n} missing decks", "Сделать недостающие презентации ({n})"),
-    "write_lessons_first": ("Write the lessons first.", "Сначала напишите уроки."),
-    "deck_not_made": ("This lesson has no deck yet.", "У этого урока ещё нет презентации."),
-    "deck_format_hint": (
-        "Each slide starts with “## Title”, bullets start with “- ”, speaker notes with “Notes:”.",
-        "Слайд начинается с «## Заголовок», пункты — с «- », заметки докладчика — с «Notes:».",
-    ),
-    "next_export": ("Next: export", "Далее: экспорт"),
-    "provenance": ("Prompt {prompt} · model {model} · ${cost}", "Промпт {prompt} · модель {model} · ${cost}"),
-    "tab_edit": ("Edit", "Правка"),
-    "tab_history": ("History", "История"),
-    "tab_regenerate": ("Regenerate", "Перегенерация"),
-    "lstatus_pending": ("not written", "не написан"),
-    "lstatus_generated": ("written", "написан"),
-    "lstatus_draft": ("draft (invalid answer)", "черновик (ответ не прошёл проверку)"),
-    "sstatus_pending": ("no deck", "нет слайдов"),
-    "sstatus_generated": ("deck ready", "слайды готовы"),
-    "sstatus_draft": ("draft (invalid answer)", "черновик (ответ не прошёл проверку)"),
-    # editor
-    "editor": ("Text", "Текст"),
-    "conflict": (
-        "Not saved: someone else saved this first (now version {version}). Your text is kept in "
-        "history as revision #{rev}; compare it there.",
-        "Не сохранено: кто-то сохранил раньше (теперь версия {version}). Ваш текст сохранён в "
-        "истории как ревизия #{rev}; сравните их там.",
-    ),
-    "load_latest": ("Load the latest version", "Загрузить последнюю версию"),
-    "not_saved_invalid": (
-        "Not saved yet — the text does not pass the checks:",
-        "Пока не сохранено — текст не проходит проверку:",
-    ),
-    "unsaved": (
-        "Unsaved changes — saving when you pause…",
-        "Есть несохранённые правки — сохраним, когда вы остановитесь…",
-    ),
-    "saved_at": ("All changes saved at {time}", "Все правки сохранены в {time}"),
-    "autosave_hint": (
-        "Edits save automatically as new revisions.",
-        "Правки сохраняются автоматически как новые ревизии.",
-    ),
-    # history, diff, proposals
-    "no_history": ("No revisions yet.", "Ревизий пока нет."),
-    "col_time": ("Time", "Время"),
-    "col_source": ("Source", "Источник"),
-    "col_status": ("Status", "Статус"),
-    "col_author": ("Author", "Автор"),
-    "col_prompt": ("Prompt version", "Версия промпта"),
-    "col_model": ("Model", "Модель"),
-    "col_note": ("Note", "Примечание"),
-    "compare_from": ("Compare", "Сравнить"),
-    "compare_to": ("with", "с"),
-    "diff_mode": ("View", "Вид"),
-    "diff_inline": ("Inline", "В тексте"),
-    "diff_side": ("Side by side", "Рядом"),
-    "no_differences": ("The two versions are identical.", "Версии совпадают."),
-    "restore_which": ("Revision to restore", "Восстановить ревизию"),
-    "restore": ("Restore as new revision", "Восстановить как новую"),
-    "restored": ("Restored revision #{rev}.", "Ревизия #{rev} восстановлена."),
-    "source_generated": ("generated", "сгенерировано"),
-    "source_edited": ("edited", "правка"),
-    "source_imported": ("imported", "импорт"),
-    "source_restored": ("restored", "восстановлено"),
-    "rstatus_current": ("saved", "сохранено"),
-    "rstatus_proposal": ("proposal", "предложение"),
-    "rstatus_rejected": ("rejected", "отклонено"),
-    "rstatus_draft": ("draft", "черновик"),
-    "rstatus_conflict": ("conflict (not applied)", "конфликт (не применено)"),
-    "proposal_ready": (
-        "A regenerated version is ready (revision #{rev}).",
-        "Готов новый вариант (ревизия #{rev}).",
-    ),
-    "current": ("Current", "Текущая"),
-    "proposal": ("Proposal", "Предложение"),
-    "accept": ("Accept", "Принять"),
-    "reject": ("Reject", "Отклонить"),
-    "accepted": ("Accepted: it is the current version now.", "Принято: теперь это текущая версия."),
-    "rejected": ("Rejected: kept in history only.", "Отклонено: осталось только в истории."),
-    "locked_no_regen": ("Locked: unlock it to regenerate.", "Закреплено: открепите, чтобы перегенерировать."),
-    "instruction": ("Instruction (optional)", "Указание (необязательно)"),
-    "instruction_hint": ("e.g. shorter, more examples", "например, короче, больше примеров"),
-    "regenerate": ("Regenerate", "Перегенерировать"),
-    # jobs
-    "kind_outline": ("Structure", "Структура"),
-    "kind_lessons": ("Lessons", "Уроки"),
-    "kind_slides": ("Slides", "Слайды"),
-    "kind_course": ("Whole course", "Весь курс"),
-    "kind_regenerate": ("Regenerate section", "Перегенерация раздела"),
-    "kind_export": ("Export", "Экспорт"),
-    "kind_playground": ("Playground run", "Запуск в песочнице"),
-    "kind_eval": ("Evaluation", "Оценка"),
-    "status_queued": ("queued", "в очереди"),
-    "status_running": ("running", "выполняется"),
-    "status_succeeded": ("succeeded", "готово"),
-    "status_failed": ("failed", "ошибка"),
-    "status_canceled": ("canceled", "отменено"),
-    "status_done": ("done", "готово"),
-    "status_draft": ("draft", "черновик"),
-    "status_skipped": ("skipped", "пропущено"),
-    "steps_done": ("{done} of {total} steps · {pct}%", "Шагов: {done} из {total} · {pct}%"),
-    "now_running": ("Working on: {what}", "Сейчас: {what}"),
-    "step_list": ("Steps ({n})", "Шаги ({n})"),
-    "col_step": ("Step", "Шаг"),
-    "col_detail": ("Detail", "Подробности"),
-    "cancel": ("Cancel", "Отменить"),
-    "cancel_requested": ("Cancel requested.", "Отмена запрошена."),
-    "retry": ("Retry", "Повторить"),
-    "only_current_course": ("Only the current course", "Только текущий курс"),
-    "no_jobs": ("No jobs yet.", "Задач пока нет."),
-    "running_jobs": ("Running", "Выполняются"),
-    "finished_jobs": ("Finished", "Завершены"),
-    # export
-    "modules": ("Modules", "Модули"),
-    "lessons_metric": ("Lessons written", "Уроки написаны"),
-    "decks_metric": ("Decks", "Презентации"),
-    "minutes_metric": ("Minutes", "Минуты"),
-    "profile": ("Profile", "Профиль"),
-    "profile_minimal": ("Minimal (content)", "Минимальный (содержание)"),
-    "profile_full": ("Full (with provenance)", "Полный (с происхождением)"),
-    "profile_minimal_hint": (
-        "The course content only: what learners see.",
-        "Только содержание курса: то, что видят слушатели.",
-    ),
-    "profile_full_hint": (
-        "Content plus provenance: prompt, model, tokens and cost of every part.",
-        "Содержание и происхождение: промпт, модель, токены и стоимость каждой части.",
-    ),
-    "export_ext": ("File: .{ext}", "Файл: .{ext}"),
-    "prepare": ("Prepare", "Подготовить"),
-    "download": ("Download", "Скачать"),
-    "download_file": ("Download {name}", "Скачать {name}"),
-    "export_file_gone": (
-        "The file of this export is no longer on disk; prepare it again.",
-        "Файла этого экспорта больше нет на диске; подготовьте его заново.",
-    ),
-    "pptx_template": ("PPTX template (optional)", "Шаблон PPTX (необязательно)"),
-    "pptx_template_help": (
-        "A .pptx with the layouts “Title Slide”, “Section Header” and “Title and Content”. "
-        "Without one, the built-in template is used.",
-        "Файл .pptx с макетами «Title Slide», «Section Header» и «Title and Content». "
-        "Без него используется встроенный шаблон.",
-    ),
-    # import
-    "import_course": ("Import a course", "Импорт курса"),
-    "import_hint": (
-        "A course JSON file (the canonical export) becomes a new course; nothing existing changes.",
-        "Файл курса JSON (канонический экспорт) станет новым курсом; существующие не меняются.",
-    ),
-    "course_json": ("Course JSON file", "Файл курса JSON"),
-    "import": ("Import", "Импортировать"),
-    "import_failed": (
-        "The file cannot be imported ({n} problem(s)); nothing was changed:",
-        "Файл нельзя импортировать (проблем: {n}); ничего не изменено:",
-    ),
-    "course_imported": ("Imported as course #{id}.", "Импортирован как курс #{id}."),
-    # cost estimate
-    "estimate_line": (
-        "Estimate: {calls} calls, ~{tokens} tokens, ~{usd}",
-        "Оценка: вызовов {calls}, ~{tokens} токенов, ~{usd}",
-    ),
-    "estimate_offline": (
-        "Estimate: {calls} calls, ~{tokens} tokens, {usd} (offline)",
-        "Оценка: вызовов {calls}, ~{tokens} токенов, {usd} (офлайн)",
-    ),
-    "estimate_openai_would": (
-        "With the configured OpenAI models ({models}) it would cost ~{usd}.",
-        "С настроенными моделями OpenAI ({models}) это стоило бы ~{usd}.",
-    ),
-    "estimate_steps": ("Estimate per step", "Оценка по шагам"),
-    "budget_usd": (
-        "Budget for writing lessons, USD (0 = no budget)",
-        "Бюджет на уроки, USD (0 — без ограничения)",
-    ),
-    "budget_help": (
-        "The lesson job stops before the model call that would go past it; retry it with a larger "
-        "budget to finish.",
-        "Задача остановится перед вызовом модели, который превысил бы бюджет; чтобы закончить, "
-        "повторите её с бо́льшим бюджетом.",
-    ),
-    # costs
-    "cost_usd": ("Cost, USD", "Стоимость, USD"),
-    "calls": ("Calls", "Вызовы"),
-    "failed": ("failed", "с ошибкой"),
-    "tokens_in_out": ("Tokens in / out", "Токены вход / выход"),
-    "avg_latency": ("Avg latency", "Средняя задержка"),
-    "input_tokens": ("Input tokens", "Токены на входе"),
-    "cached_tokens": ("Cached tokens", "Кэшированные токены"),
-    "output_tokens": ("Output tokens", "Токены на выходе"),
-    # ---- issue 15: cost analytics
+    # Keys of issues 8, 9, 10, 14, 15, 16 and 19, merged with issue-12's catalogs: served
+    # from here until they are moved into locales/*/messages.po.
     "cf_period": ("Period", "Период"),
     "cf_preset_today": ("Today", "Сегодня"),
     "cf_preset_7d": ("Last 7 days", "Последние 7 дней"),
@@ -403,65 +109,10 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "cf_status": ("Status", "Статус"),
     "cf_budget": ("Budget", "Бюджет"),
     "cf_budget_used": ("Budget used", "Израсходовано бюджета"),
-    # prompt playground
-    "pg_prompt": ("Prompt", "Промпт"),
-    "pg_version": ("Version", "Версия"),
-    "pg_template": ("Template", "Шаблон"),
-    "pg_edited": ("Edited - not saved yet", "Изменено - ещё не сохранено"),
-    "pg_variables": ("Variables (JSON)", "Переменные (JSON)"),
-    "pg_fill_from": ("Fill from", "Заполнить из"),
-    "pg_fill": ("Fill variables", "Заполнить переменные"),
-    "pg_bad_json": ("Variables are not valid JSON: {err}", "Переменные - не JSON: {err}"),
-    "pg_run": ("Run", "Запустить"),
-    "pg_compare": ("Compare with", "Сравнить с"),
-    "pg_run_compare": ("Run both", "Запустить обе"),
-    "pg_running": ("Job #{id}: {status}", "Задача #{id}: {status}"),
-    "pg_messages": ("Rendered messages", "Сообщения модели"),
-    "pg_raw": ("Raw answer", "Ответ модели"),
-    "pg_valid": ("Valid against {schema}", "Соответствует {schema}"),
-    "pg_invalid": ("Did not validate ({code})", "Не прошёл проверку ({code})"),
-    "pg_tokens": ("Tokens in / out", "Токены вход / выход"),
-    "pg_cost": ("Cost", "Стоимость"),
-    "pg_latency": ("Latency", "Задержка"),
-    "pg_diff": ("Diff of the answers", "Разница ответов"),
-    "pg_same": ("The answers are identical.", "Ответы совпадают."),
-    "pg_save": ("Save as a new version", "Сохранить как новую версию"),
-    "pg_new_version": ("New version", "Новая версия"),
-    "pg_owner": ("Owner", "Владелец"),
-    "pg_changelog": ("Changelog", "Что изменилось"),
-    "pg_save_btn": ("Save version", "Сохранить версию"),
-    "pg_saved": ("Saved {id} {version}.", "Сохранено: {id} {version}."),
-    "pg_download": ("Download {name}", "Скачать {name}"),
-    "pg_labels": ("Labels", "Метки"),
-    "pg_label": ("Label", "Метка"),
-    "pg_to_version": ("Version", "Версия"),
-    "pg_move": ("Move label", "Переместить метку"),
-    "pg_moved": ("{label} now points at {version}.", "{label} теперь указывает на {version}."),
-    "pg_rollback": ("Roll back {label}", "Откатить {label}"),
-    "pg_history": ("Label history", "История меток"),
-    "pg_failed": ("The job failed: {err}", "Задача не удалась: {err}"),
-    # evaluations page
-    "ev_runs": ("Past runs", "Прошлые запуски"),
-    "ev_none": ("No evaluation has run yet.", "Оценок ещё не было."),
-    "ev_new": ("Run an evaluation", "Запустить оценку"),
-    "ev_target": ("Label or version", "Метка или версия"),
-    "ev_repeats": ("Repeats", "Повторов"),
-    "ev_start": ("Start", "Запустить"),
-    "ev_job": ("Job #{id}: {status}", "Задача #{id}: {status}"),
-    "ev_compare": ("Compare two runs", "Сравнить два запуска"),
-    "ev_run": ("Run", "Запуск"),
-    "ev_baseline": ("Baseline", "База"),
-    "ev_threshold": ("Allowed drop", "Допустимое падение"),
-    "ev_dropped": ("Dropped past {threshold}: {names}", "Упали больше чем на {threshold}: {names}"),
-    "ev_held": ("No score dropped past {threshold}.", "Ни одна оценка не упала больше чем на {threshold}."),
-    "ev_failed": ("The job failed: {err}", "Задача не удалась: {err}"),
-    # ---- issue 8: repairs in history, calls of unknown cost, prices
     "col_repairs": ("Repaired", "Исправлено"),
     "costs_unknown": (
-        "{n} call(s) have an unknown cost (their process stopped before the answer was recorded); "
-        "counted at their estimated worst case, ${usd:.4f}.",
-        "У {n} вызов(ов) неизвестна стоимость (процесс остановился до записи ответа); они учтены "
-        "по оценке худшего случая: ${usd:.4f}.",
+        "{n} call(s) have an unknown cost (their process stopped before the answer was recorded); counted at their estimated worst case, ${usd:.4f}.",
+        "У {n} вызов(ов) неизвестна стоимость (процесс остановился до записи ответа); они учтены по оценке худшего случая: ${usd:.4f}.",
     ),
     "costs_unknown_status": ("unknown", "неизвестно"),
     "col_estimated": ("Estimated cost", "Оценка стоимости"),
@@ -472,21 +123,16 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "col_price_cached": ("Cached input", "Кэшированный ввод"),
     "col_price_output": ("Output", "Вывод"),
     "col_price_since": ("Since", "С даты"),
-    # ---- issue 10: partial jobs
     "status_partial": ("partial", "частично"),
     "job_counts": (
         "Written: {written} · drafts: {drafts} · skipped: {skipped} · failed: {failed}",
         "Написано: {written} · черновиков: {drafts} · пропущено: {skipped} · ошибок: {failed}",
     ),
-    # issue 9: sign-in, roles, users page, spending caps
     "nav_users": ("Users", "Пользователи"),
     "section_admin": ("Administration", "Администрирование"),
     "local_banner": (
-        "Local mode: no sign-in is configured, so this app is for one person on this machine "
-        '(user "{user}", admin). Configure [auth] in .streamlit/secrets.toml before sharing it.',
-        "Локальный режим: вход не настроен, приложение рассчитано на одного человека на этой машине "
-        "(пользователь «{user}», администратор). Перед тем как открывать доступ, настройте [auth] в "
-        ".streamlit/secrets.toml.",
+        'Local mode: no sign-in is configured, so this app is for one person on this machine (user "{user}", admin). Configure [auth] in .streamlit/secrets.toml before sharing it.',
+        "Локальный режим: вход не настроен, приложение рассчитано на одного человека на этой машине (пользователь «{user}», администратор). Перед тем как открывать доступ, настройте [auth] в .streamlit/secrets.toml.",
     ),
     "signin_title": ("Course Studio: sign in", "Course Studio: вход"),
     "signin_text": (
@@ -504,8 +150,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "role_admin": ("admin", "администратор"),
     "pg_move_forbidden": (
         "Only prompt engineers and admins move labels and save prompt versions (you are {role}).",
-        "Перемещать метки и сохранять версии промптов могут только промпт-инженеры и администраторы "
-        "(ваша роль: {role}).",
+        "Перемещать метки и сохранять версии промптов могут только промпт-инженеры и администраторы (ваша роль: {role}).",
     ),
     "users_list": ("People", "Люди"),
     "users_add": ("Add a person", "Добавить человека"),
@@ -544,17 +189,12 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "costs_download": ("Download this table (CSV)", "Скачать таблицу (CSV)"),
     "by_user": ("By user", "По пользователям"),
     "prod_needs_auth": (
-        "Sign-in is not configured: with APP_ENV=prod the app serves nobody until .streamlit/secrets.toml "
-        "has an [auth] section (see the README).",
-        "Вход не настроен: при APP_ENV=prod приложение никого не обслуживает, пока в .streamlit/secrets.toml "
-        "нет раздела [auth] (см. README).",
+        "Sign-in is not configured: with APP_ENV=prod the app serves nobody until .streamlit/secrets.toml has an [auth] section (see the README).",
+        "Вход не настроен: при APP_ENV=prod приложение никого не обслуживает, пока в .streamlit/secrets.toml нет раздела [auth] (см. README).",
     ),
-    # issue 9 (security): sandboxed templates, moderation and PII findings
     "pg_refused": (
-        "Not allowed in a prompt (it could reach the server): {why}. "
-        "Runs and saves of this draft are refused.",
-        "Недопустимо в промпте (даёт доступ к серверу): {why}. "
-        "Запуск и сохранение этого черновика отклоняются.",
+        "Not allowed in a prompt (it could reach the server): {why}. Runs and saves of this draft are refused.",
+        "Недопустимо в промпте (даёт доступ к серверу): {why}. Запуск и сохранение этого черновика отклоняются.",
     ),
     "rstatus_quarantined": ("blocked (quarantined)", "заблокировано (карантин)"),
     "col_findings": ("Findings", "Находки проверки"),
@@ -562,14 +202,11 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "Saved, and marked by the content check: {items}",
         "Сохранено и отмечено проверкой содержимого: {items}",
     ),
-    # issue-14: video
     "nav_video": ("Video", "Видео"),
     "kind_video": ("Lesson video", "Видео урока"),
     "video_mock_banner": (
-        "HeyGen is mocked: presenter videos come from a local fake service (a test pattern, not an "
-        "avatar). Set HEYGEN_API_KEY to render real videos.",
-        "HeyGen в режиме имитации: видео с ведущим даёт локальный поддельный сервис (тестовая картинка, "
-        "а не аватар). Задайте HEYGEN_API_KEY, чтобы создавать настоящие видео.",
+        "HeyGen is mocked: presenter videos come from a local fake service (a test pattern, not an avatar). Set HEYGEN_API_KEY to render real videos.",
+        "HeyGen в режиме имитации: видео с ведущим даёт локальный поддельный сервис (тестовая картинка, а не аватар). Задайте HEYGEN_API_KEY, чтобы создавать настоящие видео.",
     ),
     "video_need_slides": (
         "Make the slides first: the video script is drafted from them.",
@@ -610,7 +247,6 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "vstatus_none": ("no video", "нет видео"),
     "vstatus_ready": ("video ready", "видео готово"),
     "video_script_invalid": ("The script is not valid yet: {err}", "Сценарий пока не годится: {err}"),
-    # issue 19: accessibility report on the Export page
     "a11y_title": ("Accessibility", "Доступность"),
     "a11y_summary": (
         "{passed} checks passed · {author} need you · {fixed} fixed by the export",
@@ -688,22 +324,211 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "PPTX template: {pair} {text} on {background} has contrast {ratio}:1; WCAG AA needs 4.5:1.",
         "Шаблон PPTX: {pair} {text} на {background} — контраст {ratio}:1; WCAG AA требует 4.5:1.",
     ),
+    # merge of issue-12 with issues 8, 9, 10, 14: what each of their error codes means and what to do
+    "error_E.BUDGET.NO_PRICE": (
+        "The model has no price on record, so its cost cannot be counted.",
+        "У модели нет цены в настройках, поэтому её стоимость нельзя посчитать.",
+    ),
+    "action_E.BUDGET.NO_PRICE": (
+        "Check the model name or add its price in the settings, then press Retry.",
+        "Проверьте имя модели или добавьте её цену в настройки, затем нажмите «Повторить».",
+    ),
+    "error_E.DB.UNAVAILABLE": ("The database did not answer.", "База данных не ответила."),
+    "action_E.DB.UNAVAILABLE": (
+        "Wait a minute and try again; if it persists, tell an administrator.",
+        "Подождите минуту и попробуйте снова; если не помогло, сообщите администратору.",
+    ),
+    "error_E.JOB.INTERRUPTED": (
+        "The job was interrupted (its worker stopped); finished parts are kept.",
+        "Задача прервана (её обработчик остановился); готовые части сохранены.",
+    ),
+    "action_E.JOB.INTERRUPTED": (
+        "Press Retry to finish the rest.",
+        "Нажмите «Повторить», чтобы доделать остальное.",
+    ),
+    "error_E.AUTH.FORBIDDEN": (
+        "Your role does not allow this action.",
+        "Ваша роль не разрешает это действие.",
+    ),
+    "action_E.AUTH.FORBIDDEN": (
+        "Ask an administrator for a role that may do it.",
+        "Попросите администратора выдать вам подходящую роль.",
+    ),
+    "error_E.AUTH.NOT_ALLOWED": (
+        "This account may not use Course Studio.",
+        "Этой учётной записи вход в Course Studio не разрешён.",
+    ),
+    "action_E.AUTH.NOT_ALLOWED": (
+        "Sign in with your work account or ask an administrator to add you.",
+        "Войдите с рабочей учётной записью или попросите администратора добавить вас.",
+    ),
+    "error_E.BUDGET.CAP": (
+        "Your spending cap for this period is reached.",
+        "Достигнут ваш лимит расходов на этот период.",
+    ),
+    "action_E.BUDGET.CAP": (
+        "Wait for the next period or ask an administrator to raise your cap.",
+        "Дождитесь следующего периода или попросите администратора поднять лимит.",
+    ),
+    "error_E.TEMPLATE.REFUSED": (
+        "The prompt template uses something that is not allowed.",
+        "В шаблоне промпта есть недопустимая конструкция.",
+    ),
+    "action_E.TEMPLATE.REFUSED": (
+        "Remove what the message names, then run or save again.",
+        "Уберите то, что названо в сообщении, и снова запустите или сохраните.",
+    ),
+    "error_E.CONTENT.BLOCKED": (
+        "The content policy blocked this text; it is kept as a quarantined draft.",
+        "Политика контента заблокировала этот текст; он сохранён как черновик на карантине.",
+    ),
+    "action_E.CONTENT.BLOCKED": (
+        "Review the findings in the history, edit the text, then regenerate.",
+        "Посмотрите замечания в истории, исправьте текст и сгенерируйте заново.",
+    ),
+    "error_E.MODERATION.FAILED": (
+        "The content check could not be run.",
+        "Проверку контента выполнить не удалось.",
+    ),
+    "action_E.MODERATION.FAILED": (
+        "Try again in a minute; nothing was applied.",
+        "Попробуйте через минуту; ничего не применено.",
+    ),
+    "error_E.HEYGEN.AUTH": ("The video service refused the API key.", "Видеосервис отклонил ключ API."),
+    "action_E.HEYGEN.AUTH": (
+        "Ask an administrator to check the HeyGen key, then press Retry.",
+        "Попросите администратора проверить ключ HeyGen, затем нажмите «Повторить».",
+    ),
+    "error_E.HEYGEN.RATE_LIMIT": (
+        "The video service is receiving too many requests.",
+        "Видеосервис получает слишком много запросов.",
+    ),
+    "action_E.HEYGEN.RATE_LIMIT": (
+        "Wait a few minutes, then press Retry.",
+        "Подождите несколько минут, затем нажмите «Повторить».",
+    ),
+    "error_E.HEYGEN.BLOCKED_WORDS": (
+        "The video service refused words in the script.",
+        "Видеосервис отклонил слова в сценарии.",
+    ),
+    "action_E.HEYGEN.BLOCKED_WORDS": (
+        "Edit the slide notes it names, then make the video again.",
+        "Исправьте указанные заметки к слайдам и создайте видео заново.",
+    ),
+    "error_E.HEYGEN.RENDER_FAILED": (
+        "The video service could not render the video.",
+        "Видеосервис не смог собрать видео.",
+    ),
+    "action_E.HEYGEN.RENDER_FAILED": (
+        "Press Retry; if it fails again, shorten the script.",
+        "Нажмите «Повторить»; если не поможет, сократите сценарий.",
+    ),
+    "error_E.HEYGEN.TIMEOUT": (
+        "The video service did not finish in time.",
+        "Видеосервис не успел закончить вовремя.",
+    ),
+    "action_E.HEYGEN.TIMEOUT": ("Press Retry later.", "Нажмите «Повторить» позже."),
+    "error_E.HEYGEN.BAD_REQUEST": ("The video service rejected the request.", "Видеосервис отклонил запрос."),
+    "action_E.HEYGEN.BAD_REQUEST": (
+        "Check the avatar and voice settings, then press Retry.",
+        "Проверьте настройки аватара и голоса, затем нажмите «Повторить».",
+    ),
+    "error_E.HEYGEN.SERVER": (
+        "The video service had an internal error.",
+        "В видеосервисе произошла внутренняя ошибка.",
+    ),
+    "action_E.HEYGEN.SERVER": (
+        "Wait a few minutes, then press Retry.",
+        "Подождите несколько минут, затем нажмите «Повторить».",
+    ),
+    "error_E.VIDEO.TOOL_MISSING": (
+        "A tool the local video needs is not installed on the server.",
+        "На сервере не установлен инструмент, нужный для локального видео.",
+    ),
+    "action_E.VIDEO.TOOL_MISSING": (
+        "Ask an administrator to install it (see the README), then press Retry.",
+        "Попросите администратора установить его (см. README), затем нажмите «Повторить».",
+    ),
+    "error_E.VIDEO.RENDER": ("The local video could not be rendered.", "Локальное видео собрать не удалось."),
+    "action_E.VIDEO.RENDER": (
+        "Press Retry; if it fails again, check the slides and their notes.",
+        "Нажмите «Повторить»; если не поможет, проверьте слайды и заметки к ним.",
+    ),
 }
 
-STRINGS: dict[str, dict[str, str]] = {
-    "en": {k: v[0] for k, v in _STRINGS.items()},
-    "ru": {k: v[1] for k, v in _STRINGS.items()},
-}
 
-STEPS: dict[str, dict[str, str]] = {
-    "en": {"parameters": "Parameters", "structure": "Structure", "lessons": "Lessons", "slides": "Slides",
-           "export": "Export"},
-    "ru": {"parameters": "Параметры", "structure": "Структура", "lessons": "Уроки", "slides": "Слайды",
-           "export": "Экспорт"},
-}  # fmt: skip
+@cache
+def translations(lang: str) -> gettext.NullTranslations:
+    """The compiled catalog of a language (.po -> .mo in memory, once per process)."""
+    po = LOCALES_DIR / lang / "LC_MESSAGES" / "messages.po"
+    if not po.exists():
+        return gettext.NullTranslations()
+    with po.open("rb") as handle:
+        catalog = read_po(handle, locale=lang)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+def current_lang() -> str:
+    lang = str(st.session_state.get("ui.lang", "en"))
+    return lang if lang in LANGUAGES else "en"
+
+
+def text_for(lang: str, key: str) -> str | None:
+    """A key's text in one language, or None when no catalog or legacy entry has it."""
+    found = translations(lang).gettext(key)
+    if found != key:
+        return found
+    legacy = _STRINGS.get(key)
+    if legacy is not None:
+        return legacy[LANGUAGES.index(lang)]
+    return None
+
+
+def has(key: str) -> bool:
+    return text_for("en", key) is not None
 
 
 def t(key: str, **values: object) -> str:
-    lang = str(st.session_state.get("ui.lang", "en"))
-    text = STRINGS.get(lang, STRINGS["en"]).get(key) or STRINGS["en"].get(key) or key
+    """The key's text in the interface language (English, then the key, if missing)."""
+    text = text_for(current_lang(), key) or text_for("en", key) or key
     return text.format(**values) if values else text
+
+
+def tn(key: str, n: int, **values: object) -> str:
+    """A plural phrase: `tn("n_modules", 3)` -> "3 модуля"; `{n}` is filled in."""
+    lang = current_lang()
+    text = translations(lang).ngettext(key, key, n)
+    if text == key:
+        text = translations("en").ngettext(key, key, n)
+    return text.format(n=n, **values)
+
+
+def label(prefix: str, value: object, *, lang: str | None = None) -> str:
+    """The translated name of an enum-like value (`label("kind", "outline")`), or the value
+    itself when there is no key for it. `lang` pins the language (a widget's format_func
+    bound when it is drawn, so it never depends on who calls it later)."""
+    key = f"{prefix}_{value}"
+    if not has(key):
+        return str(value)
+    if lang is not None:
+        return text_for(lang, key) or text_for("en", key) or key
+    return t(key)
+
+
+def _all(lang: str) -> dict[str, str]:
+    po = LOCALES_DIR / lang / "LC_MESSAGES" / "messages.po"
+    with po.open("rb") as handle:
+        catalog = read_po(handle, locale=lang)
+    table = {str(m.id): str(m.string) for m in catalog if m.id and isinstance(m.id, str)}
+    return table | {k: v[LANGUAGES.index(lang)] for k, v in _STRINGS.items()}
+
+
+# Every singular key per language, for tests and for code that lists them.
+STRINGS: dict[str, dict[str, str]] = {lang: _all(lang) for lang in LANGUAGES}
+STEPS: dict[str, dict[str, str]] = {
+    lang: {k.removeprefix("wstep_"): v for k, v in STRINGS[lang].items() if k.startswith("wstep_")}
+    for lang in LANGUAGES
+}

@@ -12,7 +12,8 @@ from core.errors import AppError
 from core.jobs import get_job, latest_job, request_cancel, retry_job
 from core.models import Job, JobStatus
 from ui import state
-from ui.i18n import t
+from ui.i18n import label, t
+from ui.jobtext import show_app_error, step_detail, step_label
 from ui.layout import md_escape, show_error
 
 POLL_SECONDS = 1.5
@@ -44,15 +45,15 @@ def is_running(job: Job | None) -> bool:
 
 
 def status_label(status: str) -> str:
-    return f"{STATUS_ICON.get(status, '•')} {t('status_' + status)}"
+    return f"{STATUS_ICON.get(status, '•')} {label('status', status)}"
 
 
 def steps_table(steps: list[dict[str, Any]]) -> list[dict[str, str]]:
     return [
         {
-            t("col_step"): str(s.get("label") or s.get("name")),
+            t("col_step"): step_label(s),
             t("col_status"): status_label(str(s.get("status", ""))),
-            t("col_detail"): str(s.get("detail") or ""),
+            t("col_detail"): step_detail(s),
         }
         for s in steps
     ]
@@ -69,23 +70,42 @@ def job_counts(result: dict[str, Any]) -> str:
     )
 
 
+def _finished_steps(job: Job) -> int:
+    return sum(1 for s in job.steps if s.get("status") in ("done", "skipped", "draft"))
+
+
 def render_job(job: Job, *, key: str, expanded_steps: bool = False) -> None:
-    """Status, progress bar, step list, error and the cancel/retry actions of one job."""
-    done = sum(1 for s in job.steps if s.get("status") in ("done", "skipped", "draft"))
-    st.markdown(f"**{t('kind_' + job.kind)}** · #{job.id} · {status_label(job.status)}")
-    st.progress(
-        min(1.0, max(0.0, float(job.progress))),
-        text=t("steps_done", done=done, total=len(job.steps), pct=round(100 * job.progress)),
-    )
-    running = [s for s in job.steps if s.get("status") == "running"]
+    """Status, progress bar, step list, error and the cancel/retry actions of one job.
+
+    The panel agrees with itself: the bar shows finished steps (a failed job never reads
+    100%), "Working on" only while the job runs, and a cancel reads as canceled."""
+    done, total = _finished_steps(job), len(job.steps)
+    status = JobStatus(job.status)
+    if status in (JobStatus.failed, JobStatus.canceled):
+        # A draft is an answer that failed its checks: not progress on a job that stopped.
+        done = sum(1 for s in job.steps if s.get("status") in ("done", "skipped"))
+    st.markdown(f"**{label('kind', job.kind)}** · #{job.id} · {status_label(job.status)}")
+    if status == JobStatus.succeeded:
+        fraction = 1.0
+    elif total:
+        fraction = done / total
+    else:
+        fraction = min(1.0, max(0.0, float(job.progress)))
+    if status in (JobStatus.failed, JobStatus.canceled):
+        fraction = min(fraction, 0.99)
+    if status in (JobStatus.failed, JobStatus.canceled):
+        st.progress(fraction, text=t("steps_stopped", done=done, total=total))
+    else:
+        st.progress(fraction, text=t("steps_done", done=done, total=total, pct=int(100 * fraction)))
+    running = [s for s in job.steps if s.get("status") == "running"] if is_running(job) else []
     if running:
-        st.caption(t("now_running", what=md_escape(", ".join(str(s.get("label")) for s in running[:4]))))
+        st.caption(t("now_running", what=md_escape(", ".join(step_label(s) for s in running[:4]))))
     if isinstance(job.result, dict) and "written" in job.result:
-        st.caption(job_counts(job.result))
-    if job.error_code and job.status == JobStatus.partial:
-        st.warning(f"{job.error_code}: {md_escape(job.error_detail or '')}")
+        st.caption(job_counts(job.result))  # issue 10: what a lessons/slides job got done
+    if status == JobStatus.canceled:
+        st.info(t("job_canceled_note"), icon=":material/block:")
     elif job.error_code:
-        st.error(f"{job.error_code}: {md_escape(job.error_detail or '')}")
+        show_app_error(job.error_code, job.error_detail, warning=status == JobStatus.partial)
     if job.steps:
         with st.expander(t("step_list", n=len(job.steps)), expanded=expanded_steps):
             st.dataframe(steps_table(job.steps), hide_index=True)
@@ -126,3 +146,13 @@ def job_progress(job_id: int, *, key: str) -> Job:
     with st.container(border=True):
         panel()
     return job
+
+
+def follow_job(job: Job, *, key: str) -> Job:
+    """job_progress for a job the page read before its course tree: if the job ended in
+    between, the tree may predate its results, so the page reads everything again (a stale
+    "running" would stop the page with no timer left to wake it)."""
+    fresh = job_progress(int(job.id or 0), key=key)
+    if is_running(job) and not is_running(fresh):
+        st.rerun()
+    return fresh

@@ -10,13 +10,17 @@ import streamlit as st
 from core.auth import page_allowed
 from core.db import session_scope
 from core.errors import AppError
+from core.jobs import latest_job
+from core.models import Job
 from core.services.courses import CourseDoc, get_course, load_course
 from core.settings import get_settings
 from ui import state
 from ui.auth import local_banner, sidebar_user
 from ui.editor import flush_all
 from ui.i18n import STEPS, t
+from ui.jobtext import show_app_error
 from ui.text import md_escape
+from ui.validation import phrase
 
 STEP_ORDER = ("parameters", "structure", "lessons", "slides", "export")
 
@@ -51,17 +55,32 @@ def header(icon: str, key: str) -> None:
     if not page_allowed(actor, key.removeprefix("nav_")):  # issue 9: a page reached by URL
         st.error(t("not_allowed", msg=f"{md_escape(actor.email)} ({t('role_' + actor.role.value)})"))
         st.stop()
+    uploader_texts()
+
+
+def _css_text(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def uploader_texts() -> None:
+    """Streamlit draws the file uploader's own button and size limit in English only; our
+    texts replace them (static CSS built from our catalog, never from user input)."""
+    limit_mb = int(st.get_option("server.maxUploadSize"))
+    button = _css_text(t("uploader_button"))
+    limit = _css_text(t("uploader_limit", mb=limit_mb))
+    st.html(
+        "<style>"
+        '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p { display: none; }'
+        f'[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"]::after {{ content: "{button}"; }}'
+        '[data-testid="stFileUploaderDropzoneInstructions"] span { display: none; }'
+        f'[data-testid="stFileUploaderDropzoneInstructions"] > div::after {{ content: "{limit}"; font-size: 0.875rem; opacity: 0.7; }}'
+        "</style>"
+    )
 
 
 def sidebar() -> None:
     with st.sidebar:
-        st.segmented_control(
-            t("language"),
-            options=list(state.LANGUAGES),
-            format_func=lambda code: {"en": "English", "ru": "Русский"}[code],
-            key=state.LANG,
-            required=True,
-        )
+        state.language_picker(t("language"))
         course_id = state.course_id()
         if course_id is None:
             st.caption(t("no_course"))
@@ -81,7 +100,20 @@ def sidebar() -> None:
                     text=t("step_is", step=STEPS[state.lang()][step]),
                 )
         sidebar_user(state.actor())
-        st.toggle(t("plain_editor"), key=state.PLAIN_EDITOR, help=t("plain_editor_help"))
+        state.mirrored(st.toggle, t("plain_editor"), state.PLAIN_EDITOR, help=t("plain_editor_help"))
+
+
+def course_and_job(kinds: tuple[str, ...]) -> tuple[CourseDoc, Job | None]:
+    """The course's latest job of these kinds, then the course tree, in that order: a job
+    that finished before the job was read has its results in the tree read after it, so a
+    page never shows a finished job next to "not written" (the job panel only reruns the
+    page for jobs it saw running)."""
+    course_id = state.course_id()
+    job = None
+    if course_id is not None:
+        with session_scope(readonly=True) as session:
+            job = latest_job(session, course_id=course_id, kinds=kinds)
+    return require_course(), job
 
 
 def require_course() -> CourseDoc:
@@ -94,16 +126,18 @@ def require_course() -> CourseDoc:
         except AppError:
             state.set_course(None)
     st.info(t("pick_course_first"))
-    st.page_link("pages/courses.py", label=t("nav_courses"), icon="📚")
+    state.link("pages/courses.py", label=t("nav_courses"), icon="📚")
     st.stop()
     raise RuntimeError("unreachable")  # st.stop() raises; this keeps type checkers honest
 
 
 def show_error(exc: AppError) -> None:
-    """An AppError as a readable message, with field problems listed, never raw JSON."""
-    st.error(f"{md_escape(exc.message)} ({exc.code})")
-    for problem in getattr(exc, "errors", None) or []:
-        st.caption(f"• {md_escape(problem.get('field') or '—')}: {md_escape(problem.get('message') or '')}")
+    """An AppError in the person's language with what to do next; field problems listed in
+    our own words; the code and the raw details behind an expander, never raw JSON."""
+    problems = getattr(exc, "errors", None) or []
+    show_app_error(exc.code, [f"{p.get('field')}: {p.get('message')}" for p in problems] or exc.message)
+    for problem in problems:
+        st.caption(f"• {md_escape(problem.get('field') or '—')}: {md_escape(phrase(problem))}")
 
 
 def started(fn: Callable[..., Any], /, **kwargs: Any) -> bool:

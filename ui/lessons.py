@@ -8,7 +8,7 @@ import streamlit as st
 
 from core.db import session_scope
 from core.services.courses import CourseDoc, LessonDoc, set_locked
-from ui import editor, state
+from ui import editor, state, widgets
 from ui.history import history_panel, regenerate_panel
 from ui.i18n import t
 
@@ -18,7 +18,9 @@ def pick_lesson(course: CourseDoc, *, key: str, status: Callable[[LessonDoc], st
         lsn.id: f"{mi}.{li}" for mi, m in enumerate(course.modules, 1) for li, lsn in enumerate(m.lessons, 1)
     }
     by_id = {lsn.id: lsn for lsn in course.lessons}
-    picked = st.selectbox(
+    # The status text is translated: the picker keeps its value across a language switch.
+    picked = widgets.choice(
+        st.selectbox,
         t("pick_lesson"),
         list(by_id),
         format_func=lambda i: (

@@ -11,12 +11,14 @@ import streamlit as st
 from core.db import session_scope
 from core.errors import AppError
 from core.models import NodeType
+from core.schemas import OutlineLesson
 from core.services import courses as svc
 from core.services.courses import CourseDoc, ModuleDoc
 from core.services.revisions import save_edit
 from ui import state
-from ui.i18n import t
-from ui.layout import show_error
+from ui.i18n import label, t, tn
+from ui.layout import md_escape, show_error
+from ui.validation import limits
 
 
 def _lines(text: str) -> list[str]:
@@ -38,27 +40,115 @@ def overview(course: CourseDoc) -> None:
     target = int(course.params.get("total_duration_minutes", 0))
     st.caption(
         t(
-            "outline_totals",
-            modules=len(course.modules),
-            lessons=len(course.lessons),
+            "outline_totals_n",
+            modules=tn("n_modules", len(course.modules)),
+            lessons=tn("n_lessons", len(course.lessons)),
             minutes=course.duration_minutes,
             target=target,
         )
     )
-    st.dataframe(
-        [
-            {
-                t("col_module"): f"{mi}. {m.title}" + (" :material/lock:" if m.locked else ""),
-                t("col_lesson"): f"{mi}.{li} {lsn.title}" + (" :material/lock:" if lsn.locked else ""),
-                t("col_minutes"): lsn.duration_minutes,
-                t("col_status"): t("lstatus_" + lsn.detail_status),
-            }
-            for mi, m in enumerate(course.modules, 1)
-            for li, lsn in enumerate(m.lessons, 1)
-        ],
-        hide_index=True,
-        height=min(300, 35 * (len(course.lessons) + 1) + 3),
-    )
+    # A static table whose cells wrap: it fits at 1440 px and stays readable at 800 px, where
+    # a data grid cut the lesson titles. The module is named on its first lesson only.
+    rows = [
+        {
+            t("col_module"): (f"{mi}. {m.title}" + (" 🔒" if m.locked else "")) if li == 1 else "",
+            t("col_lesson"): f"{mi}.{li} {lsn.title}" + (" 🔒" if lsn.locked else ""),
+            t("col_minutes"): lsn.duration_minutes,
+            t("col_status"): label("lstatus", lsn.detail_status),
+        }
+        for mi, m in enumerate(course.modules, 1)
+        for li, lsn in enumerate(m.lessons, 1)
+    ]
+    st.table(rows, hide_index=True, border="horizontal", height=420 if len(rows) > 12 else "content")
+
+
+MINUTES = limits(OutlineLesson, "duration_minutes")
+CONFIRM = "structure.confirm-delete"
+UNDO = "structure.undo"
+
+
+def _delete(node_type: str, node_id: int) -> None:
+    fn = svc.delete_module if node_type == "module" else svc.delete_lesson
+    key = "module_id" if node_type == "module" else "lesson_id"
+    try:
+        with session_scope() as session:
+            kept = fn(session, actor=state.actor(), **{key: node_id})
+            st.session_state[UNDO] = (int(kept.id or 0), str(kept.content.get("title") or ""))
+    except AppError as exc:
+        st.session_state["structure.error"] = exc
+    st.session_state.pop(CONFIRM, None)
+    st.session_state["structure.epoch"] = st.session_state.get("structure.epoch", 0) + 1
+    st.rerun()
+
+
+def _undo(revision_id: int) -> None:
+    try:
+        with session_scope() as session:
+            svc.undo_delete(session, actor=state.actor(), revision_id=revision_id)
+    except AppError as exc:
+        st.session_state["structure.error"] = exc
+    else:
+        st.toast(t("undo_done"), icon=":material/undo:")
+    st.session_state.pop(UNDO, None)
+    st.session_state["structure.epoch"] = st.session_state.get("structure.epoch", 0) + 1
+    st.rerun()
+
+
+def confirm_and_undo(course: CourseDoc) -> None:
+    """The delete confirmation (naming written lessons that would go) and the Undo notice."""
+    pending = st.session_state.get(CONFIRM)
+    if pending:
+        node_type, node_id = pending
+        if node_type == "module":
+            module = next((m for m in course.modules if m.id == node_id), None)
+            title, lessons = (module.title, module.lessons) if module else ("", [])
+        else:
+            lesson = next((x for x in course.lessons if x.id == node_id), None)
+            title, lessons = (lesson.title, [lesson]) if lesson else ("", [])
+        written = [x.title for x in lessons if x.body_md]
+        with st.container(border=True):
+            text = t(f"confirm_delete_{node_type}", title=md_escape(title))
+            if written and node_type == "lesson":
+                text += "\n\n" + t("confirm_written_lesson")
+            elif written:
+                text += "\n\n" + tn("confirm_written_n", len(written)) + "\n\n"
+                text += "\n".join(f"- {md_escape(w)}" for w in written)
+            st.warning(text + "\n\n" + t("confirm_can_undo"), icon=":material/delete:")
+            row = st.container(horizontal=True)
+            if row.button(t("delete_confirm"), type="primary", key=f"confirm-delete-{node_type}-{node_id}"):
+                _delete(node_type, node_id)
+            if row.button(t("cancel_delete"), key=f"cancel-delete-{node_type}-{node_id}"):
+                st.session_state.pop(CONFIRM, None)
+                st.rerun()
+    undo = st.session_state.get(UNDO)
+    if undo:
+        revision_id, title = undo
+        row = st.container(horizontal=True, vertical_alignment="center")
+        row.info(t("deleted_notice", title=md_escape(title)), icon=":material/delete:")
+        if row.button(t("undo"), key=f"undo-{revision_id}", icon=":material/undo:", type="primary"):
+            _undo(revision_id)
+
+
+def deleted_panel(course_id: int) -> None:
+    """Everything deleted from this course, each one restorable."""
+    with session_scope(readonly=True) as session:
+        items = svc.deleted_items(session, course_id)
+    if not items:
+        return
+    with st.expander(f":material/restore_from_trash: {t('deleted_items', n=len(items))}"):
+        for rev in items:
+            row = st.container(horizontal=True, vertical_alignment="center")
+            row.markdown(
+                t(
+                    "deleted_line",
+                    what=label("node", rev.node_type),
+                    title=md_escape(str(rev.content.get("title") or "")),
+                    who=md_escape(rev.author),
+                    when=rev.created_at.strftime("%Y-%m-%d %H:%M"),
+                )
+            )
+            if row.button(t("restore_deleted"), key=f"restore-deleted-{rev.id}", icon=":material/undo:"):
+                _undo(int(rev.id or 0))
 
 
 def module_editor(course: CourseDoc, module: ModuleDoc, number: int) -> None:
@@ -66,7 +156,10 @@ def module_editor(course: CourseDoc, module: ModuleDoc, number: int) -> None:
         show_error(exc)
     epoch = st.session_state.get("structure.epoch", 0)
     mid = module.id
-    cols = st.columns(5)
+    # A wrapping row of content-wide buttons: at 800 px they move to a second line instead of
+    # being cut to "Зак…".
+    row = st.container(horizontal=True)
+    cols = [row] * 5
     if cols[0].button("↑ " + t("move_up"), key=f"module-{mid}-up", disabled=number == 1):
         _act(svc.move_module, module_id=mid, offset=-1)
     if cols[1].button(
@@ -83,7 +176,8 @@ def module_editor(course: CourseDoc, module: ModuleDoc, number: int) -> None:
     if cols[4].button(
         ":material/delete: " + t("delete_module"), key=f"module-{mid}-delete", disabled=module.locked
     ):
-        _act(svc.delete_module, module_id=mid)
+        st.session_state[CONFIRM] = ("module", mid)
+        st.rerun()  # the confirmation is drawn above the editor
 
     with st.form(f"module-{mid}-form"):
         k = f"module-{mid}-v{module.version}-e{epoch}"
@@ -103,13 +197,15 @@ def module_editor(course: CourseDoc, module: ModuleDoc, number: int) -> None:
             edits[lesson.id] = (
                 c1.text_input(t("lesson_title"), lesson.title, key=f"{lk}-title", disabled=lesson.locked),
                 int(
+                    # No widget limits (they make Streamlit drop an out-of-range value
+                    # silently); the schema's range is in the help, its check names the field.
                     c2.number_input(
                         t("minutes"),
-                        1,
-                        600,
-                        lesson.duration_minutes,
+                        value=lesson.duration_minutes,
+                        step=1,
                         key=f"{lk}-minutes",
                         disabled=lesson.locked,
+                        help=t("range_help", low=MINUTES[0], high=MINUTES[1]),
                     )
                 ),
                 c3.text_area(
@@ -191,4 +287,85 @@ def _lesson_actions(module: ModuleDoc, number: int) -> None:
                 help=t("delete_lesson"),
                 disabled=lesson.locked,
             ):
-                _act(svc.delete_lesson, lesson_id=lid)
+                st.session_state[CONFIRM] = ("lesson", lid)
+                st.rerun()
+
+
+def course_text_editor(course_id: int) -> None:
+    """The course's title and summary, editable, with their history and the last change."""
+    from ui.history import show_diff
+
+    with session_scope(readonly=True) as session:
+        row = svc.get_course(session, course_id)
+        revisions = svc.course_text_history(session, course_id)
+    with st.expander(":material/edit: " + t("edit_course_text")):
+        with st.form(f"course-{course_id}-text", border=False):
+            k = f"course-{course_id}-v{row.version}"
+            title = st.text_input(t("course_title"), row.title, max_chars=200, key=f"{k}-title")
+            summary = st.text_area(t("course_summary"), row.summary, max_chars=4000, key=f"{k}-summary")
+            if st.form_submit_button(t("save_course_text"), type="primary"):
+                try:
+                    with session_scope() as session:
+                        svc.update_course_text(
+                            session,
+                            actor=state.actor(),
+                            course_id=course_id,
+                            title=title,
+                            summary=summary,
+                            expected_version=row.version,
+                        )
+                except AppError as exc:
+                    show_error(exc)
+                else:
+                    st.toast(t("saved"))
+                    st.rerun()
+        if revisions:
+            st.caption(t("course_text_history"))
+            st.dataframe(
+                [
+                    {
+                        "#": r.id,
+                        t("col_time"): r.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                        t("col_author"): r.author,
+                        t("course_title"): str(r.content.get("title") or ""),
+                    }
+                    for r in revisions
+                ],
+                hide_index=True,
+            )
+        if len(revisions) >= 2:
+            show_diff(
+                "course",
+                revisions[1].content,
+                revisions[0].content,
+                key=f"course-{course_id}-text-diff",
+                labels=(f"#{revisions[1].id}", f"#{revisions[0].id}"),
+            )
+
+
+def outline_draft_panel(course_id: int, *, opened: bool) -> None:
+    """The invalid outline answer a failed job kept: open it, fix it, check it, use it."""
+    from core.services.generation import accept_outline_draft, latest_outline_draft
+
+    with session_scope(readonly=True) as session:
+        draft = latest_outline_draft(session, course_id)
+    if draft is None:
+        return
+    raw = str(draft.content.get("raw") or "")
+    with st.expander(":material/draft: " + t("outline_draft_open", rev=draft.id), expanded=opened):
+        st.caption(t("outline_draft_hint"))
+        for problem in draft.content.get("problems") or []:
+            st.caption("• " + md_escape(str(problem)))
+        with st.form(f"outline-draft-{draft.id}", border=False):
+            text = st.text_area(
+                t("outline_draft_text"), raw, height=320, key=f"outline-draft-{draft.id}-text"
+            )
+            if st.form_submit_button(t("outline_draft_use"), type="primary"):
+                try:
+                    with session_scope() as session:
+                        accept_outline_draft(session, actor=state.actor(), course_id=course_id, text=text)
+                except AppError as exc:
+                    show_error(exc)
+                else:
+                    st.toast(t("outline_draft_used"))
+                    st.rerun()

@@ -7,8 +7,6 @@ import lives in `json_export.import_course_json`.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +19,7 @@ from core.exporters.document import CourseExport, Profile, build_document
 from core.exporters.html import export_html
 from core.exporters.json_export import export_json, import_course_json
 from core.exporters.markdown import export_markdown, export_mdx
+from core.exporters.names import slugify
 from core.exporters.pptx import export_pptx
 from core.exporters.render import render_inline_safe, render_markdown_safe
 from core.exporters.scorm import export_scorm
@@ -73,8 +72,7 @@ EXPORTERS: dict[str, Exporter] = {
 
 
 def file_stem(title: str, course_id: int) -> str:
-    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:60].strip("-")
+    slug = slugify(title, 60)  # issue-12: Cyrillic is transliterated, not stripped
     return f"course-{course_id}" + (f"-{slug}" if slug else "")
 
 

@@ -9,13 +9,13 @@ because MDX would read them as JSX or expressions and fail to compile (or run th
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Any
 
 import yaml
 
 from core.exporters.document import CourseExport, ExportLesson, ExportModule, Meta
 from core.exporters.labels import labels
+from core.exporters.names import slugify
 from core.exporters.zipping import make_zip
 
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
@@ -24,9 +24,29 @@ _MDX_SPECIAL = re.compile(r"(?<!\\)([<{}])")
 
 
 def slug(text: str, limit: int = 40) -> str:
-    """ASCII file-name slug; empty for scripts that do not transliterate (e.g. Cyrillic)."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:limit].strip("-")
+    """ASCII file-name slug; Cyrillic is transliterated (issue-12)."""
+    return slugify(text, limit)
+
+
+# Link and image targets a reader's viewer would run or load: javascript:, vbscript:, data:
+# (also written with entities, spaces or mixed case). They become "#", as in the HTML export.
+_UNSAFE_SCHEME = r"(?:j\s*a\s*v\s*a\s*s\s*c\s*r\s*i\s*p\s*t|v\s*b\s*s\s*c\s*r\s*i\s*p\s*t|d\s*a\s*t\s*a)\s*(?::|&#0*58;|&colon;|%3a)"
+_INLINE_TARGET = re.compile(r"(\]\(\s*<?)\s*" + _UNSAFE_SCHEME + r"[^)\s>]*", re.IGNORECASE)
+_AUTOLINK = re.compile(r"<\s*" + _UNSAFE_SCHEME + r"[^>]*>", re.IGNORECASE)
+_REFERENCE = re.compile(
+    r"^(\s{0,3}\[[^\]]+\]:\s*<?)\s*" + _UNSAFE_SCHEME + r"\S*", re.IGNORECASE | re.MULTILINE
+)
+_HTML_ATTR = re.compile(
+    r"((?:href|src|action|formaction)\s*=\s*[\"']?)\s*" + _UNSAFE_SCHEME + r"[^\"'\s>]*", re.IGNORECASE
+)
+
+
+def neutralise_links(text: str) -> str:
+    """Markdown with every javascript:/vbscript:/data: link or image target replaced by "#"."""
+    text = _INLINE_TARGET.sub(lambda m: m.group(1) + "#", text)
+    text = _AUTOLINK.sub("#", text)
+    text = _REFERENCE.sub(lambda m: m.group(1) + "#", text)
+    return _HTML_ATTR.sub(lambda m: m.group(1) + "#", text)
 
 
 def lesson_path(m: int, n: int, module: ExportModule, lesson: ExportLesson, ext: str) -> str:
@@ -73,7 +93,7 @@ def render_lesson(
     doc: CourseExport, m: int, n: int, module: ExportModule, lesson: ExportLesson, *, mdx: bool
 ) -> str:
     t = labels(doc.course.language)
-    esc = escape_mdx if mdx else (lambda s: s)
+    esc = (lambda s: escape_mdx(neutralise_links(s))) if mdx else neutralise_links
     fm: dict[str, Any] = {
         "title": lesson.title,
         "module": module.title,
@@ -123,7 +143,7 @@ def render_lesson(
 def render_index(doc: CourseExport, *, ext: str, mdx: bool) -> str:
     course = doc.course
     t = labels(course.language)
-    esc = escape_mdx if mdx else (lambda s: s)
+    esc = (lambda s: escape_mdx(neutralise_links(s))) if mdx else neutralise_links
     fm: dict[str, Any] = {
         "title": course.title,
         "language": course.language,

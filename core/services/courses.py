@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from sqlmodel import Session, col, select
 
 from core.auth import Actor, Can, require
@@ -394,18 +394,67 @@ def _delete_lesson_rows(session: Session, lesson: Lesson) -> None:
     session.flush()
 
 
-def delete_lesson(session: Session, *, actor: Actor, lesson_id: int) -> None:
+# ---------------------------------------------------------------- delete, and undo (issue-12)
+# A delete keeps every row it removes (module, lessons with their text, slides) in a
+# revision of status "deleted"; undo puts them back under their old ids, so their history
+# (revisions are keyed by node id) is theirs again. Nothing is lost to one click.
+
+
+def _rows(lessons: list[Lesson], session: Session) -> dict[str, Any]:
+    return {
+        "lessons": [lesson.model_dump(mode="json") for lesson in lessons],
+        "slides": [
+            s.model_dump(mode="json")
+            for lesson in lessons
+            for s in session.exec(select(SlideRow).where(SlideRow.lesson_id == lesson.id))
+        ],
+    }
+
+
+def _keep_deleted(
+    session: Session, *, course_id: int, node_type: str, node_id: int, content: dict[str, Any], author: str
+) -> Revision:
+    rev = Revision(
+        course_id=course_id,
+        node_type=node_type,
+        node_id=node_id,
+        content=content,
+        source="edited",
+        status="deleted",
+        author=author[:120],
+        note="deleted",
+    )
+    session.add(rev)
+    session.flush()
+    return rev
+
+
+def delete_lesson(session: Session, *, actor: Actor, lesson_id: int) -> Revision:
+    """Delete a lesson; the returned revision holds it for `undo_delete`."""
     require(actor, Can.edit)
+    author = actor.label
     lesson = get_lesson(session, lesson_id)
     _refuse_locked(lesson, "lesson")
     module_id = lesson.module_id
+    content = {"title": lesson.title, "objectives": list(lesson.objectives), "body_md": lesson.body_md}
+    kept = _keep_deleted(
+        session,
+        course_id=lesson.course_id,
+        node_type="lesson",
+        node_id=lesson_id,
+        content={**content, "_deleted": _rows([lesson], session)},
+        author=author,
+    )
     _delete_lesson_rows(session, lesson)
     session.flush()
     _renumber(session, _lessons_in(session, module_id))
+    return kept
 
 
-def delete_module(session: Session, *, actor: Actor, module_id: int) -> None:
+def delete_module(session: Session, *, actor: Actor, module_id: int) -> Revision:
+    """Delete a module with its lessons; the returned revision holds them for `undo_delete`."""
     require(actor, Can.edit)
+    author = actor.label
     module = get_module(session, module_id)
     _refuse_locked(module, "module")
     lessons = _lessons_in(session, module_id)
@@ -413,12 +462,83 @@ def delete_module(session: Session, *, actor: Actor, module_id: int) -> None:
         raise InvalidInput(
             f"module {module_id} has locked lessons", [{"field": "locked", "message": "unlock them first"}]
         )
+    kept = _keep_deleted(
+        session,
+        course_id=module.course_id,
+        node_type="module",
+        node_id=module_id,
+        content={
+            "title": module.title,
+            "summary": module.summary,
+            "objectives": list(module.objectives),
+            "_deleted": {"module": module.model_dump(mode="json"), **_rows(lessons, session)},
+        },
+        author=author,
+    )
     for lesson in lessons:
         _delete_lesson_rows(session, lesson)
     session.flush()
     session.delete(module)
     session.flush()
     _renumber(session, modules_of(session, module.course_id))
+    return kept
+
+
+def deleted_items(session: Session, course_id: int) -> list[Revision]:
+    """What can still be put back, newest first."""
+    query = (
+        select(Revision)
+        .where(Revision.course_id == course_id, Revision.status == "deleted")
+        .order_by(col(Revision.id).desc())
+    )
+    return list(session.exec(query))
+
+
+def _put_back(session: Session, model: type[Any], data: dict[str, Any], **changes: Any) -> Any:
+    row = model.model_validate({**data, **changes})
+    if session.get(model, row.id) is not None:
+        row.id = None  # the old id was taken meanwhile: a new one (its history stays with the old)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def undo_delete(session: Session, *, actor: Actor, revision_id: int) -> None:
+    """Put a deleted module or lesson back where it was, with its text and slides."""
+    require(actor, Can.edit)
+    author = actor.label
+    rev = session.get(Revision, revision_id)
+    if rev is None or rev.status != "deleted":
+        raise NotFound("deleted item", revision_id)
+    kept = dict(rev.content.get("_deleted") or {})
+    if "module" in kept:
+        module = _put_back(session, Module, kept["module"], position=10_000)
+        siblings = [m for m in modules_of(session, rev.course_id) if m.id != module.id]
+        siblings.insert(min(int(kept["module"].get("position", 0)), len(siblings)), module)
+        _renumber(session, siblings)
+        module_id = int(module.id or 0)
+    else:
+        module_id = int(kept["lessons"][0]["module_id"])
+        if session.get(Module, module_id) is None:
+            raise InvalidInput(
+                "the lesson's module was deleted too",
+                [{"field": "module", "message": "put its module back first, then the lesson"}],
+            )
+    new_ids: dict[int, int] = {}
+    for data in kept.get("lessons", []):
+        lesson = _put_back(session, Lesson, data, module_id=module_id)
+        new_ids[int(data["id"])] = int(lesson.id or 0)
+    for data in kept.get("slides", []):
+        _put_back(session, SlideRow, data, lesson_id=new_ids.get(int(data["lesson_id"]), data["lesson_id"]))
+    if "module" not in kept and kept.get("lessons"):
+        restored = session.get(Lesson, next(iter(new_ids.values())))
+        siblings = [x for x in _lessons_in(session, module_id) if x.id != restored.id]  # type: ignore[union-attr]
+        siblings.insert(min(int(kept["lessons"][0].get("position", 0)), len(siblings)), restored)
+        _renumber(session, siblings)
+    rev.status = "current"
+    rev.note = f"undone delete by {author}"[:500]
+    session.add(rev)
+    session.flush()
 
 
 def _move(session: Session, siblings: list[Any], node_id: int, offset: int) -> None:
@@ -573,3 +693,96 @@ def update_params(session: Session, *, actor: Actor, course_id: int, params: Cou
     course.updated_at = utcnow()
     session.add(course)
     return course
+
+
+# ---------------------------------------------------------------- title and summary (issue-12)
+
+
+class CourseText(BaseModel):
+    title: str = Field(min_length=3, max_length=200)
+    summary: str = Field(default="", max_length=4000)
+
+
+def update_course_text(
+    session: Session, *, actor: Actor, course_id: int, title: str, summary: str, expected_version: int
+) -> Course:
+    """Edit the course's title and summary; the old and new text are both kept as
+    revisions of the course node, so the change shows in its history and can be compared."""
+    require(actor, Can.edit)
+    author = actor.label
+    from core.errors import ConflictError
+
+    try:
+        valid = CourseText.model_validate({"title": title.strip(), "summary": summary.strip()})
+    except ValidationError as exc:
+        raise InvalidInput("the course title or summary is invalid", field_errors(exc)) from exc
+    course = get_course(session, course_id)
+    if course.version != expected_version:
+        raise ConflictError(f"course {course_id} was changed meanwhile (now version {course.version})")
+    if (course.title, course.summary) == (valid.title, valid.summary):
+        return course
+    if not session.exec(
+        select(Revision.id).where(
+            Revision.node_type == "course",
+            Revision.node_id == course_id,
+            Revision.note == "title and summary",
+        )
+    ).first():
+        # The first edit also records what was there before, so the first diff has two sides.
+        session.add(
+            Revision(
+                course_id=course_id,
+                node_type="course",
+                node_id=course_id,
+                content={"title": course.title, "summary": course.summary},
+                source="generated",
+                status="current",
+                author="system",
+                note="title and summary",
+            )
+        )
+    session.add(
+        Revision(
+            course_id=course_id,
+            node_type="course",
+            node_id=course_id,
+            content={"title": valid.title, "summary": valid.summary},
+            source="edited",
+            status="current",
+            author=author[:120],
+            note="title and summary",
+        )
+    )
+    course.title, course.summary = valid.title, valid.summary
+    course.version += 1
+    course.updated_at = utcnow()
+    session.add(course)
+    session.flush()
+    return course
+
+
+def course_text_history(session: Session, course_id: int) -> list[Revision]:
+    query = (
+        select(Revision)
+        .where(
+            Revision.node_type == "course",
+            Revision.node_id == course_id,
+            Revision.note == "title and summary",
+        )
+        .order_by(col(Revision.id).desc())
+    )
+    return list(session.exec(query))
+
+
+def replanned_written_lessons(
+    session: Session, module_id: int, content: dict[str, Any]
+) -> list[tuple[str, str]]:
+    """(old title, new title) of every written, unlocked lesson a module proposal would
+    re-plan: its text stays, but under a new title and objectives (issue-12 warns first)."""
+    planned = list(content.get("lessons") or [])
+    out = []
+    for lesson, plan in zip(_lessons_in(session, module_id), planned, strict=False):
+        new_title = str(plan.get("title", lesson.title))[:200]
+        if lesson.body_md and not lesson.locked and new_title != lesson.title:
+            out.append((lesson.title, new_title))
+    return out

@@ -24,13 +24,15 @@ from core.auth import Actor, Can, require
 from core.db import session_scope
 from core.errors import AppError, Code
 from core.exporters import EXPORTERS, Profile, export_course
+from core.exporters.zipping import make_zip
 from core.jobs import JobContext, start_job, task
 from core.models import Job, JobStatus
 from core.services.accessibility import export_warnings
-from core.services.courses import get_course
+from core.services.courses import CourseDoc, get_course
 from core.settings import get_settings
 
 KIND_EXPORT = "export"
+ALL_FORMATS = "all"  # issue-12: every format in one ZIP, one job
 TEMPLATE_SUFFIX = ".pptx"
 MAX_TEMPLATE_BYTES = 50 * 1024 * 1024
 
@@ -113,17 +115,57 @@ def start_export(
     template: bytes | None = None,
     template_name: str | None = None,
 ) -> Job:
-    """Check the request (format, profile, template) and start an export job."""
+    """Check the request (format, profile, template) and start an export job; while an
+    export of the same format and profile runs for the course, that job is returned (a
+    double click never builds twice). `fmt="all"` builds every format into one ZIP."""
     require(actor, Can.generate)
-    _check_choice(fmt, list(EXPORTERS), "format")
+    _check_choice(fmt, [*EXPORTERS, ALL_FORMATS], "format")
     _check_choice(str(profile), [p.value for p in Profile], "profile")
     with session_scope(readonly=True) as session:
         get_course(session, course_id)  # NotFound before a job exists
     prune_exports()
+    with session_scope(readonly=True) as session:
+        running = _running_export(session, course_id=course_id, fmt=fmt, profile=str(profile))
+    if running is not None:
+        return running
     payload: dict[str, Any] = {"fmt": fmt, "profile": str(profile)}
-    if template is not None and EXPORTERS[fmt].uses_template:
+    if template is not None and (fmt == ALL_FORMATS or EXPORTERS[fmt].uses_template):
         payload["template_path"] = str(save_template(template, template_name or "template.pptx"))
     return start_job(kind=KIND_EXPORT, actor=actor, course_id=course_id, payload=payload)
+
+
+def _running_export(session: Session, *, course_id: int, fmt: str, profile: str) -> Job | None:
+    # issue-12: per format, so Prepare on JSON never hands back a running PPTX job. Two
+    # sessions clicking in the same instant can still both start one; issue-10's unique
+    # job index is what closes that race across processes.
+    query = (
+        select(Job)
+        .where(
+            Job.course_id == course_id,
+            Job.kind == KIND_EXPORT,
+            col(Job.status).in_((JobStatus.queued, JobStatus.running)),
+        )
+        .order_by(col(Job.id).desc())
+    )
+    return next(
+        (
+            j
+            for j in session.exec(query)
+            if j.payload.get("fmt") == fmt and j.payload.get("profile") == profile
+        ),
+        None,
+    )
+
+
+def incomplete_lessons(course: CourseDoc) -> list[tuple[str, str]]:
+    """(number and title, status) of every lesson an export would carry without its text:
+    not written yet or only a draft. The Export page lists them before building."""
+    out = []
+    for mi, module in enumerate(course.modules, 1):
+        for li, lesson in enumerate(module.lessons, 1):
+            if lesson.detail_status != "generated" or not lesson.body_md:
+                out.append((f"{mi}.{li} {lesson.title}", lesson.detail_status))
+    return out
 
 
 @task(KIND_EXPORT)
@@ -133,21 +175,22 @@ def run_export(ctx: JobContext) -> dict[str, Any]:
     template_path = ctx.payload.get("template_path")
     if ctx.course_id is None:
         raise AppError(Code.VALIDATION, "an export job needs a course")
-    ctx.set_steps([("build", f"Build {EXPORTERS[fmt].label}"), ("write", "Write the file")])
-    ctx.step("build", "running")
-    try:
+    warnings: list[str] = []
+    if fmt == ALL_FORMATS:
+        data, filename, mime, warnings = _build_all(ctx, profile, template_path)
+    else:
+        ctx.set_steps([("build", f"Build {EXPORTERS[fmt].label}"), ("write", "Write the file")])
+        ctx.step("build", "running")
+        try:
+            with session_scope(readonly=True) as session:
+                data, filename, mime = export_course(session, ctx.course_id, fmt, profile, template_path)
+        except AppError as exc:
+            ctx.step("build", "failed", exc.message)
+            raise
+        # issue 19: what the export could not make accessible is a warning, never a failure
         with session_scope(readonly=True) as session:
-            data, filename, mime = export_course(session, ctx.course_id, fmt, profile, template_path)
-    except AppError as exc:
-        ctx.step("build", "failed", exc.message)
-        raise
-    # issue 19: what the export could not make accessible is a warning, never a failure
-    with session_scope(readonly=True) as session:
-        warnings = export_warnings(session, ctx.course_id, fmt, data, template_path)
-    detail = f"{len(data)} bytes"
-    if warnings:
-        detail += f"; {len(warnings)} accessibility warning(s): " + "; ".join(warnings[:3])
-    ctx.step("build", "done", detail[:1000])
+            warnings = export_warnings(session, ctx.course_id, fmt, data, template_path)
+        ctx.step("build", "done", _build_detail(data, warnings))
     ctx.check_cancel()
     path = exports_dir() / f"job-{ctx.job_id}" / filename
     _write_atomically(path, data)
@@ -159,6 +202,41 @@ def run_export(ctx: JobContext) -> dict[str, Any]:
         "size": len(data),
         "a11y_warnings": warnings,
     }
+
+
+def _build_detail(data: bytes, warnings: list[str]) -> str:
+    detail = f"{len(data)} bytes"
+    if warnings:
+        detail += f"; {len(warnings)} accessibility warning(s): " + "; ".join(warnings[:3])
+    return detail[:1000]
+
+
+def _build_all(ctx: JobContext, profile: str, template_path: str | None) -> tuple[bytes, str, str, list[str]]:
+    """Every format, one step each, packed into one ZIP (issue-12 "Export all"); with the
+    accessibility warnings of every format in it (issue 19), each named by its format."""
+    assert ctx.course_id is not None
+    ctx.set_steps(
+        [*((f"build:{n}", f"Build {e.label}") for n, e in EXPORTERS.items()), ("write", "Write the file")]
+    )
+    files: dict[str, bytes] = {}
+    warnings: list[str] = []
+    stem = ""
+    for name in EXPORTERS:
+        ctx.check_cancel()
+        ctx.step(f"build:{name}", "running")
+        try:
+            with session_scope(readonly=True) as session:
+                data, filename, _mime = export_course(session, ctx.course_id, name, profile, template_path)
+        except AppError as exc:
+            ctx.step(f"build:{name}", "failed", exc.message)
+            raise
+        with session_scope(readonly=True) as session:
+            found = export_warnings(session, ctx.course_id, name, data, template_path)
+        warnings += [f"{name}: {w}" for w in found]
+        files[filename] = data
+        stem = stem or filename.split(".", 1)[0]
+        ctx.step(f"build:{name}", "done", _build_detail(data, found))
+    return make_zip(files), f"{stem}-all.zip", "application/zip", warnings
 
 
 def latest_export(session: Session, *, course_id: int, fmt: str) -> Job | None:

@@ -187,15 +187,15 @@ def _draft_content(gen: Generation[Any]) -> dict[str, Any]:
     return {"raw": gen.raw_text, "problems": gen.problems}
 
 
-def _already_written(session: Session, job_id: int, node_type: str, node_id: int) -> bool:
-    return (
-        session.exec(
-            select(Revision.id).where(
-                Revision.job_id == job_id, Revision.node_type == node_type, Revision.node_id == node_id
-            )
-        ).first()
-        is not None
+def _already_written(
+    session: Session, job_id: int, node_type: str, node_id: int, *, drafts: bool = True
+) -> bool:
+    query = select(Revision.id).where(
+        Revision.job_id == job_id, Revision.node_type == node_type, Revision.node_id == node_id
     )
+    if not drafts:
+        query = query.where(Revision.status != RevisionStatus.draft)
+    return session.exec(query).first() is not None
 
 
 def _bump(session: Session, node_type: str, node_id: int) -> None:
@@ -405,12 +405,74 @@ def _base_variables(course: Course, params: CourseParams) -> dict[str, Any]:
 # ------------------------------------------------------------------ outline
 
 
+def latest_outline_draft(session: Session, course_id: int) -> Revision | None:
+    """The newest invalid outline answer kept for a course (what a failed job points at)."""
+    query = (
+        select(Revision)
+        .where(
+            Revision.node_type == NodeType.course,
+            Revision.node_id == course_id,
+            Revision.status == RevisionStatus.draft,
+        )
+        .order_by(col(Revision.id).desc())
+    )
+    return session.exec(query).first()
+
+
+def _strip_fence(text: str) -> str:
+    lines = text.strip().splitlines()
+    if len(lines) >= 2 and lines[0].startswith("```") and lines[-1].strip() == "```":
+        return "\n".join(lines[1:-1])
+    return text
+
+
+def accept_outline_draft(session: Session, *, actor: Actor, course_id: int, text: str) -> Outline:
+    """Use an outline the author fixed from a kept draft: it passes the same checks as a
+    model answer (schema, counts, time budget); any problem is listed and nothing is written."""
+    require(actor, Can.edit)
+    author = actor.label
+    import json
+
+    from pydantic import ValidationError
+
+    from core.errors import InvalidInput, field_errors
+
+    try:
+        data = json.loads(_strip_fence(text))
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(
+            "the draft is not valid JSON", [{"field": "draft", "message": f"line {exc.lineno}: {exc.msg}"}]
+        ) from exc
+    try:
+        outline = Outline.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput("the draft does not fit the outline schema", field_errors(exc)) from exc
+    course = course_svc.get_course(session, course_id)
+    problems = outline_problems(outline, course_svc.course_params(course))
+    if problems:
+        raise InvalidInput(
+            "the draft breaks the course parameters",
+            [{"field": p.split(":", 1)[0], "message": p} for p in problems],
+        )
+    _write_outline(session, course=course, outline=outline, job_id=None, prov=Provenance())
+    session.flush()
+    rev = session.exec(
+        select(Revision)
+        .where(Revision.node_type == NodeType.course, Revision.node_id == course_id)
+        .order_by(col(Revision.id).desc())
+    ).first()
+    if rev is not None:
+        rev.source, rev.author, rev.note = "edited", author[:120], "accepted from a fixed draft"
+        session.add(rev)
+    return outline
+
+
 def _write_outline(
     session: Session,
     *,
     course: Course,
     outline: Outline,
-    job_id: int,
+    job_id: int | None,
     prov: Provenance,
     findings: list[dict[str, Any]] | None = None,
 ) -> None:
@@ -483,7 +545,8 @@ def _write_outline(
 
 def _run_outline(ctx: JobContext, course_id: int) -> dict[str, Any]:
     with session_scope() as session:
-        if _already_written(session, ctx.job_id, NodeType.course, course_id):
+        # issue-12: a draft left by a failed attempt is not a structure; a retry asks again.
+        if _already_written(session, ctx.job_id, NodeType.course, course_id, drafts=False):
             ctx.step("outline", "done", "written by an earlier attempt")
             return {"outline": "resumed"}
     course, params = _params(course_id)
@@ -547,6 +610,19 @@ def _run_outline(ctx: JobContext, course_id: int) -> dict[str, Any]:
         )
     with session_scope() as session:
         ctx.assert_claim(session)  # a worker taken over never rewrites the structure
+        # A retry after an invalid answer: that attempt's draft stays in history, but one
+        # revision per (job, node) is what makes writes happen once, so it lets go of the job.
+        for draft in session.exec(
+            select(Revision).where(
+                Revision.job_id == ctx.job_id,
+                Revision.node_type == NodeType.course,
+                Revision.node_id == course_id,
+                Revision.status == RevisionStatus.draft,
+            )
+        ):
+            draft.job_id = None
+            session.add(draft)
+        session.flush()
         course = course_svc.get_course(session, course_id)
         _write_outline(
             session, course=course, outline=outline, job_id=ctx.job_id, prov=prov, findings=checked.records()

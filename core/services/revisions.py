@@ -550,8 +550,10 @@ def content_text(node_type: str, content: dict[str, Any]) -> str:
         return str(content.get("text", ""))
     lines: list[str] = []
     if node_type == NodeType.slides:
-        for i, slide in enumerate(content.get("slides", []), 1):
-            lines.append(f"## {i}. {slide.get('title', '')}")
+        # No slide numbers: a slide inserted near the top would otherwise mark every later
+        # slide's heading as changed although the author never touched them (issue 12).
+        for slide in content.get("slides", []):
+            lines.append(f"## {slide.get('title', '')}")
             lines += [f"- {b}" for b in slide.get("bullets", [])]
             if slide.get("notes"):
                 lines.append(f"Notes: {slide['notes']}")

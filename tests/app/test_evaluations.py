@@ -40,11 +40,14 @@ def test_two_runs_are_compared_score_by_score(db: str) -> None:
     assert not at.exception, at.exception
     assert len(at.dataframe[0].value) == 2
     assert at.selectbox(key="ev-current").value == new
+    # A run is never compared with itself: the chosen run is not offered as the baseline.
+    assert not any(o.startswith(f"#{new} ") for o in at.selectbox(key="ev-baseline").options)
+    assert any(o.startswith(f"#{old} ") for o in at.selectbox(key="ev-baseline").options)
     at.selectbox(key="ev-baseline").set_value(old).run()
     comparison = at.dataframe[1].value
-    row = comparison[comparison["score"] == "constraint_adherence"].iloc[0]
-    assert row["delta"] == -0.39 and bool(row["dropped"])
-    assert any("Dropped past 0.05: constraint_adherence" in e.value for e in at.error)
+    row = comparison[comparison["Score"] == "Constraint adherence"].iloc[0]
+    assert row["Change"] == -0.39 and row["Dropped"] == "yes"
+    assert any("Dropped past 0.05: Constraint adherence" in e.value for e in at.error)
 
     at.number_input(key="ev-threshold").set_value(0.5).run()
     assert any("No score dropped past 0.5" in s.value for s in at.success)

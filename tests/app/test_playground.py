@@ -99,7 +99,7 @@ def test_edit_run_compare_save_move_label_then_generation_records_the_new_versio
 
     submit = next(b for b in at.button if b.label == "Save version")
     submit.click().run()
-    assert any("changelog is required" in e.value for e in at.error)
+    assert any("changelog is required" in c.value for c in at.caption)
     assert not (prompts / "outline" / "1.2.0.yaml").exists()
 
     # save as a new version

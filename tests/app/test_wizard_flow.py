@@ -22,7 +22,9 @@ def button(at: AppTest, label: str):
 def fill_parameters(at: AppTest, **values: object) -> AppTest:
     for name, value in values.items():
         for kind in ("text_input", "number_input", "selectbox", "text_area"):
-            found = [w for w in getattr(at, kind) if w.key == f"parameters.{name}"]
+            # Choices are keyed by language too (ui/widgets.py); text and numbers are not.
+            keys = (f"parameters.{name}", f"parameters.{name}.en", f"parameters.{name}.ru")
+            found = [w for w in getattr(at, kind) if w.key in keys]
             if found:
                 found[0].set_value(value)
                 break
@@ -40,16 +42,21 @@ def only_course() -> Course:
 
 def test_invalid_parameters_are_shown_next_to_fields_and_nothing_is_saved(db: str) -> None:
     at = open_page("parameters")
-    at = fill_parameters(at, topic="x", module_count=30)
+    at = fill_parameters(at, topic="x", audience="y")
     shown = texts(at)
-    assert "at least 3 characters" in shown
-    assert "less than or equal to 20" in shown
+    assert "Topic\\: enter at least 3 characters" in shown  # md-escaped colon
+    assert "Audience\\: enter at least 2 characters" in shown
     assert "Nothing was saved" in shown
     # A rule across fields (time per lesson) is shown next to the duration.
     at = fill_parameters(
-        at, topic="Pandas", module_count=20, lessons_per_module=15, total_duration_minutes=60
+        at,
+        topic="Pandas",
+        audience="analysts",
+        module_count=20,
+        lessons_per_module=15,
+        total_duration_minutes=60,
     )
-    assert "under 5 minutes" in texts(at)
+    assert "for 300 lessons it must be between 1500 and 180000" in texts(at)
     with session_scope() as session:
         assert list_courses(session) == []
 
@@ -122,12 +129,12 @@ def test_whole_wizard(db: str) -> None:
     # History and diff: the history tab compares the newest two revisions inline and side by side.
     htmls = [str(h.proto) for h in at.get("html")]
     assert any("<ins>" in h and "encodings" in h for h in htmls), htmls
-    at.segmented_control(key=f"lesson-{target.id}-history-diff-mode").set_value("side").run()
+    at.segmented_control(key=f"lesson-{target.id}-history-diff-mode.en").set_value("side").run()
     assert sum("cs-diff" in str(h.proto) for h in at.get("html")) >= 2
 
     # Restore the generated revision as a new revision.
     generated = revs[-1]
-    at.selectbox(key=f"lesson-{target.id}-history-restore-pick").set_value(generated.id).run()
+    at.selectbox(key=f"lesson-{target.id}-history-restore-pick.en").set_value(generated.id).run()
     at.button(key=f"lesson-{target.id}-history-restore").click().run()
     assert not at.exception
     with session_scope() as session:

@@ -139,9 +139,9 @@ def test_whole_wizard_in_chromium(server: str) -> None:
             expect(main_text("at least 3 characters")).to_be_visible()
             shot("02-parameters-invalid")
             page.get_by_label("Topic").fill("Data cleaning with pandas")
-            page.get_by_label("Total duration, minutes").fill("60")
-            page.get_by_label("Modules").fill("2")
-            page.get_by_label("Lessons per module").fill("2")
+            page.get_by_role("spinbutton", name="Total duration, minutes").fill("60")
+            page.get_by_role("spinbutton", name="Modules", exact=True).fill("2")
+            page.get_by_role("spinbutton", name="Lessons per module").fill("2")
             shot("03-parameters")
             page.get_by_role("button", name="Save parameters").click()
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import yaml
+from sqlmodel import select
 
 from core.db import session_scope
 from core.exporters import export_course
@@ -57,7 +59,8 @@ def test_full_profile_puts_provenance_in_front_matter_and_russian_survives(db: s
         course_id = make_course(session, modules=1, lessons=1, language="ru")
     files = _files(db, course_id, profile="full")
     (name,) = [n for n in files if n != "index.md"]
-    assert name == "01-1/01-1-1.md"  # Cyrillic gives no ASCII slug: only the numbers in the titles remain
+    # Cyrillic titles are transliterated: the file names stay readable (issue 12).
+    assert name == "01-rabota-s-dannymi-chast-1/01-ochistka-i-preobrazovanie-tablits-1-1.md"
     fm = _front_matter(files[name])
     assert fm["meta"]["prompt_id"] == "lesson_detail" and fm["slides_meta"]["model"] == "gpt-4.1-mini"
     assert fm["title"] == "Очистка и преобразование таблиц 1.1"
@@ -82,4 +85,34 @@ def test_mdx_export_uses_mdx_files(db: str) -> None:
 
 def test_slug_is_ascii_and_short() -> None:
     assert slug("Déjà vu: Ünïcode & more!") == "deja-vu-unicode-more"
-    assert slug("Привет") == ""
+    assert slug("Привет, щука и ёж") == "privet-shchuka-i-ezh"
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "[click](javascript:alert(1))",
+        "[click](JaVaScRiPt:alert(1))",
+        "[click]( javascript&#58;alert(1))",
+        "![img](data:image/svg+xml;base64,PHN2Zz4=)",
+        "<javascript:alert(1)>",
+        "[ref]\n\n[ref]: javascript:alert(1)",
+        '<a href="javascript:alert(1)">x</a>',
+        "[v](vbscript:msgbox)",
+    ],
+)
+def test_markdown_and_mdx_neutralise_script_and_data_links(db: str, hostile: str) -> None:
+    from core.models import Lesson
+
+    with session_scope(db) as session:
+        course_id = make_course(session, modules=1, lessons=1)
+        lesson = session.exec(select(Lesson).where(Lesson.course_id == course_id)).one()
+        lesson.body_md = f"Intro.\n\n{hostile}\n\n[fine](https://example.org/page)\n"
+        session.add(lesson)
+    for fmt in ("md", "mdx"):
+        files = _files(db, course_id, fmt=fmt)
+        body = "\n".join(text for name, text in files.items() if name != "index.md")
+        lowered = body.lower().replace(" ", "")
+        for scheme in ("javascript:", "javascript&#58;", "vbscript:", "data:image"):
+            assert scheme not in lowered, (fmt, hostile, body)
+        assert "https://example.org/page" in body

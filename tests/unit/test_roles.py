@@ -93,6 +93,16 @@ def test_prompt_engineers_and_analysts_may_not_edit_courses(cid: int, actor: Act
             courses.set_locked, session, actor=actor, node_type="lesson", node_id=lesson.id, locked=True
         )
         forbidden(courses.delete_lesson, session, actor=actor, lesson_id=lesson.id)
+        forbidden(courses.delete_module, session, actor=actor, module_id=lesson.module_id)
+        forbidden(
+            courses.update_course_text,
+            session,
+            actor=actor,
+            course_id=cid,
+            title="Sneaky title",
+            summary="",
+            expected_version=1,
+        )
         forbidden(courses.set_archived, session, actor=actor, course_id=cid, archived=True)
     assert (count(Revision), count(Course)) == (revisions_before, courses_before)
 
