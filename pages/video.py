@@ -9,8 +9,9 @@ from core.models import NodeType
 from core.services.video import KIND_VIDEO, estimate, lesson_video, script_for_lesson, start_video
 from core.settings import get_settings
 from core.video.script import parse_script
-from ui import editor, state
+from ui import editor, state, widgets
 from ui.history import history_panel
+from ui.i18n import label as label_of
 from ui.i18n import t
 from ui.jobs import is_running, job_progress, latest
 from ui.layout import header, md_escape, require_course, show_error
@@ -48,7 +49,7 @@ course = require_course()
 ready = [lsn for lsn in course.lessons if lsn.slides]
 if not ready:
     st.info(t("video_need_slides"))
-    st.page_link("pages/slides.py", label=t("nav_slides"), icon=":material/slideshow:")
+    state.link("pages/slides.py", label=t("nav_slides"), icon=":material/slideshow:")
     st.stop()
 
 job = latest(course.id, (KIND_VIDEO,))
@@ -64,10 +65,12 @@ if not lesson.slides:
     st.info(t("video_need_slides"))
     st.stop()
 
-engine = st.radio(
+# issue-12: the value is kept, not the translated label, so a language switch keeps the engine
+engine = widgets.choice(
+    st.radio,
     t("video_engine"),
     ["local", "heygen"],
-    format_func=lambda e: t(f"video_engine_{e}"),
+    format_func=lambda e: label_of("video_engine", e),
     horizontal=True,
     key=f"video-{course.id}-engine",
 )

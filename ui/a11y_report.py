@@ -12,6 +12,7 @@ from core.db import session_scope
 from core.errors import AppError
 from core.exporters.a11y import Finding, NodeRef, Report
 from core.services.accessibility import course_report
+from ui import state, widgets
 from ui.exports import TEMPLATE_KEY
 from ui.i18n import t
 from ui.text import md_escape
@@ -42,8 +43,12 @@ def finding_text(finding: Finding) -> str:
 def _open(course_id: int, node: NodeRef) -> None:
     page, picker = _PAGES[node.kind]
     if picker and node.id is not None:
-        st.session_state[picker.format(course=course_id)] = node.id
-    st.switch_page(page)
+        key = picker.format(course=course_id)
+        if node.kind in ("lesson", "slides"):
+            widgets.set_value(key, node.id)  # issue-12: lesson pickers keep their value there
+        else:
+            st.session_state[key] = node.id
+    state.switch(page)  # keeps the language and the course in the URL
 
 
 def _finding(course_id: int, finding: Finding, index: int, *, actionable: bool) -> None:

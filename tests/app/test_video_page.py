@@ -41,7 +41,7 @@ def test_local_video_is_made_and_shown(course_id: int) -> None:
 
 def test_heygen_engine_shows_lists_estimate_and_quota(course_id: int) -> None:
     at = open_page("video", course_id=course_id)
-    at.radio(key=f"video-{course_id}-engine").set_value("heygen").run()
+    at.radio(key=f"video-{course_id}-engine.en").set_value("heygen").run()  # ui.widgets: per language
     assert not at.exception, [e.value for e in at.exception]
     assert at.selectbox(key=f"video-{course_id}-avatar").value == "Daisy-inskirt-20220818"  # fetched list
     captions = "\n".join(c.value for c in at.caption)
