@@ -72,3 +72,18 @@ def test_the_cli_prints_accessibility_warnings_and_still_writes(
     err = capsys.readouterr().err
     assert out.stat().st_size > 0
     assert err.count("accessibility warning: image 'photo.png'") == 4
+
+
+def test_export_all_carries_every_formats_warnings_named_by_format(db: str, data_dir: Path) -> None:
+    """issue-12's "Export all" ZIP with issue 19's warnings: one list, each named by its format."""
+    with session_scope() as session:
+        course_id = make_a11y_course(session, missing_alt=True)
+    job = wait_for(
+        int(start_export(course_id=course_id, fmt="all", profile="minimal", actor=ADMIN).id or 0), timeout=120
+    )
+    assert job.status == JobStatus.succeeded, (job.error_code, job.error_detail)
+    warnings = job.result["a11y_warnings"]
+    assert {w.split(":", 1)[0] for w in warnings} == {"html", "scorm"}
+    assert sum(1 for w in warnings if w.startswith("html: ") and "no alt text" in w) == 4
+    html_step = next(s for s in job.steps if s["name"] == "build:html")
+    assert "4 accessibility warning(s)" in html_step["detail"]
