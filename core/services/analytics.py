@@ -221,7 +221,7 @@ def refresh_rollup(session: Session) -> int:
     same transaction as the insert, so a loser rolls back instead of counting twice.
     """
     state = session.get(RollupState, 1)
-    if state is None:  # the migration creates it; a hand-made schema may not have it
+    if state is None:  # the first refresh creates it; a concurrent first refresh loses the insert
         try:
             with session.begin_nested():
                 session.add(RollupState(id=1, watermark=0))

@@ -47,8 +47,6 @@ def upgrade() -> None:
         sa.Column("refreshed_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
-    # The one state row exists from the start, so concurrent first refreshes never race to create it.
-    op.execute("INSERT INTO rollup_state (id, watermark, refreshed_at) VALUES (1, 0, CURRENT_TIMESTAMP)")
     # Live reads of the tail past the watermark, and the date-range filter.
     op.create_index("ix_llm_calls_created_at", "llm_calls", ["created_at"])
     op.create_index("ix_llm_calls_model", "llm_calls", ["model"])

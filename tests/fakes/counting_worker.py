@@ -26,9 +26,6 @@ def _counted(self: OfflineProvider, request: LLMRequest) -> LLMResponse:
     return _complete(self, request)
 
 
-OfflineProvider.complete = _counted  # type: ignore[method-assign]
-
-
 def read_calls(path: str) -> list[tuple[int, float, str, bool, str]]:
     """The calls logged so far: (pid, time, step, remediation, title)."""
     if not os.path.exists(path):
@@ -43,6 +40,9 @@ def read_calls(path: str) -> list[tuple[int, float, str, bool, str]]:
 
 
 if __name__ == "__main__":
+    # Counted only in the worker this module starts: importing read_calls (the tests and
+    # the bench do) must leave the offline provider of the importing process alone.
+    OfflineProvider.complete = _counted  # type: ignore[method-assign]
     from workers.__main__ import main
 
     raise SystemExit(main())

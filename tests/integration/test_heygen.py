@@ -157,10 +157,13 @@ def test_render_job_downloads_and_records_cost(db, fake: FakeHeygen) -> None:
     assert video.engine == "heygen"
     assert probe(video_path(video))["format"]["format_name"].startswith("mov,mp4")
     assert len(calls) == 1 and calls[0].cost_usd == pytest.approx(2.0 * 0.05)
-    from core.services.costs import cost_breakdown
+    from core.services.analytics import CostFilter, grouped
 
     with session_scope() as session:
-        by_step = {row.key: row for row in cost_breakdown(session, by="step", course_id=course_id)}
+        by_step = {
+            row.keys[0]: row.metrics
+            for row in grouped(session, CostFilter(course_ids=(course_id,)), ("step",))
+        }
     assert by_step["video"].cost_usd == pytest.approx(0.1)  # on the Costs page next to LLM calls
     with session_scope() as session:
         render = session.exec(select(HeygenRender)).one()

@@ -186,7 +186,8 @@ def test_flagged_model_answer_is_quarantined_in_a_generation_job(openai_env: Fak
     job = wait_for(
         int(start_job(kind=generation.KIND_LESSONS, course_id=course_id, actor=ADMIN).id or 0), timeout=60
     )
-    assert job.status == "succeeded", job.error_detail
+    # The only lesson is quarantined: nothing usable was written, so the job says partial.
+    assert job.status == "partial", job.error_detail
     assert job.steps[0]["status"] == "draft" and "content policy" in job.steps[0]["detail"]
     with session_scope() as session:
         lesson = session.exec(select(Lesson).where(Lesson.course_id == course_id)).one()
