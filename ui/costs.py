@@ -7,6 +7,10 @@ from datetime import date
 from typing import Any
 
 import altair as alt
+
+# Fully imported before any chart: altair peeks at a pandas that another session's thread
+# may still be importing ("partially initialized module 'pandas'", seen in chromium).
+import pandas  # noqa: F401
 import streamlit as st
 
 from core.auth import Actor, Can, require

@@ -70,7 +70,9 @@ def uploader_texts() -> None:
     limit = _css_text(t("uploader_limit", mb=limit_mb))
     st.html(
         "<style>"
-        '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p { display: none; }'
+        # Visually hidden, not display:none: the button keeps an accessible name (axe button-name).
+        '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p '
+        "{ position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }"
         f'[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"]::after {{ content: "{button}"; }}'
         '[data-testid="stFileUploaderDropzoneInstructions"] span { display: none; }'
         f'[data-testid="stFileUploaderDropzoneInstructions"] > div::after {{ content: "{limit}"; font-size: 0.875rem; opacity: 0.7; }}'

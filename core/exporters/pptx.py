@@ -44,6 +44,7 @@ from core.exporters.a11y import TemplateColours, slide_titles
 from core.exporters.accessible import passage_language
 from core.exporters.document import CourseExport, ExportLesson, Meta
 from core.exporters.labels import labels
+from core.text import shorten
 
 DEFAULT_TEMPLATE = Path(__file__).parent / "templates" / "default.pptx"
 LAYOUT_TITLE = "Title Slide"
@@ -57,7 +58,6 @@ MAX_LINES = 11
 CHARS_PER_LINE = 85  # measured: ~90 Latin or Cyrillic characters fit one line of the 22 pt body
 BULLET_MAX_CHARS = 280
 SUMMARY_MAX_CHARS = 300
-ELLIPSIS = "…"
 
 _BODY_TYPES = {PP_PLACEHOLDER.BODY, PP_PLACEHOLDER.OBJECT, PP_PLACEHOLDER.SUBTITLE}
 _INLINE = re.compile(r"(\*\*[^*]+\*\*|`[^`]+`)")
@@ -65,18 +65,6 @@ _MD_NOISE = re.compile(r"(?<!\w)[*_]{1,2}(?=\S)|(?<=\S)[*_]{1,2}(?!\w)")
 
 
 # ------------------------------------------------------------------ the fitting policy
-
-
-def shorten(text: str, limit: int) -> str:
-    """Cut at a word boundary within `limit` characters, ending with an ellipsis."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    space = cut.rfind(" ")
-    if space >= limit // 2:
-        cut = cut[:space]
-    return cut.rstrip(" ,;:.-–—") + ELLIPSIS
 
 
 def bullet_lines(bullet: str) -> int:

@@ -15,9 +15,9 @@ from typing import Any, get_args, get_origin
 from pydantic import BaseModel
 
 from core.schemas import DURATION_TOLERANCE, MAX_LESSON_MINUTES
+from core.text import shorten
 
 MIN_LESSON_MINUTES = 5  # the floor CourseParams guarantees room for
-ELLIPSIS = "…"
 
 
 @dataclass(frozen=True)
@@ -62,18 +62,6 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
         if isinstance(inner, type) and issubclass(inner, BaseModel):
             return inner
     return None
-
-
-def shorten(text: str, limit: int) -> str:
-    """At most `limit` characters, cut at a word boundary when one is near, with an ellipsis."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    space = cut.rfind(" ")
-    if space >= limit // 2:
-        cut = cut[:space]
-    return cut.rstrip(" ,;:-–—") + ELLIPSIS
 
 
 def repair_titles(schema: type[BaseModel], data: Any, path: str = "") -> list[Repair]:

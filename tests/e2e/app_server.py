@@ -22,11 +22,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def run_app(db_path: Path, log_path: Path, **env_overrides: str) -> Iterator[str]:
+def run_app(db: Path | str, log_path: Path, **env_overrides: str) -> Iterator[str]:
+    """The app on the offline provider against `db` (a SQLite file, or a database URL);
+    yields its base URL. Keyword arguments override environment variables."""
     port = free_port()
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{db_path}",
+        "DATABASE_URL": db if isinstance(db, str) else f"sqlite:///{db}",
         "LLM_PROVIDER": "offline",
         "APP_ENV": "test",
         "OFFLINE_LATENCY_MS": "30",

@@ -3,12 +3,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,19 +13,13 @@ from core.db import dispose_engines, migrate, session_scope
 from core.models import Lesson
 from core.settings import reset_settings
 from tests.browser import launch
+from tests.e2e.app_server import ROOT, assert_no_server_errors, run_app
 from tests.factories import make_course
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-output" / "e2e"
 TIMEOUT_MS = 90_000
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -44,48 +32,11 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[st
         course_id = make_course(session, modules=1, lessons=1, slides=2, language="ru")
         session.exec(select(Lesson).where(Lesson.course_id == course_id)).one()
     dispose_engines()
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": db_url,
-        "FILES_DIR": str(tmp_path / "files"),
-        "LLM_PROVIDER": "offline",
-        "APP_ENV": "test",
-    }
-    env.pop("REDIS_URL", None)
-    env.pop("HEYGEN_API_KEY", None)
-    SHOTS.mkdir(parents=True, exist_ok=True)
     log_path = SHOTS / "video-server.log"
-    log = log_path.open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start: {log_path.read_text()[-2000:]}")
-            time.sleep(0.2)  # health-check interval, bounded by the deadline
+    # An empty HeyGen key counts as unset: the page runs in mock mode.
+    with run_app(db_url, log_path, FILES_DIR=str(tmp_path / "files"), HEYGEN_API_KEY="") as url:
         yield url, course_id
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
-        log.close()
-    text = log_path.read_text(errors="replace")
-    assert "Traceback" not in text, text[text.index("Traceback") - 200 :][:6000]
+    assert_no_server_errors(log_path)
 
 
 def test_local_video_plays_and_downloads(server: tuple[str, int], tmp_path: Path) -> None:

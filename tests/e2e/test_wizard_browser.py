@@ -3,18 +3,13 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.browser import launch
+from tests.e2e.app_server import assert_no_server_errors, run_app
 
 pytestmark = pytest.mark.e2e
 
@@ -23,76 +18,19 @@ SHOTS = ROOT / "test-output" / "e2e"
 TIMEOUT_MS = 60_000
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'e2e.db'}",
-        "LLM_PROVIDER": "offline",
-        "APP_ENV": "test",
-        "OFFLINE_LATENCY_MS": "30",
-    }
-    env.pop("REDIS_URL", None)
     SHOTS.mkdir(parents=True, exist_ok=True)
     log_path = SHOTS / "server.log"  # kept next to the screenshots for post-mortems
-    log = log_path.open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start: {log_path.read_text()[-2000:]}")
-            time.sleep(0.2)  # polling interval for the health check, bounded by the deadline
+    with run_app(tmp_path / "e2e.db", log_path) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
-        log.close()
-        text = log_path.read_text(errors="replace")
-        if "Traceback" in text:  # shown with the test's output when it fails
-            print("server log:\n" + text[text.index("Traceback") - 200 :][:8000])
+    text = log_path.read_text(errors="replace")
+    if "Traceback" in text:  # shown with the test's output when it fails
+        print("server log:\n" + text[text.index("Traceback") - 200 :][:8000])
 
 
 def _assert_no_server_errors() -> None:
-    """A page can look fine while the server logged an exception; that is a failure too."""
-    log = (SHOTS / "server.log").read_text(errors="replace")
-    assert "Traceback" not in log, log[log.index("Traceback") - 200 :][:6000]
+    assert_no_server_errors(SHOTS / "server.log")
 
 
 def test_whole_wizard_in_chromium(server: str) -> None:

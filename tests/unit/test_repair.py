@@ -7,8 +7,9 @@ import json
 import pytest
 
 from core.llm.gateway import parse_and_repair
-from core.llm.repair import repair_module_durations, repair_outline_durations, rescale, shorten
+from core.llm.repair import repair_module_durations, repair_outline_durations, rescale
 from core.schemas import CourseParams, LessonDetail, Outline, SlideDeck, outline_problems
+from core.text import shorten
 
 
 @pytest.mark.parametrize(
