@@ -34,10 +34,20 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[None]:
     monkeypatch.setenv("FILES_DIR", str(tmp_path / "files"))  # exports never land in the repo
     reset_settings()
     _reset_caches()
+    _reset_log_context()
     yield
     dispose_engines()
     reset_settings()
     _reset_caches()
+    _reset_log_context()
+
+
+def _reset_log_context() -> None:
+    # AppTest runs page scripts in this process, and a script run sets the log context
+    # (user, request_id) for its thread: it must not leak into the next test.
+    from core.logs import CONTEXT_FIELDS, set_context
+
+    set_context(**dict.fromkeys(CONTEXT_FIELDS))
 
 
 def _reset_caches() -> None:
