@@ -51,7 +51,7 @@ def test_local_video_plays_and_downloads(server: tuple[str, int], tmp_path: Path
         page.set_default_timeout(TIMEOUT_MS)
         try:
             page.goto(f"{url}/video?course={course_id}&lang=en")
-            expect(page.get_by_role("heading", name="Video")).to_be_visible()
+            expect(page.get_by_role("heading", name="Video", level=1)).to_be_visible()
             expect(page.get_by_text("HeyGen is mocked").first).to_be_visible()
             page.get_by_text("Narrated slides (local, free)").click()
             expect(page.get_by_text("cost: free").first).to_be_visible()
