@@ -63,14 +63,18 @@ def _css_text(text: str) -> str:
 
 
 def uploader_texts() -> None:
-    """Streamlit draws the file uploader's own button and size limit in English only; our
-    texts replace them (static CSS built from our catalog, never from user input)."""
+    """Streamlit draws the file uploader's own button and size limit in English only; in
+    another language our texts replace them (static CSS built from our catalog, never from
+    user input). In English Streamlit's own texts stay. The replaced button text is hidden
+    visually, not removed, so the button keeps an accessible name (axe button-name); that
+    name stays Streamlit's English until Streamlit translates its uploader."""
+    if state.lang() == "en":
+        return
     limit_mb = int(st.get_option("server.maxUploadSize"))
     button = _css_text(t("uploader_button"))
     limit = _css_text(t("uploader_limit", mb=limit_mb))
     st.html(
         "<style>"
-        # Visually hidden, not display:none: the button keeps an accessible name (axe button-name).
         '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p '
         "{ position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }"
         f'[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"]::after {{ content: "{button}"; }}'

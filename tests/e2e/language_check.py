@@ -25,6 +25,7 @@ VISIBLE_TEXTS_JS = """
       const style = getComputedStyle(el);
       if (style.fontFamily.includes('Material')) continue;  // icon ligatures (":material/add:")
       if (style.visibility === 'hidden' || style.display === 'none' || el.getClientRects().length === 0) continue;
+      if (style.clip === 'rect(0px, 0px, 0px, 0px)') continue;  // screen-reader-only text is not seen
       out.push(text);
     }
   }
