@@ -278,8 +278,7 @@ def _bucket(session: Session, src: Any, dim: str) -> ColumnElement[Any]:
 
 
 def _user_column() -> Any:
-    created_by = getattr(Job, "started_by", None)
-    return func.coalesce(created_by, literal("(unknown)")) if created_by is not None else literal("(unknown)")
+    return func.coalesce(col(Job.started_by), literal("(unknown)"))
 
 
 def _dimension(session: Session, src: Any, dim: str) -> list[ColumnElement[Any]]:
