@@ -162,6 +162,13 @@ _TRANSIENT_SQLSTATES = {
 }
 
 
+def is_missing_table(exc: BaseException) -> bool:
+    """An unmigrated database: SQLite says "no such table" (an OperationalError, which
+    is otherwise transient), PostgreSQL answers SQLSTATE 42P01."""
+    orig = getattr(exc, "orig", None)
+    return getattr(orig, "sqlstate", None) == "42P01" or "no such table" in str(orig or exc)
+
+
 def is_transient(exc: BaseException) -> bool:
     """A database error worth retrying: a dropped or refused connection, a server
     restarting, a serialization failure, SQLite still locked after its busy timeout."""
@@ -169,6 +176,8 @@ def is_transient(exc: BaseException) -> bool:
 
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
+    if is_missing_table(exc):
+        return False
     if isinstance(exc, OperationalError):
         return True
     orig = getattr(exc, "orig", None)

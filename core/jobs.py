@@ -475,8 +475,11 @@ class JobContext:
         # issue 9: the spending caps hold mid-run too (other jobs spend at the same time).
         from core.services.spending import check_caps
 
-        with session_scope(readonly=True) as session:
-            check_caps(session, email=self.started_by)
+        def read() -> None:
+            with session_scope(readonly=True) as session:
+                check_caps(session, email=self.started_by)
+
+        db_retry(read, what=f"spending caps of job {self.job_id}")
 
     def _note_cancel(self, flag: bool) -> None:
         self._canceled = self._canceled or flag

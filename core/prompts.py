@@ -7,17 +7,18 @@ import json
 import logging
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from jinja2 import meta
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import select
 
-from core.db import session_scope
+from core.db import db_retry, is_missing_table, session_scope
 from core.errors import AppError, Code
 from core.models import PromptLabel, PromptVersion
 from core.schemas import SCHEMAS
@@ -316,33 +317,47 @@ def reset_registry() -> None:
 # worker elsewhere that lacks the file still runs exactly that version.
 
 _MISSING_TABLES = (OperationalError, ProgrammingError)
+T = TypeVar("T")
+
+
+def _unless_unmigrated(fn: Callable[[], T], what: str) -> T | None:
+    """Run a read with retries; None only when the tables do not exist (a bare script,
+    a unit test), never because the database was briefly away, which would silently run
+    the file's version instead of the one a label points at."""
+    try:
+        return db_retry(fn, what=what)
+    except _MISSING_TABLES as exc:
+        if not is_missing_table(exc):
+            raise
+        log.debug("%s: tables not there; the files decide", what, exc_info=True)
+        return None
 
 
 def db_label_version(prompt_id: str, label: str) -> str | None:
     """The version a label points at in the database, or None (never moved, or no tables)."""
-    try:
+
+    def read() -> str | None:
         with session_scope(readonly=True) as session:
             row = session.exec(
                 select(PromptLabel).where(PromptLabel.prompt_id == prompt_id, PromptLabel.label == label)
             ).first()
             return row.version if row else None
-    except _MISSING_TABLES:
-        # An unmigrated database (a bare script, a unit test): the files decide.
-        log.debug("prompt_labels not readable; using %s", LABELS_FILE, exc_info=True)
-        return None
+
+    return _unless_unmigrated(read, f"label {label} of prompt {prompt_id}")
 
 
 def db_spec(prompt_id: str, version: str) -> PromptSpec | None:
     """A version rebuilt from its database mirror, checked against its recorded checksum."""
-    try:
+
+    def read() -> PromptVersion | None:
         with session_scope(readonly=True) as session:
-            row = session.exec(
+            return session.exec(
                 select(PromptVersion).where(
                     PromptVersion.prompt_id == prompt_id, PromptVersion.version == version
                 )
             ).first()
-    except _MISSING_TABLES:
-        return None
+
+    row = _unless_unmigrated(read, f"version {version} of prompt {prompt_id}")
     if row is None:
         return None
     spec = spec_from_canonical(row.body, owner=row.owner, changelog=row.changelog)

@@ -24,7 +24,7 @@ from pydantic import BaseModel
 from sqlalchemy import case, func, insert, update
 from sqlmodel import col, select
 
-from core.db import session_scope
+from core.db import db_retry, session_scope
 from core.errors import AppError, Code
 from core.llm.base import LLMRequest
 from core.llm.pricing import FREE_MODELS, cost_usd, estimate_tokens, price_for
@@ -127,7 +127,12 @@ def reserve(row: dict[str, Any], request: LLMRequest, provider: str, *, wait_s: 
     deadline = time.monotonic() + wait_s
     while True:
         try:
-            return _try_reserve(row, estimate, provider, utcnow() - timedelta(seconds=wait_s))
+            # A reservation that committed before the link dropped is retried as a second
+            # started row; it only holds budget until fresh_after passes it by.
+            return db_retry(
+                lambda: _try_reserve(row, estimate, provider, utcnow() - timedelta(seconds=wait_s)),
+                what="reserving a model call",
+            )
         except BudgetRefused as refused:
             if not refused.waitable or time.monotonic() >= deadline:
                 raise AppError(
@@ -145,11 +150,16 @@ def _sleep(seconds: float) -> None:
 
 
 def finish(call_id: int, values: dict[str, Any]) -> None:
-    """Complete a started row: real tokens, cost and outcome replace the reservation."""
-    with session_scope() as session:
-        session.execute(
-            update(LLMCall)
-            .execution_options(synchronize_session=False)
-            .where(col(LLMCall.id) == call_id)
-            .values(**values)
-        )
+    """Complete a started row: real tokens, cost and outcome replace the reservation
+    (an idempotent update, so a dropped link is simply tried again)."""
+
+    def write() -> None:
+        with session_scope() as session:
+            session.execute(
+                update(LLMCall)
+                .execution_options(synchronize_session=False)
+                .where(col(LLMCall.id) == call_id)
+                .values(**values)
+            )
+
+    db_retry(write, what=f"finishing model call {call_id}")
