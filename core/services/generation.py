@@ -161,9 +161,14 @@ def start_regenerate(
 
 
 def _params(course_id: int) -> tuple[Course, CourseParams]:
-    with session_scope() as session:
-        course = course_svc.get_course(session, course_id)
-        return course, course_svc.course_params(course)
+    # A read: on SQLite a write session would queue for the write lock behind every
+    # click that starts a job at the same moment.
+    def read() -> tuple[Course, CourseParams]:
+        with session_scope(readonly=True) as session:
+            course = course_svc.get_course(session, course_id)
+            return course, course_svc.course_params(course)
+
+    return db_retry(read, what=f"reading course {course_id}")
 
 
 def _provenance(gen: Generation[Any], variables: dict[str, Any]) -> Provenance:

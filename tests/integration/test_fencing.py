@@ -85,12 +85,12 @@ def _freeze_outside_a_write(horses: list[psutil.Process], db_url: str) -> None:
 
 
 def _job(job_id: int):
-    with session_scope() as session:
+    with session_scope(readonly=True) as session:
         return get_job(session, job_id)
 
 
 def _written(job_id: int) -> list[tuple[str, int]]:
-    with session_scope() as session:
+    with session_scope(readonly=True) as session:
         rows = session.exec(
             select(Revision.node_type, Revision.node_id).where(Revision.job_id == job_id)
         ).all()

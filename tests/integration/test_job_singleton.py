@@ -45,7 +45,7 @@ def _course() -> int:
 
 
 def _jobs(course_id: int) -> int:
-    with session_scope() as session:
+    with session_scope(readonly=True) as session:
         return int(
             session.exec(select(func.count()).select_from(Job).where(Job.course_id == course_id)).one()
         )

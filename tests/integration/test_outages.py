@@ -36,7 +36,7 @@ def _wait(predicate, timeout: float, what: str) -> None:
 
 
 def _written(job_id: int) -> list[tuple[str, int]]:
-    with session_scope() as session:
+    with session_scope(readonly=True) as session:
         rows = session.exec(
             select(Revision.node_type, Revision.node_id).where(Revision.job_id == job_id)
         ).all()
@@ -72,7 +72,7 @@ def test_a_job_survives_postgresql_connections_dropped_for_two_seconds(
         assert job.status == JobStatus.succeeded, (job.error_code, job.error_detail)
         rows = _written(job_id)
         assert len(rows) == len(set(rows))  # nothing written twice
-        with session_scope() as session:
+        with session_scope(readonly=True) as session:
             generated = session.exec(
                 select(func.count())
                 .select_from(Lesson)
@@ -142,5 +142,5 @@ def test_the_worker_reconnects_when_its_redis_link_drops(
 
 
 def _job_status(job_id: int) -> str:
-    with session_scope() as session:
+    with session_scope(readonly=True) as session:
         return str(get_job(session, job_id).status)
