@@ -513,6 +513,16 @@ BUILDERS = {
 
 def build_content(schema: type[BaseModel], variables: dict[str, Any], seed: int = 0) -> dict[str, Any]:
     """The answer for a schema, as a JSON-ready dict."""
+    if schema.__name__ in ("Outline", "GroundedLesson") and (
+        variables.get("source_headings") or variables.get("chunks")
+    ):
+        # issue-17: a course with sources gets extractive content with valid citations.
+        from core.llm.providers import offline_sources
+
+        grounded = (
+            offline_sources.build_outline if schema.__name__ == "Outline" else offline_sources.build_lesson
+        )
+        return grounded(variables, seed)
     builder = BUILDERS.get(schema.__name__)
     if builder is None:
         return build_generic(schema, variables, seed)
