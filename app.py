@@ -24,6 +24,7 @@ LAYOUT: dict[str, list[tuple[str, str]]] = {
     "section_course": [
         ("courses", ":material/library_books:"),
         ("parameters", ":material/tune:"),
+        ("sources", ":material/description:"),  # issue-17
         ("structure", ":material/account_tree:"),
         ("lessons", ":material/edit_note:"),
         ("slides", ":material/slideshow:"),

@@ -481,7 +481,7 @@ class Source(SQLModel, table=True):
     page_count: int = 0
     language: str = Field(default="", max_length=8)
     text_md: str = Field(default="", sa_type=Text)
-    warnings: list[str] = _json(list)
+    warnings: list[dict[str, Any]] = _json(list)  # {code, message, ...values}
     created_by: str = Field(default="", max_length=200)
     created_at: datetime = _ts()
 

@@ -75,7 +75,7 @@ def add_text(session: Session, *, actor: Actor, course_id: int, title: str, text
     """Pasted text, kept as Markdown."""
     name = (title or "").strip()[:200] or "pasted text"
     if not text.strip():
-        raise refuse("the pasted text is empty")
+        raise refuse("the pasted text is empty", "empty")
     return add_source(session, actor=actor, course_id=course_id, filename=f"{name}.md", data=text.encode())
 
 
@@ -85,7 +85,9 @@ def _store(session: Session, *, actor: Actor, course_id: int, name: str, convert
         select(Source).where(Source.course_id == course_id, Source.checksum == converted.checksum)
     ).first()
     if same is not None:
-        raise refuse(f"this file is already a source of the course, as {same.name!r}")
+        raise refuse(
+            f"this file is already a source of the course, as {same.name!r}", "duplicate", name=same.name
+        )
     used = session.exec(
         select(func.coalesce(func.sum(Source.size_bytes), 0)).where(Source.course_id == course_id)
     ).one()
@@ -93,7 +95,9 @@ def _store(session: Session, *, actor: Actor, course_id: int, name: str, convert
     if int(used) + converted.size_bytes > limit:
         raise refuse(
             f"the course's sources would total {(int(used) + converted.size_bytes) / 1048576:.1f} MB; "
-            f"the limit is {settings.SOURCE_MAX_TOTAL_MB:g} MB per course (remove a source first)"
+            f"the limit is {settings.SOURCE_MAX_TOTAL_MB:g} MB per course (remove a source first)",
+            "total_size",
+            limit=f"{settings.SOURCE_MAX_TOTAL_MB:g}",
         )
     pieces = chunking.split(converted.text_md, converted.checksum, paged=converted.kind in ("pdf", "pptx"))
     source = Source(

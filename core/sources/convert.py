@@ -42,8 +42,16 @@ _OTHER_BINARIES = {
 }
 
 
-def refuse(message: str) -> AppError:
-    return AppError(Code.SOURCE_REFUSED, message)
+def refuse(message: str, reason: str = "unreadable", **values: object) -> AppError:
+    """The English message for logs and jobs; `reason` and `values` let the UI say it in
+    the person's language (catalog key src_refused_<reason>)."""
+    return AppError(Code.SOURCE_REFUSED, message, details={"reason": reason, **values})
+
+
+def warning(code: str, message: str, **values: object) -> dict[str, object]:
+    """A note kept with the source: `code` picks the UI text (src_warn_<code>), the English
+    message is for logs and exports."""
+    return {"code": code, "message": message, **values}
 
 
 @dataclass
@@ -54,7 +62,7 @@ class Converted:
     size_bytes: int
     page_count: int = 0
     language: str = ""
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[dict[str, object]] = field(default_factory=list)
 
 
 def checksum(data: bytes) -> str:
@@ -64,7 +72,7 @@ def checksum(data: bytes) -> str:
 def sniff(data: bytes, filename: str = "") -> str:
     """The document kind from its bytes; the name only tells Markdown from plain text."""
     if not data.strip():
-        raise refuse("the file is empty")
+        raise refuse("the file is empty", "empty")
     head = data[:1024]
     # PDF readers accept the header anywhere in the first kilobyte (ISO 32000-1, 7.5.2 note).
     if b"%PDF-" in head:
@@ -73,19 +81,21 @@ def sniff(data: bytes, filename: str = "") -> str:
         try:
             check_zip(data, what="the file")  # a zip bomb is refused on its directory, never inflated
         except AppError as exc:
-            raise refuse(exc.message) from exc
+            raise refuse(exc.message, "archive_limit") from exc
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())
         if "word/document.xml" in names:
             return "docx"
         if "ppt/presentation.xml" in names:
             return "pptx"
-        raise refuse("the file is a ZIP archive but not a Word (.docx) or PowerPoint (.pptx) document")
+        raise refuse(
+            "the file is a ZIP archive but not a Word (.docx) or PowerPoint (.pptx) document", "unsupported"
+        )
     for magic, what in _OTHER_BINARIES.items():
         if data.startswith(magic):
-            raise refuse(f"unsupported type: the file is {what}")
+            raise refuse(f"unsupported type: the file is {what}", "unsupported")
     if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise refuse("unsupported type: the file is binary, not a document or text")
+        raise refuse("unsupported type: the file is binary, not a document or text", "unsupported")
     if _HTML_START.match(data[:4096]):
         return "html"
     text = _decode(data)[0]
@@ -96,14 +106,16 @@ def sniff(data: bytes, filename: str = "") -> str:
     return "text"
 
 
-def _decode(data: bytes) -> tuple[str, list[str]]:
+def _decode(data: bytes) -> tuple[str, list[dict[str, object]]]:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16"), []
     try:
         return data.decode("utf-8-sig"), []
     except UnicodeDecodeError:
         # Russian text files from older Windows tools are often cp1251.
-        return data.decode("cp1251", errors="replace"), ["the text was not UTF-8; read as Windows-1251"]
+        return data.decode("cp1251", errors="replace"), [
+            warning("cp1251", "the text was not UTF-8; read as Windows-1251")
+        ]
 
 
 def detect_language(text: str) -> str:
@@ -123,10 +135,13 @@ def convert(data: bytes, filename: str = "") -> Converted:
     limit = int(settings.SOURCE_MAX_FILE_MB * 1024 * 1024)
     if len(data) > limit:
         raise refuse(
-            f"the file is {len(data) / 1048576:.1f} MB; the limit is {settings.SOURCE_MAX_FILE_MB:g} MB per file"
+            f"the file is {len(data) / 1048576:.1f} MB; the limit is {settings.SOURCE_MAX_FILE_MB:g} MB per file",
+            "file_size",
+            size=f"{len(data) / 1048576:.1f}",
+            limit=f"{settings.SOURCE_MAX_FILE_MB:g}",
         )
     kind = sniff(data, filename)
-    warnings: list[str] = []
+    warnings: list[dict[str, object]] = []
     pages = 0
     if kind == "pdf":
         text, pages, warnings = _pdf(data, settings.SOURCE_MAX_PAGES)
@@ -142,8 +157,11 @@ def convert(data: bytes, filename: str = "") -> Converted:
     text = _tidy(text)
     if not text.replace(PAGE_BREAK, "").strip():
         if kind == "pdf":
-            raise refuse("no text could be read: the PDF has no text layer (a scan?); run OCR on it first")
-        raise refuse("no text could be read from the file: it is empty")
+            raise refuse(
+                "no text could be read: the PDF has no text layer (a scan?); run OCR on it first",
+                "no_text_layer",
+            )
+        raise refuse("no text could be read from the file: it is empty", "empty")
     return Converted(
         kind=kind,
         text_md=text,
@@ -164,29 +182,43 @@ def _tidy(text: str) -> str:
 # ------------------------------------------------------------------ PDF
 
 
-def _pdf(data: bytes, max_pages: int) -> tuple[str, int, list[str]]:
+def _pdf(data: bytes, max_pages: int) -> tuple[str, int, list[dict[str, object]]]:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
-    warnings: list[str] = []
+    warnings: list[dict[str, object]] = []
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
             # Many PDFs are encrypted with an empty user password (only editing is locked).
             if not reader.decrypt(""):
-                raise refuse("the PDF is encrypted with a password; remove the password and upload it again")
-            warnings.append("the PDF is encrypted without a password to open it; its text was read")
+                raise refuse(
+                    "the PDF is encrypted with a password; remove the password and upload it again",
+                    "encrypted",
+                )
+            warnings.append(
+                warning(
+                    "encrypted_open", "the PDF is encrypted without a password to open it; its text was read"
+                )
+            )
         count = len(reader.pages)
     except AppError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as exc:
-        raise refuse(f"the PDF is damaged and cannot be read ({type(exc).__name__})") from exc
+        raise refuse(f"the PDF is damaged and cannot be read ({type(exc).__name__})", "damaged") from exc
     except Exception as exc:  # pypdf raises many kinds on hostile input (e.g. missing crypto deps)
-        raise refuse(f"the PDF cannot be read ({type(exc).__name__}: {str(exc)[:120]})") from exc
+        raise refuse(f"the PDF cannot be read ({type(exc).__name__}: {str(exc)[:120]})", "damaged") from exc
     if count > max_pages:
-        raise refuse(f"the PDF has {count} pages; the limit is {max_pages} pages per file")
+        raise refuse(
+            f"the PDF has {count} pages; the limit is {max_pages} pages per file",
+            "pages",
+            pages=count,
+            limit=max_pages,
+        )
     if _has_javascript(data, reader):
-        warnings.append("the PDF contains JavaScript; it was ignored (only the text is read)")
+        warnings.append(
+            warning("javascript", "the PDF contains JavaScript; it was ignored (only the text is read)")
+        )
     texts: list[str] = []
     empty = 0
     for page in reader.pages:
@@ -198,7 +230,14 @@ def _pdf(data: bytes, max_pages: int) -> tuple[str, int, list[str]]:
             empty += 1
         texts.append(text.strip())
     if 0 < empty < count:
-        warnings.append(f"{empty} of {count} pages have no text layer (scanned?); their content is missing")
+        warnings.append(
+            warning(
+                "pages_without_text",
+                f"{empty} of {count} pages have no text layer (scanned?); their content is missing",
+                empty=empty,
+                pages=count,
+            )
+        )
     return PAGE_BREAK.join(texts), count, warnings
 
 
@@ -222,7 +261,9 @@ def _docx(data: bytes) -> tuple[str, int]:
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:
-        raise refuse(f"the Word document is damaged and cannot be read ({type(exc).__name__})") from exc
+        raise refuse(
+            f"the Word document is damaged and cannot be read ({type(exc).__name__})", "damaged"
+        ) from exc
     lines: list[str] = []
     for block in document.element.body.iterchildren():
         tag = block.tag.rsplit("}", 1)[-1]
@@ -276,10 +317,17 @@ def _pptx(data: bytes, max_pages: int) -> tuple[str, int]:
     try:
         deck = Presentation(io.BytesIO(data))
     except Exception as exc:
-        raise refuse(f"the PowerPoint file is damaged and cannot be read ({type(exc).__name__})") from exc
+        raise refuse(
+            f"the PowerPoint file is damaged and cannot be read ({type(exc).__name__})", "damaged"
+        ) from exc
     count = len(deck.slides)
     if count > max_pages:
-        raise refuse(f"the presentation has {count} slides; the limit is {max_pages} per file")
+        raise refuse(
+            f"the presentation has {count} slides; the limit is {max_pages} per file",
+            "pages",
+            pages=count,
+            limit=max_pages,
+        )
     slides: list[str] = []
     for n, slide in enumerate(deck.slides, 1):
         title_shape = slide.shapes.title
@@ -307,14 +355,16 @@ def _pptx(data: bytes, max_pages: int) -> tuple[str, int]:
 # ------------------------------------------------------------------ HTML
 
 
-def html_to_markdown(html: str) -> tuple[str, list[str]]:
+def html_to_markdown(html: str) -> tuple[str, list[dict[str, object]]]:
     """Sanitize (scripts, styles, handlers, iframes dropped with their content), then convert."""
     import nh3
     from markdownify import markdownify
 
-    warnings = []
+    warnings: list[dict[str, object]] = []
     if re.search(r"<script\b|\son\w+\s*=|javascript:", html, re.I):
-        warnings.append("the HTML contains scripts; they were removed (only the text is read)")
+        warnings.append(
+            warning("scripts", "the HTML contains scripts; they were removed (only the text is read)")
+        )
     tags = {
         "h1", "h2", "h3", "h4", "h5", "h6", "p", "br", "ul", "ol", "li", "table", "thead", "tbody",
         "tr", "th", "td", "strong", "em", "b", "i", "code", "pre", "blockquote", "a", "hr",
