@@ -55,7 +55,9 @@ sections = {
     if pages
 }
 
-current = st.navigation(sections)
+# expanded: with the Sources step the menu passed the size Streamlit folds behind "View N more"
+# (an English-only button); every page stays listed.
+current = st.navigation(sections, expanded=True)
 state.set_current_page(
     getattr(current, "_page", None)
 )  # switch()/link() to this page keep its own query keys

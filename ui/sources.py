@@ -132,7 +132,7 @@ def citations_panel(course_id: int, citations: list[ShownCitation]) -> None:
         with st.container(border=True):
             left, right = st.columns(2)
             left.markdown(f"**[{n}]** «{md_escape(c.quote)}»")
-            left.caption(md_escape(c.chunk_id))
+            left.caption(t("src_chunk", id=md_escape(c.chunk_id)))
             if c.passage is None:
                 right.warning(t("src_passage_gone"))
                 continue

@@ -56,9 +56,11 @@ def _sections(page: str) -> list[tuple[str, str]]:
         if not match and not buffer and not heading and _looks_like_title(first):
             # PDF text has no markup: a page's short first line is taken as its heading.
             heading = first.strip()[:300]
-        if match or (buffer and sum(len(b) for b in buffer) + len(para) > TARGET_CHARS):
-            if buffer:
-                out.append((heading, "\n\n".join(buffer)))
+        full = bool(buffer) and sum(len(b) for b in buffer) + len(para) > TARGET_CHARS
+        # Headings with no text of their own ("# Handbook" right before "## Leave") stay
+        # as context at the top of the next chunk.
+        if (match or full) and buffer and not all(_HEADING.match(b) for b in buffer):
+            out.append((heading, "\n\n".join(buffer)))
             buffer = []
         if match:
             heading = match.group(2)[:300]

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Protocol
 
+RELATIVE_FLOOR = 0.35  # of the best score
 _TOKEN = re.compile(r"\w{2,}", re.U)
 _CYRILLIC = re.compile(r"[а-яё]")
 _STOP = {
@@ -73,4 +74,11 @@ class Index:
             return []
         k = min(k, len(self.chunks))
         docs, scores = self._bm25.retrieve([words], k=k, show_progress=False)
-        return [self.chunks[int(d)] for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+        best = float(scores[0][0]) if len(scores[0]) else 0.0
+        # A passage far below the best match shares only a stray word with the query
+        # ("leave" in "leave your desk"): it would dilute the lesson, so it is left out.
+        return [
+            self.chunks[int(d)]
+            for d, s in zip(docs[0], scores[0], strict=True)
+            if s > 0 and s >= RELATIVE_FLOOR * best
+        ]

@@ -38,7 +38,7 @@ def test_paste_a_source_and_see_its_text_and_refusals(db: str, lang: str) -> Non
     assert not at.exception, [e.value for e in at.exception]
     shown = texts(at)
     assert "**Handbook\\.md**" in shown  # the name, escaped as user text
-    assert ("фрагментов: 5" if lang == "ru" else "passages: 5") in shown
+    assert ("фрагментов: 4" if lang == "ru" else "passages: 4") in shown
     assert "28 calendar days of paid annual leave" in shown  # the extracted text
     assert any(b.key == "sources-propose" for b in at.button)
 
