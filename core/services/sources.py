@@ -142,18 +142,29 @@ def delete_source(session: Session, *, actor: Actor, source_id: int) -> None:
 def digest(session: Session, course_id: int, *, max_chars: int = 6000) -> str:
     """What the outline prompt sees: each source's name and headings, with an opening line
     of each section, cut to a budget so large sources stay affordable."""
+    items = [
+        (
+            source.name,
+            source.kind,
+            source.page_count,
+            [c for c in course_chunks(session, course_id) if c.source_id == source.id],
+        )
+        for source in list_sources(session, course_id)
+    ]
+    return digest_of(items, max_chars=max_chars)
+
+
+def digest_of(items: list[tuple[str, str, int, list[Any]]], *, max_chars: int = 6000) -> str:
+    """The digest of (name, kind, pages, chunks) sources; chunks need heading and text."""
     lines: list[str] = []
-    for source in list_sources(session, course_id):
-        lines.append(f"Source: {source.name} ({source.kind}, {source.page_count or '?'} pages)")
+    for name, kind, pages, chunks in items:
+        lines.append(f"Source: {name} ({kind}, {pages or '?'} pages)")
         seen: set[str] = set()
-        for chunk in session.exec(
-            select(SourceChunk).where(SourceChunk.source_id == source.id).order_by(col(SourceChunk.position))
-        ):
+        for chunk in chunks:
             if chunk.heading and chunk.heading not in seen:
                 seen.add(chunk.heading)
                 lines.append(f"- {chunk.heading}: {_first_sentence(chunk.text)}")
-    text = "\n".join(lines)
-    return text[:max_chars]
+    return "\n".join(lines)[:max_chars]
 
 
 def _first_sentence(text: str) -> str:

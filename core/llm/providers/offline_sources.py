@@ -17,6 +17,7 @@ _ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+(.+?)\s*$")
 
 TEXT = {
     "en": {
+        "part": "Part",
         "objective": "Explain what the sources say about “{h}”",
         "objective_apply": "Apply the rules from “{h}” to a work case",
         "module_summary": "Built from the sources: {h}.",
@@ -35,6 +36,7 @@ TEXT = {
         "explanation": "The sources say so in “{h}”.",
     },
     "ru": {
+        "part": "Часть",
         "objective": "Объяснить, что говорят источники о «{h}»",
         "objective_apply": "Применить правила из «{h}» к рабочему случаю",
         "module_summary": "Построено по источникам: {h}.",
@@ -114,9 +116,11 @@ def build_outline(variables: dict[str, Any], seed: int = 0) -> dict[str, Any]:
             offline._clip(text["objective"].format(h=h), 200),
             offline._clip(text["objective_apply"].format(h=h), 200),
         ]
-    for module in outline["modules"]:
+    for n, module in enumerate(outline["modules"], 1):
         titles = [lesson["title"] for lesson in module["lessons"]]
-        module["title"] = offline._clip(titles[0], 110)
+        # Never the same as a lesson's title: titles are unique across the outline.
+        named = " · ".join(dict.fromkeys(titles[:2])) if len(set(titles[:2])) > 1 else titles[0]
+        module["title"] = offline._clip(f"{text['part']} {n}. {named}", 110)
         module["summary"] = offline._clip(text["module_summary"].format(h="; ".join(titles)), 1000)
     ctx = offline._ctx(variables, seed)
     offline._dedupe_titles(outline["modules"], ctx)
