@@ -12,7 +12,7 @@ from core.errors import AppError, Code
 from core.exporters.html import render_markdown_safe
 from core.models import Source
 from core.services import sources as source_svc
-from core.services.grounding import ShownCitation, lesson_citations
+from core.services.grounding import ShownCitation, edited_since_cited, lesson_citations
 from core.sources.convert import PAGE_BREAK
 from ui import state
 from ui.editor import _plain_code
@@ -168,5 +168,8 @@ def lesson_sources(course_id: int, lesson_id: int, lesson_ids: list[int]) -> Non
             return
         citations = lesson_citations(session, course_id, lesson_id)
         cited = {c.chunk_id for i in lesson_ids for c in lesson_citations(session, course_id, i)}
+        edited = edited_since_cited(session, lesson_id)
+    if edited:
+        st.warning(t("src_edited_since"), icon=":material/edit_note:")
     citations_panel(course_id, citations)
     coverage(course_id, cited)

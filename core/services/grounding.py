@@ -11,7 +11,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from core.db import db_retry, session_scope
-from core.models import Lesson, NodeType, Revision, RevisionStatus
+from core.models import Lesson, NodeType, Revision, RevisionSource, RevisionStatus
 from core.schemas import citation_problems
 from core.services import sources as source_svc
 from core.settings import get_settings
@@ -117,3 +117,19 @@ def lesson_citations(session: Session, course_id: int, lesson_id: int) -> list[S
         ShownCitation(str(c.get("chunk_id")), str(c.get("quote")), found.get(str(c.get("chunk_id"))))
         for c in raw
     ]
+
+
+def edited_since_cited(session: Session, lesson_id: int) -> bool:
+    """The lesson's current text is not the one its citations were checked against (an
+    author edited it since): its citations may no longer back what it says."""
+    lesson = session.get(Lesson, lesson_id)
+    if lesson is None or lesson.current_revision_id is None:
+        return False
+    current = session.get(Revision, lesson.current_revision_id)
+    # An edit carries the citations along unchecked (or drops them): either way the text
+    # they were validated against is gone.
+    return (
+        current is not None
+        and current.source == RevisionSource.edited
+        and bool(lesson_citations(session, lesson.course_id, lesson_id))
+    )

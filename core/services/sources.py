@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from core.auth import Actor, Can, require
@@ -113,7 +114,11 @@ def _store(session: Session, *, actor: Actor, course_id: int, name: str, convert
         created_by=actor.label,
     )
     session.add(source)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        # The same file added at the same moment by someone else: the unique key decides.
+        raise refuse("this file is already a source of the course", "duplicate", name=name) from exc
     for piece in pieces:
         session.add(
             SourceChunk(

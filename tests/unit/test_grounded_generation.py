@@ -153,3 +153,34 @@ def test_source_text_stays_data_and_never_reaches_the_system_prompt(db: str, mon
             before = user.split("IGNORE PREVIOUS")[0]
             assert before.rfind("<user_data>") > before.rfind("</user_data>")
             assert user.count("</user_data>") == user.count("<user_data>")
+
+
+def test_an_edited_lesson_keeps_its_citations_but_is_flagged(db: str) -> None:
+    from core.models import Lesson
+    from core.services.grounding import edited_since_cited
+    from core.services.revisions import save_edit
+
+    course_id = _course(sources=[("handbook.md", sf.markdown())])
+    assert _run(generation.KIND_COURSE, course_id).status == JobStatus.succeeded
+    with session_scope() as session:
+        lesson = session.exec(select(Lesson).where(Lesson.course_id == course_id)).first()
+        assert lesson is not None and not edited_since_cited(session, int(lesson.id or 0))
+        before = lesson_citations(session, course_id, int(lesson.id or 0))
+        current = session.get(Revision, lesson.current_revision_id)
+        assert current is not None
+        # As the editor saves: the current content with the new text.
+        content = {**current.content, "body_md": lesson.body_md + "\n\nA sentence the author added."}
+        result = save_edit(
+            session,
+            node_type="lesson",
+            node_id=int(lesson.id or 0),
+            content=content,
+            expected_version=lesson.version,
+            actor=ADMIN,
+        )
+        assert result.saved
+    with session_scope() as session:
+        assert edited_since_cited(session, int(lesson.id or 0))
+        assert [c.chunk_id for c in lesson_citations(session, course_id, int(lesson.id or 0))] == [
+            c.chunk_id for c in before
+        ]

@@ -182,3 +182,33 @@ def test_sources_are_stored_with_chunks_and_refusals_store_nothing(any_db: str, 
         source_svc.delete_source(session, actor=ADMIN, source_id=int(source.id or 0))
     with session_scope() as session:
         assert session.exec(select(func.count()).select_from(SourceChunk)).one() == 1
+
+
+def test_the_same_file_uploaded_twice_at_once_is_stored_once(any_db: str) -> None:
+    """Two people add the same handbook at the same moment (real threads; on PostgreSQL):
+    one source, one clear refusal (also on SQLite, which serializes the writers)."""
+    import threading
+
+    course_id = _course()
+    data = sf.docx()
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def add() -> None:
+        barrier.wait()
+        try:
+            with session_scope() as session:
+                source_svc.add_source(session, actor=ADMIN, course_id=course_id, filename="h.docx", data=data)
+            outcomes.append("stored")
+        except AppError as exc:
+            outcomes.append(exc.details["reason"] if isinstance(exc.details, dict) else exc.code)
+
+    threads = [threading.Thread(target=add) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["duplicate", "stored"]
+    with session_scope() as session:
+        assert len(source_svc.list_sources(session, course_id)) == 1
+        assert len(source_svc.course_chunks(session, course_id)) == 4
