@@ -10,13 +10,14 @@ from ui import state
 from ui.i18n import t
 from ui.jobs import follow_job, is_running
 from ui.layout import course_and_job, header, started
-from ui.sources import source_list, upload_panel
+from ui.sources import course_coverage, source_list, upload_panel
 
 header(":material/description:", "nav_sources")
 course, job = course_and_job((KIND_OUTLINE,))
 st.caption(t("src_intro"))
 upload_panel(course.id)
 sources = source_list(course.id)
+course_coverage(course.id, [lesson.id for lesson in course.lessons if lesson.body_md])
 
 st.divider()
 if job is not None and is_running(job):

@@ -160,6 +160,16 @@ def coverage(course_id: int, cited_keys: set[str]) -> None:
                 st.text("• " + " ".join(label.split())[:160])
 
 
+def course_coverage(course_id: int, lesson_ids: list[int]) -> None:
+    """On the Sources step: which passages the written lessons use, once there are lessons."""
+    if not lesson_ids:
+        return
+    with session_scope(readonly=True) as session:
+        cited = {c.chunk_id for i in lesson_ids for c in lesson_citations(session, course_id, i)}
+    if cited:
+        coverage(course_id, cited)
+
+
 def lesson_sources(course_id: int, lesson_id: int, lesson_ids: list[int]) -> None:
     """The lesson editor's sources panel and the course's coverage; nothing for a course
     without sources (it looks exactly as before)."""

@@ -60,3 +60,21 @@ def test_lesson_editor_shows_citations_beside_passages(db: str) -> None:
     assert "Источники этого урока" in shown
     assert "handbook\\.docx" in shown
     assert "Использовано уроками:" in shown
+
+
+def test_sources_step_shows_what_the_lessons_use(db: str) -> None:
+    params = CourseParams(topic="Handbook", module_count=1, lessons_per_module=1, total_duration_minutes=15)
+    with session_scope() as session:
+        course_id = int(create_course(session, actor=ADMIN, params=params).id or 0)
+        source_svc.add_source(
+            session, actor=ADMIN, course_id=course_id, filename="handbook.md", data=sf.markdown()
+        )
+    job = wait_for(
+        int(start_job(actor=ADMIN, kind=generation.KIND_COURSE, course_id=course_id).id or 0), timeout=60
+    )
+    assert job.status == JobStatus.succeeded, job.error_detail
+    at = open_page("sources", course_id=course_id, lang="en")
+    shown = texts(at)
+    # One lesson cannot use all four sections: the rest are listed as unused.
+    assert "Sources used by the lessons:" in shown and "of 4 passages" in shown
+    assert any(e.label == "Passages no lesson cites" for e in at.expander)
