@@ -127,9 +127,17 @@ def test_a_quote_that_is_not_in_its_chunk_is_a_problem() -> None:
     assert problems and "does not occur in chunk S1-0001" in problems[0]
 
 
-def test_source_text_stays_data_and_never_reaches_the_system_prompt(db: str, monkeypatch) -> None:
-    hostile = sf.docx(extra=sf.INJECTION)
-    course_id = _course(sources=[("policy.docx", hostile)])
+@pytest.mark.parametrize(
+    ("name", "maker"),
+    [
+        ("policy.docx", lambda: sf.docx(extra=sf.INJECTION)),
+        ("policy.pdf", lambda: sf.pdf(extra=sf.INJECTION)),
+    ],
+)
+def test_source_text_stays_data_and_never_reaches_the_system_prompt(
+    db: str, monkeypatch, name, maker
+) -> None:
+    course_id = _course(sources=[(name, maker())])
     llm = FakeLLM()
     monkeypatch.setattr(generation, "get_provider", lambda: llm)
 
@@ -143,6 +151,7 @@ def test_source_text_stays_data_and_never_reaches_the_system_prompt(db: str, mon
     assert _run(generation.KIND_LESSONS, course_id).status == JobStatus.succeeded
     from core.prompts import active_prompt
 
+    assert any("IGNORE PREVIOUS" in r.messages[1]["content"] for r in llm.requests)  # it did reach a prompt
     for request in llm.requests:
         system, user = request.messages[0]["content"], request.messages[1]["content"]
         assert "IGNORE PREVIOUS" not in system and "pirate" not in system
