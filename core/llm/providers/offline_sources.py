@@ -121,6 +121,7 @@ def build_outline(variables: dict[str, Any], seed: int = 0) -> dict[str, Any]:
         # Never the same as a lesson's title: titles are unique across the outline.
         named = " · ".join(dict.fromkeys(titles[:2])) if len(set(titles[:2])) > 1 else titles[0]
         module["title"] = offline._clip(f"{text['part']} {n}. {named}", 110)
+        module["objectives"] = [offline._clip(text["objective"].format(h=t), 200) for t in titles[:5]]
         module["summary"] = offline._clip(text["module_summary"].format(h="; ".join(titles)), 1000)
     ctx = offline._ctx(variables, seed)
     offline._dedupe_titles(outline["modules"], ctx)
