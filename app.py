@@ -24,6 +24,7 @@ LAYOUT: dict[str, list[tuple[str, str]]] = {
     "section_course": [
         ("courses", ":material/library_books:"),
         ("parameters", ":material/tune:"),
+        ("sources", ":material/description:"),  # issue-17
         ("structure", ":material/account_tree:"),
         ("lessons", ":material/edit_note:"),
         ("slides", ":material/slideshow:"),
@@ -54,7 +55,9 @@ sections = {
     if pages
 }
 
-current = st.navigation(sections)
+# expanded: with the Sources step the menu passed the size Streamlit folds behind "View N more"
+# (an English-only button); every page stays listed.
+current = st.navigation(sections, expanded=True)
 state.set_current_page(
     getattr(current, "_page", None)
 )  # switch()/link() to this page keep its own query keys

@@ -109,6 +109,7 @@ PAGE_NEEDS: dict[str, Can | None] = {
     "playground": Can.run_prompts,
     "evaluations": Can.prompts,
     "users": Can.manage_users,
+    "sources": Can.edit,  # issue-17
 }
 
 

@@ -50,6 +50,8 @@ class Code(StrEnum):
     HEYGEN_SERVER = "E.HEYGEN.SERVER"
     VIDEO_TOOL_MISSING = "E.VIDEO.TOOL_MISSING"
     VIDEO_RENDER = "E.VIDEO.RENDER"
+    # issue-17: an uploaded source refused (type, size, pages, encryption, damage)
+    SOURCE_REFUSED = "E.SOURCE.REFUSED"
 
 
 class AppError(Exception):

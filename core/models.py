@@ -460,3 +460,43 @@ class WebhookEvent(SQLModel, table=True):
     event_type: str = Field(max_length=60)
     video_id: str | None = Field(default=None, max_length=120)
     received_at: datetime = _ts()
+
+
+# ---------------------------------------------------------------- issue-17: sources
+
+
+class Source(SQLModel, table=True):
+    """A document a course is built from, kept as the Markdown it was converted to (the
+    original bytes are not stored: only its checksum, size and what was read from it)."""
+
+    __tablename__ = "sources"
+    __table_args__ = (UniqueConstraint("course_id", "checksum", name="uq_source_course_checksum"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    course_id: int = Field(foreign_key="courses.id", index=True)
+    name: str = Field(max_length=255)
+    kind: str = Field(max_length=20)  # pdf | docx | pptx | html | markdown | text
+    checksum: str = Field(max_length=71)  # sha256:<hex> of the uploaded bytes
+    size_bytes: int = 0
+    page_count: int = 0
+    language: str = Field(default="", max_length=8)
+    text_md: str = Field(default="", sa_type=Text)
+    warnings: list[dict[str, Any]] = _json(list)  # {code, message, ...values}
+    created_by: str = Field(default="", max_length=200)
+    created_at: datetime = _ts()
+
+
+class SourceChunk(SQLModel, table=True):
+    """One retrievable passage of a source; `key` is the stable id citations name."""
+
+    __tablename__ = "source_chunks"
+    __table_args__ = (UniqueConstraint("course_id", "key", name="uq_source_chunk_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    course_id: int = Field(foreign_key="courses.id", index=True)
+    source_id: int = Field(foreign_key="sources.id", index=True)
+    key: str = Field(max_length=40)
+    position: int = 0
+    heading: str = Field(default="", max_length=300)
+    page: int | None = None
+    text: str = Field(default="", sa_type=Text)

@@ -135,6 +135,42 @@ class SlideDeck(_Strict):
     slides: list[Slide] = Field(min_length=2, max_length=20)
 
 
+class Citation(_Strict):
+    """issue-17: a claim's source: the chunk's id and a span quoted verbatim from it."""
+
+    chunk_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+    quote: Annotated[str, StringConstraints(strip_whitespace=True, min_length=8, max_length=400)]
+
+
+class GroundedLesson(LessonDetail):
+    """A lesson written from a course's sources: the lesson plus the passages it rests on."""
+
+    citations: list[Citation] = Field(min_length=1, max_length=12)
+
+
+def _norm(text: str) -> str:
+    # Quotes are compared as words: line breaks, repeated spaces and case do not count.
+    return " ".join(text.replace("\u00ad", "").split()).casefold()
+
+
+def citation_problems(citations: list[Citation], chunks: dict[str, str]) -> list[str]:
+    """Every citation must name a chunk it was given and quote text that occurs in it."""
+    problems: list[str] = []
+    known = ", ".join(sorted(chunks)[:20])
+    for i, citation in enumerate(citations):
+        text = chunks.get(citation.chunk_id)
+        if text is None:
+            problems.append(
+                f"citations.{i}.chunk_id: no source chunk {citation.chunk_id!r} was given; cite one of: {known}"
+            )
+        elif _norm(citation.quote) not in _norm(text):
+            problems.append(
+                f"citations.{i}.quote: the quote does not occur in chunk {citation.chunk_id}; "
+                "copy a span of its text exactly"
+            )
+    return problems
+
+
 def outline_problems(outline: Outline, params: CourseParams) -> list[str]:
     """Constraint checks a schema alone cannot express: counts and the time budget."""
     problems: list[str] = []
@@ -164,4 +200,5 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "OutlineModule": OutlineModule,
     "LessonDetail": LessonDetail,
     "SlideDeck": SlideDeck,
+    "GroundedLesson": GroundedLesson,  # issue-17
 }

@@ -157,6 +157,11 @@ class Settings(BaseSettings):
     HEYGEN_CREDITS_PER_MINUTE: float = Field(default=1.0, ge=0)
     HEYGEN_SCENE_MAX_CHARS: int = Field(default=5000, ge=100)
     WEBHOOK_TOLERANCE_S: float = Field(default=300.0, gt=0)
+    # ---- issue-17: course sources (a file over a limit is refused whole, nothing stored)
+    SOURCE_MAX_FILE_MB: float = Field(default=10.0, gt=0)  # Streamlit's upload cap is 10 MB too
+    SOURCE_MAX_TOTAL_MB: float = Field(default=100.0, gt=0)  # all of one course's sources
+    SOURCE_MAX_PAGES: int = Field(default=1000, ge=1)  # per file (PDF pages, PPTX slides)
+    SOURCE_CHUNKS_PER_LESSON: int = Field(default=4, ge=1, le=20)
 
     @field_validator("OPENAI_API_KEY", "HEYGEN_API_KEY", "HEYGEN_WEBHOOK_SECRET")
     @classmethod

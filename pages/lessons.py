@@ -11,6 +11,7 @@ from ui.i18n import label, t, tn
 from ui.jobs import follow_job, is_running
 from ui.layout import course_and_job, header, started
 from ui.lessons import lesson_workspace, pick_lesson
+from ui.sources import lesson_sources
 
 header(":material/edit_note:", "nav_lessons")
 course, job = course_and_job((KIND_LESSONS,))
@@ -42,6 +43,7 @@ if lesson.detail_status == "pending" and not lesson.body_md:
     st.info(t("lesson_not_written"))
 else:
     lesson_workspace(course, lesson, node_type="lesson", preview_md=lambda text: text)
+    lesson_sources(course.id, lesson.id, [lsn.id for lsn in course.lessons])  # issue-17
     with st.expander(t("lesson_extras")):
         st.markdown("**" + t("key_points") + "**")
         for point in lesson.key_points:

@@ -110,6 +110,9 @@ def export_course(
     from core.exporters.videos import attach_videos  # issue-14
 
     attach_videos(session, doc)
+    from core.exporters.sources import attach_sources  # issue-17
+
+    attach_sources(session, doc)
     exporter = EXPORTERS[fmt]
     data = export_document(doc, fmt, template_path)
     suffix = "" if profile is Profile.minimal else f"-{profile.value}"

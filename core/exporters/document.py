@@ -82,6 +82,16 @@ class ExportVideo(_Doc):
     _captions_source: Path | None = PrivateAttr(default=None)
 
 
+class ExportSource(_Doc):
+    """issue-17: a passage of the course's sources the lesson cites (id, quote, where)."""
+
+    chunk_id: Annotated[str, StringConstraints(max_length=40)]
+    quote: LongText
+    source: Line
+    heading: LongText = ""
+    page: int | None = Field(default=None, ge=1)
+
+
 class ExportLesson(_Doc):
     id: int | None = None
     title: NodeTitle
@@ -95,6 +105,7 @@ class ExportLesson(_Doc):
     meta: Meta | None = None
     slides_meta: Meta | None = None
     video: ExportVideo | None = None  # issue-14
+    sources: list[ExportSource] | None = None  # issue-17: only for courses with sources
 
 
 class ExportModule(_Doc):

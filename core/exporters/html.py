@@ -23,6 +23,7 @@ from core.exporters.accessible import passage_language, render_accessible, rende
 from core.exporters.document import CourseExport, ExportLesson, ExportModule, Meta, Totals
 from core.exporters.labels import labels
 from core.exporters.render import escape_text, render_inline_safe, render_markdown_safe
+from core.exporters.sources import source_line
 from core.exporters.zipping import make_zip
 
 __all__ = ["build_site", "export_html", "render_inline_safe", "render_markdown_safe"]
@@ -136,6 +137,8 @@ def _lesson_context(lesson: ExportLesson, tx: _Text, t: dict[str, str]) -> dict[
         "meta_rows": meta_rows(lesson.meta),
         "slides_meta_rows": meta_rows(lesson.slides_meta),
         "video": _video_context(lesson),
+        # issue-17: cited passages, as footnotes
+        "sources": [_inline(source_line(item, t["page"])) for item in lesson.sources or []],
     }
 
 

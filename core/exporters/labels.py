@@ -35,6 +35,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "quiz_correct": "Correct.",
         "quiz_wrong": "Not quite: the right answer is {letter}.",
         "quiz_choose": "Choose an answer first.",
+        "sources": "Sources",  # issue-17
+        "page": "p.",
     },
     "ru": {
         "contents": "Содержание",
@@ -67,6 +69,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "quiz_correct": "Верно.",
         "quiz_wrong": "Не совсем: правильный ответ — {letter}.",
         "quiz_choose": "Сначала выберите ответ.",
+        "sources": "Источники",  # issue-17
+        "page": "с.",
     },
 }
 

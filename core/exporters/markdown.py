@@ -16,6 +16,7 @@ import yaml
 from core.exporters.document import CourseExport, ExportLesson, ExportModule, Meta
 from core.exporters.labels import labels
 from core.exporters.names import slugify
+from core.exporters.sources import source_line
 from core.exporters.zipping import make_zip
 
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
@@ -110,6 +111,10 @@ def render_lesson(
         parts.append(f"## {t['objectives']}\n\n" + "".join(f"- {esc(o)}\n" for o in lesson.objectives))
     if lesson.body_md:
         parts.append(esc(lesson.body_md.rstrip()) + "\n")
+    if lesson.sources:  # issue-17: footnote marks after the text, the notes below
+        parts.append(
+            f"*{t['sources']}:* " + " ".join(f"[^{i}]" for i in range(1, len(lesson.sources) + 1)) + "\n"
+        )
     if lesson.key_points:
         parts.append(f"## {t['key_points']}\n\n" + "".join(f"- {esc(p)}\n" for p in lesson.key_points))
     if lesson.exercises:
@@ -127,6 +132,13 @@ def render_lesson(
                 lines.append(f"\n   *{t['answer']}:* {esc(q.explanation)}")
             lines.append("")
         parts.append("\n".join(lines))
+    if lesson.sources:
+        parts.append(
+            f"## {t['sources']}\n\n"
+            + "".join(
+                f"[^{i}]: {esc(source_line(item, t['page']))}\n" for i, item in enumerate(lesson.sources, 1)
+            )
+        )
     if lesson.slides:
         lines = [f"## {t['slides']}\n"]
         for i, slide in enumerate(lesson.slides, 1):

@@ -44,6 +44,7 @@ from core.exporters.a11y import TemplateColours, slide_titles
 from core.exporters.accessible import passage_language
 from core.exporters.document import CourseExport, ExportLesson, Meta
 from core.exporters.labels import labels
+from core.exporters.sources import source_line
 from core.text import shorten
 
 DEFAULT_TEMPLATE = Path(__file__).parent / "templates" / "default.pptx"
@@ -317,6 +318,12 @@ def build_presentation(doc: CourseExport, template_path: str | Path | None = Non
                     spoken = planned.notes or "\n".join([planned.title, *planned.bullets])
                     notes_text = "\n\n".join(p for p in (spoken, *planned.extra_notes, provenance) if p)
                     slide.notes_slide.notes_text_frame.text = notes_text
+            if lesson.sources:  # issue-17: the lesson's sources in the notes of its last slide
+                cited = "\n".join(
+                    f"[{i}] {source_line(item, t['page'])}" for i, item in enumerate(lesson.sources, 1)
+                )
+                frame = slide.notes_slide.notes_text_frame
+                frame.text = f"{frame.text}\n\n{t['sources']}:\n{cited}"
     make_accessible(prs)
     prs.core_properties.title = course.title[:255]
     prs.core_properties.author = "Course Studio"

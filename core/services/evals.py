@@ -41,7 +41,7 @@ KIND_EVAL = "eval"
 QUALITY_SCORES = ("schema_validity", "field_completeness", "constraint_adherence", "split_stability")
 # Gated when the baseline used the same provider: a relative rise past the threshold fails.
 COST_SCORES = ("cost_usd_per_run",)
-SUPPORTED_PROMPTS = ("outline",)
+SUPPORTED_PROMPTS = ("outline", "outline_grounded")  # issue-17: the grounded outline too
 
 
 # ---------------------------------------------------------------- golden set
@@ -63,6 +63,17 @@ class Expectations(BaseModel):
     objectives_min: int = Field(default=1, ge=1)
     objectives_max: int = Field(default=5, ge=1)
     summary_max_chars: int = Field(default=2000, ge=10)
+    # issue-17: headings of the case's sources that the plan must cover (by title or objective)
+    source_headings: list[str] = Field(default_factory=list)
+
+
+class GoldenSource(BaseModel):
+    """issue-17: a source document of a case, as Markdown."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    text: str = Field(min_length=1)
 
 
 class GoldenCase(BaseModel):
@@ -72,6 +83,7 @@ class GoldenCase(BaseModel):
     description: str = ""
     request: CourseParams
     expect: Expectations
+    sources: list[GoldenSource] = Field(default_factory=list)  # issue-17
 
     @model_validator(mode="after")
     def _expectations_match_request(self) -> GoldenCase:
@@ -158,7 +170,14 @@ def constraint_checks(outline: Outline, expect: Expectations) -> dict[str, bool]
             expect.objectives_min <= len(objs) <= expect.objectives_max for objs in objective_lists
         ),
         "unique_titles": len({t.casefold() for t in titles}) == len(titles),
+        **({"covers_sources": _covers(outline, expect.source_headings)} if expect.source_headings else {}),
     }
+
+
+def _covers(outline: Outline, headings: list[str]) -> bool:
+    """issue-17: every expected source heading is named by some title or objective."""
+    text = " ".join(_texts(outline)).casefold()
+    return all(h.casefold() in text for h in headings)
 
 
 def title_similarity(a: list[str], b: list[str]) -> float:
@@ -201,10 +220,30 @@ def eval_variables(spec: PromptSpec, params: CourseParams) -> dict[str, Any]:
     return {name: everything[name] for name in spec.variables if name in everything}
 
 
+def case_variables(spec: PromptSpec, case: GoldenCase) -> dict[str, Any]:
+    """eval_variables, plus the digest of the case's own sources for a grounded prompt."""
+    variables = eval_variables(spec, case.request)
+    if case.sources and "sources_digest" in spec.variables:
+        from core.services.sources import digest_of
+        from core.sources.chunking import split
+        from core.sources.convert import checksum
+
+        items = []
+        for source in case.sources:
+            data = source.text.encode()
+            items.append((source.name, "markdown", 0, split(source.text, checksum(data), paged=False)))
+        variables["sources_digest"] = digest_of(items)
+        # The offline provider plans from the headings (a real model reads the digest).
+        variables["source_headings"] = [
+            c.heading for _n, _k, _p, chunks in items for c in chunks if c.heading
+        ]
+    return variables
+
+
 def run_case(
     *, spec: PromptSpec, case: GoldenCase, repeat: int, provider: LLMProvider, model: str
 ) -> RunResult:
-    variables = eval_variables(spec, case.request)
+    variables = case_variables(spec, case)
     started = time.perf_counter()
     try:
         gen = generate(

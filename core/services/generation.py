@@ -41,6 +41,7 @@ from core.models import (
 from core.prompts import PromptSpec, active_prompt
 from core.schemas import CourseParams, Outline, outline_problems
 from core.services import courses as course_svc
+from core.services import grounding
 from core.services.content_check import CheckOutcome, check_content
 from core.services.revisions import Provenance, add_revision, make_current
 from core.settings import get_settings
@@ -172,7 +173,9 @@ def _params(course_id: int) -> tuple[Course, CourseParams]:
 
 
 def _provenance(gen: Generation[Any], variables: dict[str, Any]) -> Provenance:
-    parameters = {k: v for k, v in variables.items() if k != "body_md"}
+    parameters = {k: v for k, v in variables.items() if k not in ("body_md", "chunks", "sources_digest")}
+    if "chunks" in variables:  # issue-17: which passages the model was given, by id
+        parameters["chunk_ids"] = [c["id"] for c in variables["chunks"]]
     if gen.repairs:
         # What the gateway repaired in the answer, and why (shown in the history).
         parameters["repairs"] = gen.repairs
@@ -366,6 +369,7 @@ def _generate_node(
     check: Any = None,
     instruction: str | None = None,
     repair: Any = None,
+    step: str | None = None,
 ) -> str:
     """One node: call the model (no transaction open), charge the job, save the result."""
     gen = generate(
@@ -374,7 +378,11 @@ def _generate_node(
         spec=_prompt(ctx, prompt_id),
         variables=variables,
         ctx=CallContext(
-            step=prompt_id, job_id=ctx.job_id, course_id=course_id, node_type=node_type, node_id=node_id
+            step=step or prompt_id,
+            job_id=ctx.job_id,
+            course_id=course_id,
+            node_type=node_type,
+            node_id=node_id,
         ),
         check=check,
         extra_instruction=instruction or None,
@@ -558,7 +566,9 @@ def _run_outline(ctx: JobContext, course_id: int) -> dict[str, Any]:
     ctx.step("outline", "running")
     ctx.check_budget()
     variables = {**_base_variables(course, params), **params.model_dump(mode="json")}
-    spec = _prompt(ctx, "outline")
+    grounded = db_retry(lambda: grounding.outline_variables(course_id), what="reading the sources")
+    variables.update(grounded)
+    spec = _prompt(ctx, "outline_grounded" if grounded else "outline")
     gen = generate(
         provider=fenced(ctx, get_provider()),
         spec=spec,
@@ -678,9 +688,14 @@ def _generate_details(
     if isinstance(prepared, str):
         return prepared
     variables, base, expected = prepared
+    # issue-17: a course with sources gets the passages retrieved for this lesson, and its
+    # answer must cite them; a course without sources is generated exactly as before.
+    chunks = grounding.lesson_chunks(ctx, int(course.id or 0), variables)
+    if chunks:
+        variables["chunks"] = chunks
     return _generate_node(
         ctx,
-        prompt_id="lesson",
+        prompt_id="lesson_grounded" if chunks else "lesson",
         node_type=NodeType.lesson,
         node_id=lesson_id,
         course_id=int(course.id or 0),
@@ -689,6 +704,8 @@ def _generate_details(
         as_proposal=as_proposal,
         base=base,
         instruction=ctx.payload.get("instruction"),
+        check=grounding.citation_check(chunks) if chunks else None,
+        step="lesson",
     )
 
 

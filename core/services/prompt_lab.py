@@ -500,6 +500,17 @@ def variables_for(params: CourseParams, course_title: str | None = None) -> dict
         "body_md": f"# {lesson_title}\n\n" + f"An introduction to {params.topic}. " * 12,
         "key_points": [f"{params.topic}: key point {i + 1}" for i in range(3)],
         "slide_count": 5,
+        # issue-17: the grounded prompts get a sample source to try them on
+        "sources_digest": f"Source: {params.topic}.md (markdown, ? pages)\n- {params.topic}: the basics.",
+        "source_headings": [params.topic],
+        "chunks": [
+            {
+                "id": "S00000000-0000",
+                "heading": params.topic,
+                "page": None,
+                "text": f"# {params.topic}\n\nThe basics of {params.topic}, as the team's handbook explains them.",
+            }
+        ],
     }
     return {**base, **extra}
 

@@ -12,7 +12,7 @@ from core.jobs import latest_job, wait_for
 from core.models import Job, JobStatus
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
-PAGES = ("courses", "parameters", "structure", "lessons", "slides", "export", "jobs", "costs")
+PAGES = ("courses", "parameters", "sources", "structure", "lessons", "slides", "export", "jobs", "costs")
 
 
 def open_page(page: str, *, course_id: int | None = None, lang: str = "en", plain: bool = True) -> AppTest:

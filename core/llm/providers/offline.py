@@ -513,6 +513,16 @@ BUILDERS = {
 
 def build_content(schema: type[BaseModel], variables: dict[str, Any], seed: int = 0) -> dict[str, Any]:
     """The answer for a schema, as a JSON-ready dict."""
+    if schema.__name__ in ("Outline", "GroundedLesson") and (
+        variables.get("source_headings") or variables.get("chunks")
+    ):
+        # issue-17: a course with sources gets extractive content with valid citations.
+        from core.llm.providers import offline_sources
+
+        grounded = (
+            offline_sources.build_outline if schema.__name__ == "Outline" else offline_sources.build_lesson
+        )
+        return grounded(variables, seed)
     builder = BUILDERS.get(schema.__name__)
     if builder is None:
         return build_generic(schema, variables, seed)
@@ -564,6 +574,28 @@ def _list_after(text: str, start: str, stop: str) -> list[str]:
     return [m.group(1) for line in match.group(1).splitlines() if (m := re.match(r"^\s*-\s+(.+)$", line))]
 
 
+_CHUNK_LINE = re.compile(r"^\[(S[0-9a-f]{1,8}-\d{4})\](?: page (\d+))?[ \t]*$", re.M)
+
+
+def _chunks_from_prompt(user: str) -> list[dict[str, Any]]:
+    """The passages of a grounded lesson prompt, as the lesson_chunks variable held them."""
+    end = user.find("Write the lesson from these passages")
+    body = user[:end] if end >= 0 else user
+    marks = list(_CHUNK_LINE.finditer(body))
+    chunks = []
+    for i, mark in enumerate(marks):
+        stop = marks[i + 1].start() if i + 1 < len(marks) else len(body)
+        chunks.append(
+            {
+                "id": mark.group(1),
+                "heading": "",
+                "page": int(mark.group(2)) if mark.group(2) else None,
+                "text": body[mark.end() : stop].strip(),
+            }
+        )
+    return chunks
+
+
 def variables_from_messages(schema_name: str, messages: list[dict[str, Any]]) -> dict[str, Any]:
     """Recover prompt variables from the rendered prompts/*/1.x.0.yaml messages.
 
@@ -587,6 +619,18 @@ def variables_from_messages(schema_name: str, messages: list[dict[str, Any]]) ->
             variables[name] = int(value) if name in _INT_VARS else value
     if schema_name == "LessonDetail":
         variables["objectives"] = _list_after(user, "Objectives:", "Write the lesson:")
+    if schema_name == "GroundedLesson":  # issue-17: prompts/lesson_grounded
+        for name, pattern in _PATTERNS["LessonDetail"].items():
+            if found := re.search(pattern, user, re.M):
+                value = found.group(1).strip()
+                variables[name] = int(value) if name in _INT_VARS else value
+        variables["objectives"] = _list_after(user, "Objectives:", "Source passages for this lesson")
+        variables["chunks"] = _chunks_from_prompt(user)
+    if schema_name == "Outline" and (
+        digest := re.search(r"^Sources \(a digest.*?$(.*?)^Hard rules:", user, re.M | re.S)
+    ):
+        # issue-17: prompts/outline_grounded lists "- heading: opening line" per section.
+        variables["source_headings"] = [m.group(1) for m in re.finditer(r"^- (.+?): ", digest.group(1), re.M)]
     if schema_name == "SlideDeck":
         variables["key_points"] = _list_after(user, "Key points:", "Lesson text:")
         if body := re.search(r"^Lesson text:\s*$(.*)", user, re.M | re.S):

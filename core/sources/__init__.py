@@ -1,0 +1,1 @@
+"""Course sources (issue 17): conversion of uploads to Markdown, chunks, retrieval."""
