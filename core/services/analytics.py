@@ -143,6 +143,11 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
+def _db_url(session: Session) -> str:
+    """Whose admin prices count: the database the session reads."""
+    return session.get_bind().url.render_as_string(hide_password=False)
+
+
 # A call is `started` while in flight; one still `started` after the longest a call can
 # take was cut off by a crash: it is final, as `unknown`, at its estimated (worst) cost.
 _FINAL_WAIT = STARTED
@@ -547,8 +552,9 @@ def _by_model_tokens(session: Session, flt: CostFilter, *, per_day: bool = False
 def cache_savings(session: Session, flt: CostFilter) -> float:
     """What cached input tokens saved against the full input price, at each day's price."""
     saved = 0.0
+    db_url = _db_url(session)
     for model, day, _tin, cached, _tout, _usd in _by_model_tokens(session, flt, per_day=True):
-        price = price_for(model, date.fromisoformat(day)) if cached else None
+        price = price_for(model, date.fromisoformat(day), db_url=db_url) if cached else None
         if price is not None:
             saved += int(cached) * (price.input - price.cached_input) / 1_000_000
     return round(saved, 6)
@@ -561,12 +567,16 @@ class Repriced:
     today_usd: float | None  # None: no price known today
 
 
-def reprice(session: Session, flt: CostFilter, prices: dict[str, Price] | None = None) -> list[Repriced]:
-    """What the view would cost at today's prices; the recorded costs stay as they are."""
+def reprice(
+    session: Session, flt: CostFilter, prices: dict[str, Price] | None = None, on: date | None = None
+) -> list[Repriced]:
+    """What the view would cost at today's prices (or those in effect on `on`, a price an
+    admin scheduled included); the recorded costs stay as they are."""
     out = []
+    db_url = _db_url(session)
     for model, tin, cached, tout, usd in _by_model_tokens(session, flt):
         tin, cached, tout, usd = int(tin or 0), int(cached or 0), int(tout or 0), float(usd or 0.0)
-        price = (prices or {}).get(model) or price_for(model)
+        price = (prices or {}).get(model) or price_for(model, on, db_url=db_url)
         today = None
         if price is not None:
             today = round(
