@@ -8,8 +8,8 @@ import streamlit as st
 from core.auth import Can
 from core.db import session_scope
 from core.services.cost_report import export_table
-from core.services.costs import price_rows, unknown_cost_calls
-from ui import costs, state
+from core.services.costs import unknown_cost_calls
+from ui import costs, prices, state
 from ui.i18n import t
 from ui.layout import header
 
@@ -76,12 +76,12 @@ else:
     with top_tab:
         costs.jobs_table(data["top"], empty=t("cf_no_calls"))
     with reprice_tab:
-        costs.reprice_table(data["reprice"])
+        costs.reprice_tab(flt, by, actor, data["reprice"])
 
 with session_scope(readonly=True) as session:
     unknown = unknown_cost_calls(session)
 if unknown:
     st.warning(t("costs_unknown", n=len(unknown), usd=sum(u.estimated_cost_usd for u in unknown)))
     costs.unknown_table(unknown)
-with st.expander(t("prices_in_effect")):
-    costs.prices_table(price_rows())
+with st.expander(t("prices_title"), expanded=actor.can(Can.manage_prices)):
+    prices.admin_forms(actor, prices.history_table())

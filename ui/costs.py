@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, fields, replace
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import altair as alt
@@ -16,11 +16,13 @@ import streamlit as st
 from core.auth import Actor, Can, require
 from core.db import session_scope
 from core.errors import InvalidInput
+from core.llm.pricing import admin_entries
 from core.services import analytics
 from core.services.analytics import DIMENSIONS, PRESETS, TIME_DIMENSIONS, CostFilter
 from core.services.cost_report import report_rows
 from core.services.courses import list_courses
 from core.settings import get_settings
+from ui import widgets
 from ui.i18n import t
 
 # URL keys of the cost view; everything else in the URL (lang, course) is left alone.
@@ -58,11 +60,16 @@ def filters() -> tuple[CostFilter, list[str]]:
         options = _options(analytics.data_version(session))
         courses = {int(c.id or 0): c.title for c in list_courses(session, include_archived=True)}
     cols = st.columns([3, 2, 2])
-    preset = cols[0].selectbox(
+    # Labels computed now, in this run's language: the widgets store values, never labels,
+    # so a language switch keeps the view (ui/widgets.py).
+    preset_labels = {p: t(f"cf_preset_{p}") for p in PRESETS}
+    dim_labels = {d: t(f"cf_dim_{d}") for d in DIMENSIONS} | {"": t("cf_none")}
+    preset = widgets.choice(
+        cols[0].selectbox,
         t("cf_period"),
         PRESETS,
         index=PRESETS.index(preset),
-        format_func=lambda p: t(f"cf_preset_{p}"),
+        format_func=preset_labels.__getitem__,
         key="cf_preset",
     )
     if preset == "custom":
@@ -75,19 +82,21 @@ def filters() -> tuple[CostFilter, list[str]]:
         start, end = analytics.preset_range(preset)
         if start and end:
             cols[0].caption(t("cf_range", start=start.isoformat(), end=end.isoformat()))
-    group = cols[1].selectbox(
+    group = widgets.choice(
+        cols[1].selectbox,
         t("cf_group"),
         DIMENSIONS,
         index=DIMENSIONS.index(by[0]),
-        format_func=lambda d: t(f"cf_dim_{d}"),
+        format_func=dim_labels.__getitem__,
         key="cf_group",
     )
     rest = ["", *[d for d in DIMENSIONS if d != group]]
-    then = cols[2].selectbox(
+    then = widgets.choice(
+        cols[2].selectbox,
         t("cf_then"),
         rest,
         index=rest.index(by[1]) if len(by) > 1 and by[1] in rest else 0,
-        format_func=lambda d: t(f"cf_dim_{d}") if d else t("cf_none"),
+        format_func=dim_labels.__getitem__,
         key="cf_then",
     )
     chosen: dict[str, Any] = {}
@@ -138,7 +147,7 @@ def _options(version: tuple[int, int], _url: str = "") -> dict[str, list[str]]:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def view(
-    url: str, version: tuple[int, int], query: dict[str, str], by: tuple[str, ...], _actor: Actor
+    url: str, version: tuple[int, ...], query: dict[str, str], by: tuple[str, ...], _actor: Actor
 ) -> dict[str, Any]:
     """Every figure of one view; cached per filter and invalidated by any new call (the
     actor's right to read costs is checked before the cache is asked)."""
@@ -167,8 +176,35 @@ def load(flt: CostFilter, by: list[str], actor: Actor) -> dict[str, Any]:
     with session_scope(readonly=True) as session:
         version = analytics.data_version(session)
     query = flt.to_query()
-    # Dates are part of the key even for presets, so "today" recomputes after midnight.
-    return view(url, version, query, tuple(by), actor)
+    # Dates are part of the key even for presets, so "today" recomputes after midnight;
+    # the admin prices too, so a new price shows in the reprice tab at once.
+    return view(url, (*version, hash(admin_entries(url))), query, tuple(by), actor)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _repriced(url: str, version: tuple[int, ...], query: dict[str, str], on: date) -> list[dict[str, Any]]:
+    with session_scope(url, readonly=True) as session:
+        return [asdict(r) for r in analytics.reprice(session, CostFilter.from_query(query), on=on)]
+
+
+def reprice_tab(flt: CostFilter, by: list[str], actor: Actor, today_rows: list[dict[str, Any]]) -> None:
+    """Today's prices, or (when admins scheduled some) the prices of a day to come."""
+    require(actor, Can.read_costs)
+    today = datetime.now(UTC).date()
+    url = str(get_settings().DATABASE_URL)
+    admin = admin_entries(url)
+    days = [today, *sorted({e.effective_date for e in admin if e.effective_date > today})]
+    rows = today_rows
+    if len(days) > 1:
+        labels = {d: t("cf_reprice_today") if d == today else d.isoformat() for d in days}
+        on = widgets.choice(
+            st.selectbox, t("cf_reprice_on"), days, key="cf_reprice_on", format_func=labels.__getitem__
+        )
+        if on and on != today:
+            with session_scope(readonly=True) as session:
+                version = analytics.data_version(session)
+            rows = _repriced(url, (*version, hash(admin)), flt.to_query(), on)
+    reprice_table(rows)
 
 
 def chart(rows: list[dict[str, Any]], by: list[str]) -> alt.Chart | None:
@@ -365,19 +401,5 @@ def unknown_table(unknown: list[Any]) -> None:
             "status": t("cf_status"),
             "estimated": _money(t("col_estimated")),
             "started": t("col_started"),
-        },
-    )
-
-
-def prices_table(rows: list[dict[str, Any]]) -> None:
-    st.dataframe(
-        rows,
-        hide_index=True,
-        column_config={
-            "model": t("cf_dim_model"),
-            "input": st.column_config.NumberColumn(t("col_price_input"), format="$%.3f"),
-            "cached_input": st.column_config.NumberColumn(t("col_price_cached"), format="$%.3f"),
-            "output": st.column_config.NumberColumn(t("col_price_output"), format="$%.3f"),
-            "since": t("col_price_since"),
         },
     )
