@@ -3,6 +3,8 @@ costs, waste, budgets and downloads. Filters live in the URL so a view can be sh
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from core.auth import Can
@@ -44,21 +46,22 @@ if not tot["calls"]:
 else:
     figure = costs.chart(data["rows"], by)
     if figure is not None:
-        st.altair_chart(figure, width="stretch")
+        st.vega_lite_chart(figure, width="stretch")
     st.dataframe(data["rows"], hide_index=True, column_config=costs.column_config(by))
     name = "costs-" + "-".join(by)
     if actor.can(Can.export_costs):
         down = st.columns(2)
+        # Files are made when clicked (a callable), not on every rerun of the page.
         down[0].download_button(
             t("cf_csv"),
-            export_table(data["rows"], fmt="csv", actor=actor),
+            partial(export_table, data["rows"], fmt="csv", actor=actor),
             f"{name}.csv",
             "text/csv",
             icon=":material/download:",
         )
         down[1].download_button(
             t("cf_parquet"),
-            export_table(data["rows"], fmt="parquet", actor=actor),
+            partial(export_table, data["rows"], fmt="parquet", actor=actor),
             f"{name}.parquet",
             "application/octet-stream",
             icon=":material/download:",

@@ -6,6 +6,8 @@ import csv
 import io
 from datetime import UTC, datetime, timedelta
 
+from sqlmodel import select
+
 from core.db import session_scope
 from core.models import Course, Job, LLMCall
 from tests.app.conftest import open_page, texts
@@ -131,3 +133,37 @@ def test_costs_filters_keep_their_values_across_a_language_switch(db: str) -> No
         "model",
         "outcome",
     )
+
+
+def test_a_new_call_shows_at_once_and_a_settled_range_stays_cached(db: str) -> None:
+    from core.services.analytics import CostFilter
+    from ui.costs import _version
+
+    _seed(db)
+    at = open_page("costs")
+    assert at.metric[0].value == "$0.8750"
+    url = str(db)
+    today = datetime.now(UTC).date()
+    settled = CostFilter(start=today - timedelta(days=500), end=today - timedelta(days=300))
+    current = CostFilter(start=today - timedelta(days=7), end=today)
+    before = (_version(url, settled), _version(url, current))
+    with session_scope() as session:
+        job = session.exec(select(Job)).first()
+        session.add(
+            LLMCall(
+                job_id=job.id,
+                course_id=job.course_id,
+                step="slides",
+                provider="openai",
+                model="gpt-4.1",
+                prompt_id="slides",
+                prompt_version="1.0.0",
+                prompt_checksum="x",
+                cost_usd=0.125,
+                outcome="ok",
+            )
+        )
+    at.run()
+    assert at.metric[0].value == "$1.0000"  # the cached view was invalidated by the call
+    assert _version(url, settled) == before[0]  # nothing can land in a range long over
+    assert _version(url, current) != before[1]
