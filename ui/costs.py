@@ -271,7 +271,7 @@ def column_config(by: list[str]) -> dict[str, Any]:
     return {
         **{d: t(f"cf_dim_{d}") for d in by},
         "calls": t("calls"),
-        "failed_calls": t("failed"),
+        "failed_calls": t("cf_failed_calls"),
         "remediated_calls": t("cf_remediated"),
         "input_tokens": t("input_tokens"),
         "cached_tokens": t("cached_tokens"),
