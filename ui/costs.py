@@ -176,11 +176,13 @@ def _rows(
 def _version(url: str, flt: CostFilter) -> tuple[Any, ...]:
     """The cache key of a view's figures: what changes them. New calls only land on the
     current day, so a range that ended before the longest call can still be running is
-    settled and stays cached; the admin prices count too (savings, reprice)."""
+    settled and stays cached (for the day: "today's prices" move at midnight); the admin
+    prices count too (savings, reprice)."""
     prices = hash(admin_entries(url))
-    settled_after = datetime.now(UTC) - timedelta(seconds=max_call_seconds())
+    now = datetime.now(UTC)
+    settled_after = now - timedelta(seconds=max_call_seconds())
     if flt.end is not None and flt.end < settled_after.date() - timedelta(days=1):
-        return ("settled", prices)
+        return ("settled", now.date().isoformat(), prices)
     with session_scope(readonly=True) as session:
         return (*analytics.data_version(session), prices)
 
