@@ -55,7 +55,7 @@ def _call(day: date, **kw) -> LLMCall:
     return LLMCall(**values)
 
 
-def test_a_price_change_on_a_date_prices_calls_from_that_day(db: str) -> None:
+def test_a_price_change_on_a_date_prices_calls_from_that_day(any_db: str) -> None:
     assert price_for("gpt-4.1-mini", TOMORROW) == MINI
     with session_scope() as session:
         row = prices.set_price(session, _form(note="list price doubled"), actor=ADMIN)
@@ -69,7 +69,7 @@ def test_a_price_change_on_a_date_prices_calls_from_that_day(db: str) -> None:
     assert cost_usd("gpt-4.1-mini", 0, 0, 1_000_000, at=at - timedelta(seconds=2)) == pytest.approx(1.60)
 
 
-def test_changing_a_price_never_rewrites_recorded_costs(db: str) -> None:
+def test_changing_a_price_never_rewrites_recorded_costs(any_db: str) -> None:
     with session_scope() as session:
         session.add_all([_call(TODAY - timedelta(days=3)), _call(TODAY)])
     flt = CostFilter()
