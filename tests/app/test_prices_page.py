@@ -37,6 +37,11 @@ def _label(at: AppTest, en: str, ru: str) -> str:
     return ru if at.session_state["ui.lang"] == "ru" else en
 
 
+def _table_with(at: AppTest, column: str):  # type: ignore[no-untyped-def]
+    (table,) = [d.value for d in at.dataframe if column in d.value.columns]
+    return table
+
+
 def _stored() -> list[tuple[str, float, str]]:
     with session_scope() as session:
         return [
@@ -98,3 +103,44 @@ def test_an_analyst_sees_prices_but_no_form(db: str) -> None:
     assert "Only admins change prices." in texts(at)
     assert not [w for w in at.text_input if w.key == "price_model"]
     assert "gpt-4.1-mini" in list(at.dataframe[-1].value["model"])
+
+
+def test_the_reprice_tab_prices_the_period_at_a_scheduled_day(db: str) -> None:
+    from core.models import LLMCall
+
+    with session_scope() as session:
+        session.add(
+            LLMCall(
+                step="lesson",
+                provider="openai",
+                model="gpt-4.1-mini",
+                prompt_id="lesson",
+                prompt_version="1.0.0",
+                prompt_checksum="x",
+                input_tokens=1_000_000,
+                output_tokens=1_000_000,
+                cost_usd=2.0,  # 0.40 + 1.60 at today's price
+                outcome="ok",
+            )
+        )
+        prices.set_price(
+            session,
+            {
+                "model": "gpt-4.1-mini",
+                "input": 1,
+                "cached_input": 0.5,
+                "output": 3,
+                "effective_from": TOMORROW,
+            },
+            actor=ADMIN,
+        )
+    at = open_page("costs")
+    assert not at.exception, [e.value for e in at.exception]
+    picker = at.selectbox(key="cf_reprice_on.en")
+    assert picker.options == ["today", TOMORROW.isoformat()]
+    repriced = _table_with(at, "today_usd")
+    assert list(repriced["today_usd"]) == [2.0]
+    picker.set_value(TOMORROW).run()
+    assert not at.exception, [e.value for e in at.exception]
+    repriced = _table_with(at, "today_usd")
+    assert list(repriced["recorded_usd"]) == [2.0] and list(repriced["today_usd"]) == [4.0]
