@@ -32,6 +32,7 @@ class Can(StrEnum):
     read_costs = "read_costs"
     export_costs = "export_costs"
     manage_users = "manage_users"
+    manage_prices = "manage_prices"  # issue 15: model prices with dates (admins only)
 
 
 _WRITERS = frozenset({Can.edit, Can.generate, Can.run_prompts, Can.jobs})
@@ -91,6 +92,7 @@ _WHAT = {
     Can.read_costs: "read costs",
     Can.export_costs: "export cost tables",
     Can.manage_users: "manage users",
+    Can.manage_prices: "change model prices",
 }
 
 

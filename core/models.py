@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -500,3 +500,25 @@ class SourceChunk(SQLModel, table=True):
     heading: str = Field(default="", max_length=300)
     page: int | None = None
     text: str = Field(default="", sa_type=Text)
+
+
+# ---- issue 15: prices with dates, edited by admins ---------------------------------------
+
+
+class ModelPrice(SQLModel, table=True):
+    """A price an admin set, in effect from a day on (UTC); layered over the shipped prices
+    file (core/llm/prices.yaml). Rows are only added for days still to come and only
+    withdrawn before their day, so a price a recorded call was charged at never changes."""
+
+    __tablename__ = "model_prices"
+    __table_args__ = (UniqueConstraint("model", "effective_from", name="uq_model_price_day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    model: str = Field(max_length=100)
+    input: float  # USD per 1M tokens
+    cached_input: float
+    output: float
+    effective_from: date
+    note: str = Field(default="", max_length=200)
+    created_by: str = Field(max_length=120)
+    created_at: datetime = _ts()

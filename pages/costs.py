@@ -3,13 +3,15 @@ costs, waste, budgets and downloads. Filters live in the URL so a view can be sh
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from core.auth import Can
 from core.db import session_scope
 from core.services.cost_report import export_table
-from core.services.costs import price_rows, unknown_cost_calls
-from ui import costs, state
+from core.services.costs import unknown_cost_calls
+from ui import costs, prices, state
 from ui.i18n import t
 from ui.layout import header
 
@@ -44,21 +46,22 @@ if not tot["calls"]:
 else:
     figure = costs.chart(data["rows"], by)
     if figure is not None:
-        st.altair_chart(figure, width="stretch")
+        st.vega_lite_chart(figure, width="stretch")
     st.dataframe(data["rows"], hide_index=True, column_config=costs.column_config(by))
     name = "costs-" + "-".join(by)
     if actor.can(Can.export_costs):
         down = st.columns(2)
+        # Files are made when clicked (a callable), not on every rerun of the page.
         down[0].download_button(
             t("cf_csv"),
-            export_table(data["rows"], fmt="csv", actor=actor),
+            partial(export_table, data["rows"], fmt="csv", actor=actor),
             f"{name}.csv",
             "text/csv",
             icon=":material/download:",
         )
         down[1].download_button(
             t("cf_parquet"),
-            export_table(data["rows"], fmt="parquet", actor=actor),
+            partial(export_table, data["rows"], fmt="parquet", actor=actor),
             f"{name}.parquet",
             "application/octet-stream",
             icon=":material/download:",
@@ -76,12 +79,12 @@ else:
     with top_tab:
         costs.jobs_table(data["top"], empty=t("cf_no_calls"))
     with reprice_tab:
-        costs.reprice_table(data["reprice"])
+        costs.reprice_tab(flt, by, actor, data["reprice"])
 
 with session_scope(readonly=True) as session:
     unknown = unknown_cost_calls(session)
 if unknown:
     st.warning(t("costs_unknown", n=len(unknown), usd=sum(u.estimated_cost_usd for u in unknown)))
     costs.unknown_table(unknown)
-with st.expander(t("prices_in_effect")):
-    costs.prices_table(price_rows())
+with st.expander(t("prices_title"), expanded=actor.can(Can.manage_prices)):
+    prices.admin_forms(actor, prices.history_table())

@@ -276,4 +276,18 @@ KEYS = (
     N_("action_E.VIDEO.TOOL_MISSING"),
     N_("error_E.VIDEO.RENDER"),
     N_("action_E.VIDEO.RENDER"),
+    # issue 15: prices with dates (ui/prices.py)
+    N_("price_status_past"),
+    N_("price_status_current"),
+    N_("price_status_scheduled"),
+    N_("price_input"),
+    N_("price_cached"),
+    N_("price_output"),
+    N_("price_not_ahead"),
+    N_("price_too_far"),
+    N_("price_cached_above"),
+    N_("price_day_taken"),
+    N_("price_in_effect"),
+    N_("price_bad_model"),
+    N_("price_not_finite"),
 )

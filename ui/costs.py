@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import asdict, fields, replace
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import altair as alt
-
-# Fully imported before any chart: altair peeks at a pandas that another session's thread
-# may still be importing ("partially initialized module 'pandas'", seen in chromium).
+# Fully imported before any chart: Streamlit's chart and table code peeks at a pandas that
+# another session's thread may still be importing ("partially initialized module 'pandas'",
+# seen in chromium).
 import pandas  # noqa: F401
 import streamlit as st
 
 from core.auth import Actor, Can, require
 from core.db import session_scope
 from core.errors import InvalidInput
+from core.llm.pricing import admin_entries
 from core.services import analytics
 from core.services.analytics import DIMENSIONS, PRESETS, TIME_DIMENSIONS, CostFilter
-from core.services.cost_report import report_rows
+from core.services.cost_report import report_rows, total_row
+from core.services.costs import max_call_seconds
 from core.services.courses import list_courses
 from core.settings import get_settings
+from ui import widgets
 from ui.i18n import t
 
 # URL keys of the cost view; everything else in the URL (lang, course) is left alone.
@@ -55,14 +57,19 @@ def filters() -> tuple[CostFilter, list[str]]:
     """Draw the filter bar; returns the filter and the groupings, mirrored into the URL."""
     preset, flt, by = _url_filter()
     with session_scope(readonly=True) as session:
-        options = _options(analytics.data_version(session))
+        options = _options(str(get_settings().DATABASE_URL), analytics.data_version(session))
         courses = {int(c.id or 0): c.title for c in list_courses(session, include_archived=True)}
     cols = st.columns([3, 2, 2])
-    preset = cols[0].selectbox(
+    # Labels computed now, in this run's language: the widgets store values, never labels,
+    # so a language switch keeps the view (ui/widgets.py).
+    preset_labels = {p: t(f"cf_preset_{p}") for p in PRESETS}
+    dim_labels = {d: t(f"cf_dim_{d}") for d in DIMENSIONS} | {"": t("cf_none")}
+    preset = widgets.choice(
+        cols[0].selectbox,
         t("cf_period"),
         PRESETS,
         index=PRESETS.index(preset),
-        format_func=lambda p: t(f"cf_preset_{p}"),
+        format_func=preset_labels.__getitem__,
         key="cf_preset",
     )
     if preset == "custom":
@@ -75,19 +82,21 @@ def filters() -> tuple[CostFilter, list[str]]:
         start, end = analytics.preset_range(preset)
         if start and end:
             cols[0].caption(t("cf_range", start=start.isoformat(), end=end.isoformat()))
-    group = cols[1].selectbox(
+    group = widgets.choice(
+        cols[1].selectbox,
         t("cf_group"),
         DIMENSIONS,
         index=DIMENSIONS.index(by[0]),
-        format_func=lambda d: t(f"cf_dim_{d}"),
+        format_func=dim_labels.__getitem__,
         key="cf_group",
     )
     rest = ["", *[d for d in DIMENSIONS if d != group]]
-    then = cols[2].selectbox(
+    then = widgets.choice(
+        cols[2].selectbox,
         t("cf_then"),
         rest,
         index=rest.index(by[1]) if len(by) > 1 and by[1] in rest else 0,
-        format_func=lambda d: t(f"cf_dim_{d}") if d else t("cf_none"),
+        format_func=dim_labels.__getitem__,
         key="cf_then",
     )
     chosen: dict[str, Any] = {}
@@ -131,73 +140,129 @@ def _to_url(preset: str, flt: CostFilter, by: list[str]) -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _options(version: tuple[int, int], _url: str = "") -> dict[str, list[str]]:
-    with session_scope(readonly=True) as session:
+def _options(url: str, version: tuple[int, ...]) -> dict[str, list[str]]:
+    with session_scope(url, readonly=True) as session:
         return analytics.filter_options(session)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def view(
-    url: str, version: tuple[int, int], query: dict[str, str], by: tuple[str, ...], _actor: Actor
-) -> dict[str, Any]:
-    """Every figure of one view; cached per filter and invalidated by any new call (the
-    actor's right to read costs is checked before the cache is asked)."""
+def _figures(url: str, version: tuple[Any, ...], query: dict[str, str]) -> dict[str, Any]:
+    """Every figure of a filter that does not depend on the grouping: switching the
+    grouping reads only `_rows` again."""
     flt = CostFilter.from_query(query)
     with session_scope(url, readonly=True) as session:
-        tot = analytics.totals(session, flt)
+        # Five scans of the view: each query serves every figure it can.
+        model_days = analytics.model_day_tokens(session, flt)
+        tot, units = analytics.overview(session, flt, model_days=model_days)
+        top, budgets = analytics.top_and_budgeted(session, flt, limit=10, budget_limit=50)
         return {
             "totals": asdict(tot),
-            "rows": report_rows(session, flt, by, actor=_actor, tot=tot),
-            "units": asdict(analytics.unit_costs(session, flt, tot)),
-            "top": [asdict(j) | {"budget_used": j.budget_used} for j in analytics.top_jobs(session, flt)],
-            "budgets": [
-                asdict(j) | {"budget_used": j.budget_used}
-                for j in analytics.top_jobs(session, flt, limit=50, budgeted_only=True)
-            ],
-            "reprice": [asdict(r) for r in analytics.reprice(session, flt)],
+            "units": asdict(units),
+            "top": [asdict(j) | {"budget_used": j.budget_used} for j in top],
+            "budgets": [asdict(j) | {"budget_used": j.budget_used} for j in budgets],
+            "reprice": [asdict(r) for r in analytics.reprice(session, flt, model_days=model_days)],
             "quality": [asdict(q) for q in analytics.prompt_quality(session, flt)],
         }
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def _rows(
+    url: str, version: tuple[Any, ...], query: dict[str, str], by: tuple[str, ...], _actor: Actor
+) -> list[dict[str, Any]]:
+    with session_scope(url, readonly=True) as session:
+        return report_rows(session, CostFilter.from_query(query), by, actor=_actor, with_total=False)
+
+
+def _version(url: str, flt: CostFilter) -> tuple[Any, ...]:
+    """The cache key of a view's figures: what changes them. New calls only land on the
+    current day, so a range that ended before the longest call can still be running is
+    settled and stays cached (for the day: "today's prices" move at midnight); the admin
+    prices count too (savings, reprice)."""
+    prices = hash(admin_entries(url))
+    now = datetime.now(UTC)
+    settled_after = now - timedelta(seconds=max_call_seconds())
+    if flt.end is not None and flt.end < settled_after.date() - timedelta(days=1):
+        return ("settled", now.date().isoformat(), prices)
+    with session_scope(readonly=True) as session:
+        return (*analytics.data_version(session), prices)
+
+
 def load(flt: CostFilter, by: list[str], actor: Actor) -> dict[str, Any]:
+    """The view's figures, cached per filter (and its rows per grouping), invalidated by
+    new calls (the actor's right to read costs is checked before any cache is asked)."""
     require(actor, Can.read_costs)
     url = str(get_settings().DATABASE_URL)
     with session_scope() as session:
         analytics.refresh_rollup(session)
-    with session_scope(readonly=True) as session:
-        version = analytics.data_version(session)
-    query = flt.to_query()
+    version = _version(url, flt)
     # Dates are part of the key even for presets, so "today" recomputes after midnight.
-    return view(url, version, query, tuple(by), actor)
+    query = flt.to_query()
+    figures = _figures(url, version, query)
+    tot = analytics.Metrics(**figures["totals"])
+    rows = [*_rows(url, version, query, tuple(by), actor), total_row(by, tot)]
+    return {**figures, "rows": rows}
 
 
-def chart(rows: list[dict[str, Any]], by: list[str]) -> alt.Chart | None:
-    """Stacked bars over time for a time grouping, else bars per group (largest first)."""
+@st.cache_data(show_spinner=False, max_entries=16)
+def _repriced(url: str, version: tuple[int, ...], query: dict[str, str], on: date) -> list[dict[str, Any]]:
+    with session_scope(url, readonly=True) as session:
+        return [asdict(r) for r in analytics.reprice(session, CostFilter.from_query(query), on=on)]
+
+
+def reprice_tab(flt: CostFilter, by: list[str], actor: Actor, today_rows: list[dict[str, Any]]) -> None:
+    """Today's prices, or (when admins scheduled some) the prices of a day to come."""
+    require(actor, Can.read_costs)
+    today = datetime.now(UTC).date()
+    url = str(get_settings().DATABASE_URL)
+    admin = admin_entries(url)
+    days = [today, *sorted({e.effective_date for e in admin if e.effective_date > today})]
+    rows = today_rows
+    if len(days) > 1:
+        labels = {d: t("cf_reprice_today") if d == today else d.isoformat() for d in days}
+        on = widgets.choice(
+            st.selectbox, t("cf_reprice_on"), days, key="cf_reprice_on", format_func=labels.__getitem__
+        )
+        if on and on != today:
+            with session_scope(readonly=True) as session:
+                version = analytics.data_version(session)
+            rows = _repriced(url, (*version, hash(admin)), flt.to_query(), on)
+    reprice_table(rows)
+
+
+def chart(rows: list[dict[str, Any]], by: list[str]) -> dict[str, Any] | None:
+    """Stacked bars over time for a time grouping, else bars per group (largest first).
+
+    A Vega-Lite spec written as a dict for st.vega_lite_chart: the same chart Altair would
+    build, without Altair's schema validation of every data row (a tenth of a second per
+    run on a year of days)."""
     data = [r for r in rows if r.get(by[0]) != "total"]
     if not data:
         return None
     first, second = by[0], (by[1] if len(by) > 1 else None)
-    cost = alt.X("sum(cost_usd):Q", title=t("cost_usd"))
+    cost = {"field": "cost_usd", "aggregate": "sum", "type": "quantitative", "title": t("cost_usd")}
     if first in TIME_DIMENSIONS:
-        axes = {
-            "x": alt.X(f"{first}:O", title=t(f"cf_dim_{first}"), sort="ascending"),
-            "y": alt.Y("sum(cost_usd):Q", title=t("cost_usd")),
-        }
+        group = {"field": first, "type": "ordinal", "title": t(f"cf_dim_{first}"), "sort": "ascending"}
+        encoding: dict[str, Any] = {"x": group, "y": cost}
     else:
-        axes = {"y": alt.Y(f"{first}:N", title=t(f"cf_dim_{first}"), sort="-x"), "x": cost}
-    tooltip = [
-        f"{first}:N",
-        *([f"{second}:N"] if second else []),
-        alt.Tooltip("cost_usd:Q", format="$.4f"),
-        "calls:Q",
+        group = {"field": first, "type": "nominal", "title": t(f"cf_dim_{first}"), "sort": "-x"}
+        encoding = {"y": group, "x": cost}
+    encoding["tooltip"] = [
+        {"field": first, "type": "nominal", "title": t(f"cf_dim_{first}")},
+        *([{"field": second, "type": "nominal", "title": t(f"cf_dim_{second}")}] if second else []),
+        {"field": "cost_usd", "type": "quantitative", "format": "$.4f", "title": t("cost_usd")},
+        {"field": "calls", "type": "quantitative", "title": t("calls")},
     ]
-    color = alt.Color(f"{second}:N", title=t(f"cf_dim_{second}")) if second else alt.value("#3366cc")
-    return (
-        alt.Chart(alt.Data(values=data))
-        .mark_bar()
-        .encode(**axes, color=color, tooltip=tooltip)
-        .properties(height=320)
-    )
+    if second:
+        encoding["color"] = {"field": second, "type": "nominal", "title": t(f"cf_dim_{second}")}
+    else:
+        encoding["color"] = {"value": "#3366cc"}
+    keep = {first, "cost_usd", "calls", *([second] if second else [])}
+    return {
+        "data": {"values": [{k: v for k, v in r.items() if k in keep} for r in data]},
+        "mark": {"type": "bar"},
+        "encoding": encoding,
+        "height": 320,
+    }
 
 
 def _money(label: str) -> Any:
@@ -208,7 +273,7 @@ def column_config(by: list[str]) -> dict[str, Any]:
     return {
         **{d: t(f"cf_dim_{d}") for d in by},
         "calls": t("calls"),
-        "failed_calls": t("failed"),
+        "failed_calls": t("cf_failed_calls"),
         "remediated_calls": t("cf_remediated"),
         "input_tokens": t("input_tokens"),
         "cached_tokens": t("cached_tokens"),
@@ -365,19 +430,5 @@ def unknown_table(unknown: list[Any]) -> None:
             "status": t("cf_status"),
             "estimated": _money(t("col_estimated")),
             "started": t("col_started"),
-        },
-    )
-
-
-def prices_table(rows: list[dict[str, Any]]) -> None:
-    st.dataframe(
-        rows,
-        hide_index=True,
-        column_config={
-            "model": t("cf_dim_model"),
-            "input": st.column_config.NumberColumn(t("col_price_input"), format="$%.3f"),
-            "cached_input": st.column_config.NumberColumn(t("col_price_cached"), format="$%.3f"),
-            "output": st.column_config.NumberColumn(t("col_price_output"), format="$%.3f"),
-            "since": t("col_price_since"),
         },
     )

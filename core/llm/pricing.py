@@ -6,6 +6,7 @@ import logging
 import math
 import re
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -69,14 +70,88 @@ def load_prices(path: Path) -> dict[str, list[PriceEntry]]:
     return table
 
 
-def price_table() -> dict[str, list[PriceEntry]]:
-    """The prices in use: PRICES_FILE when set, else the shipped file (read once per path)."""
+def file_table() -> dict[str, list[PriceEntry]]:
+    """The shipped prices: PRICES_FILE when set, else prices.yaml (read once per path)."""
     path = get_settings().PRICES_FILE or SHIPPED_PRICES_FILE
     key = str(path)
     with _tables_lock:
         if key not in _tables:
             _tables[key] = load_prices(Path(path))
         return _tables[key]
+
+
+def price_table(db_url: str | None = None) -> dict[str, list[PriceEntry]]:
+    """The prices in use: the file, with the prices admins set (model_prices, in the
+    configured database or `db_url`) over it; an admin price on the same model and day
+    replaces the file's."""
+    admin = admin_entries(db_url)
+    base = file_table()
+    if not admin:
+        return base
+    key = (id(base), admin)
+    with _tables_lock:
+        if _merged and _merged[0] == key:
+            return _merged[1]
+    merged = {model: {e.effective_date: e for e in entries} for model, entries in base.items()}
+    for entry in admin:
+        merged.setdefault(entry.model, {})[entry.effective_date] = entry
+    table = {model: sorted(days.values(), key=lambda e: e.effective_date) for model, days in merged.items()}
+    with _tables_lock:
+        _merged[:] = [key, table]
+    return table
+
+
+# Admin prices, cached per database. Admins may only add prices for days still to come
+# (core/services/prices.py), so a cache loaded today already holds every price in effect
+# today: it is reloaded when the UTC day changes, after a short while for the page's sake,
+# and at once in the process that wrote.
+ADMIN_PRICES_TTL_S = 60.0
+_admin: dict[str, tuple[date, float, tuple[PriceEntry, ...]]] = {}
+_admin_lock = threading.Lock()
+_merged: list = []  # [(file table id, admin entries), merged table]: the last merge
+_unread: set[str] = set()
+
+
+def admin_entries(db_url: str | None = None) -> tuple[PriceEntry, ...]:
+    url = db_url or str(get_settings().DATABASE_URL)
+    today = datetime.now(UTC).date()
+    now = time.monotonic()
+    with _admin_lock:
+        cached = _admin.get(url)
+        if cached is not None and cached[0] == today and now - cached[1] < ADMIN_PRICES_TTL_S:
+            return cached[2]
+    entries = _read_admin_entries(url)
+    with _admin_lock:
+        _admin[url] = (today, now, entries)
+    return entries
+
+
+def invalidate_admin_prices() -> None:
+    with _admin_lock:
+        _admin.clear()
+        _unread.clear()
+
+
+def _read_admin_entries(url: str) -> tuple[PriceEntry, ...]:
+    # Imported here: the database layer imports the models, and pricing is imported early.
+    from sqlalchemy.exc import SQLAlchemyError
+    from sqlmodel import select
+
+    from core.db import session_scope
+    from core.models import ModelPrice
+
+    try:
+        with session_scope(url, readonly=True) as session:
+            rows = session.exec(select(ModelPrice)).all()
+    except SQLAlchemyError as exc:
+        # A database not migrated yet (or away): the file's prices still price every call.
+        if url not in _unread:
+            _unread.add(url)
+            log.warning("admin prices not read (%s); using the prices file only", type(exc).__name__)
+        return ()
+    return tuple(
+        PriceEntry(r.model, Price(r.input, r.cached_input, r.output), r.effective_from) for r in rows
+    )
 
 
 def current_prices() -> list[PriceEntry]:
@@ -90,8 +165,8 @@ def current_prices() -> list[PriceEntry]:
     return out
 
 
-def _entry(model: str, on: date) -> PriceEntry | None:
-    entries = price_table().get(model)
+def _entry(model: str, on: date, db_url: str | None = None) -> PriceEntry | None:
+    entries = price_table(db_url).get(model)
     if not entries:
         return None
     in_effect = [e for e in entries if e.effective_date <= on]
@@ -106,15 +181,15 @@ PRICES: dict[str, Price] = {
 }
 
 
-def price_for(model: str, at: datetime | date | None = None) -> Price | None:
+def price_for(model: str, at: datetime | date | None = None, *, db_url: str | None = None) -> Price | None:
     """The price in effect at `at` (default: now) for a model or its dated snapshot; None
-    when unknown."""
+    when unknown. `db_url`: whose admin prices count (default: the configured database)."""
     on = at.date() if isinstance(at, datetime) else at or datetime.now(UTC).date()
     name = model.strip().lower().removeprefix("openai/")
-    entry = _entry(name, on)
+    entry = _entry(name, on, db_url)
     if entry is None:
         # Only strip a date: "gpt-4o-mini" must never fall back to "gpt-4o" by plain prefix.
-        entry = _entry(_SNAPSHOT.sub("", name), on)
+        entry = _entry(_SNAPSHOT.sub("", name), on, db_url)
     return entry.price if entry else None
 
 

@@ -143,6 +143,11 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
+def _db_url(session: Session) -> str:
+    """Whose admin prices count: the database the session reads."""
+    return session.get_bind().url.render_as_string(hide_password=False)
+
+
 # A call is `started` while in flight; one still `started` after the longest a call can
 # take was cut off by a crash: it is final, as `unknown`, at its estimated (worst) cost.
 _FINAL_WAIT = STARTED
@@ -333,6 +338,19 @@ def _where(src: Any, flt: CostFilter) -> list[ColumnElement[bool]]:
     return conds
 
 
+_metric_columns_names = (
+    "calls",
+    "failed_calls",
+    "remediated_calls",
+    "input_tokens",
+    "cached_tokens",
+    "output_tokens",
+    "cost_usd",
+    "waste_usd",
+    "latency_ms_sum",
+)
+
+
 def _metric_columns(src: Any) -> list[ColumnElement[Any]]:
     return [
         func.sum(src.c.calls),
@@ -459,24 +477,54 @@ def _per(cost: float, count: int) -> float | None:
 
 
 def unit_costs(session: Session, flt: CostFilter, tot: Metrics | None = None) -> UnitCosts:
-    """What a course, a lesson, a deck and a minute of course time cost in the view.
+    """What a course, a lesson, a deck and a minute of course time cost in the view (see
+    `overview`; `tot` is accepted for callers that have it, the overview recomputes it in
+    the same scan)."""
+    return overview(session, flt)[1]
+
+
+_UNIT_STEPS = ("lesson", "slides")
+
+
+def _overview_columns(src: Any) -> list[Any]:
+    """The totals, each unit step's cost and accepted answers, and the waste per outcome:
+    one scan of the view instead of one per figure."""
+    ok = src.c.outcome == "ok"
+    cols = _metric_columns(src)
+    for step in _UNIT_STEPS:
+        cols.append(func.sum(case((src.c.step == step, src.c.cost_usd), else_=0.0)))
+        cols.append(func.sum(case((and_(src.c.step == step, ok), src.c.calls), else_=0)))
+    for outcome in WASTE_OUTCOMES:
+        cols.append(func.sum(case((src.c.outcome == outcome, src.c.cost_usd), else_=0.0)))
+        cols.append(func.sum(case((src.c.outcome == outcome, src.c.calls), else_=0)))
+    return cols
+
+
+def overview(
+    session: Session, flt: CostFilter, *, model_days: list[tuple[Any, ...]] | None = None
+) -> tuple[Metrics, UnitCosts]:
+    """The view's totals and unit economics in three queries (overview, per course, the
+    finished courses' lessons) plus the cache savings (from `model_days` when given).
 
     A lesson or deck is an answer that was accepted (an `ok` call of that step); a course
     is one in the view whose lessons are all written, priced at what the view spent on it.
     """
-    tot = tot or totals(session, flt)
-
-    def per_step(src: Any) -> list[Any]:
-        ok = case((src.c.outcome == "ok", src.c.calls), else_=0)
-        return [src.c.step, func.sum(src.c.cost_usd), func.sum(ok)]
-
-    query, src = _query(session, flt, (), per_step)
-    by_step = {
-        step: (float(cost or 0.0), int(made or 0))
-        for step, cost, made in session.exec(query.group_by(src.c.step)).all()
+    query, _ = _query(session, flt, (), _overview_columns)
+    values = tuple(session.exec(query).one())
+    width = len(_metric_columns_names)
+    tot = _metrics(values[:width])
+    rest = values[width:]
+    per_step = {
+        step: (float(rest[2 * i] or 0.0), int(rest[2 * i + 1] or 0)) for i, step in enumerate(_UNIT_STEPS)
     }
-    lesson_cost, lessons = by_step.get("lesson", (0.0, 0))
-    deck_cost, decks = by_step.get("slides", (0.0, 0))
+    rest = rest[2 * len(_UNIT_STEPS) :]
+    waste_by_outcome = {
+        outcome: round(float(rest[2 * i] or 0.0), 6)
+        for i, outcome in enumerate(WASTE_OUTCOMES)
+        if int(rest[2 * i + 1] or 0)
+    }
+    lesson_cost, lessons = per_step["lesson"]
+    deck_cost, decks = per_step["slides"]
     query, src = _query(session, flt, (), lambda src: [src.c.course_id, func.sum(src.c.cost_usd)])
     per_course = {
         int(c): float(usd or 0.0)
@@ -484,14 +532,7 @@ def unit_costs(session: Session, flt: CostFilter, tot: Metrics | None = None) ->
     }
     finished, minutes = _finished_courses(session, list(per_course))
     finished_cost = sum(per_course[c] for c in finished)
-    query, src = _query(session, flt, (), lambda src: [src.c.outcome, func.sum(src.c.cost_usd)])
-    waste_by_outcome = {
-        outcome: round(float(cost or 0.0), 6)
-        for outcome, cost in session.exec(
-            query.where(src.c.outcome.in_(WASTE_OUTCOMES)).group_by(src.c.outcome)
-        ).all()
-    }
-    return UnitCosts(
+    units = UnitCosts(
         finished_courses=len(finished),
         cost_per_course=_per(finished_cost, len(finished)),
         lessons_written=lessons,
@@ -501,11 +542,12 @@ def unit_costs(session: Session, flt: CostFilter, tot: Metrics | None = None) ->
         course_minutes=minutes,
         cost_per_minute=_per(finished_cost, minutes),
         cache_ratio=round(tot.cache_ratio, 4),
-        cache_saved_usd=cache_savings(session, flt),
+        cache_saved_usd=cache_savings(session, flt, model_days=model_days),
         waste_usd=tot.waste_usd,
         waste_share=round(tot.waste_share, 4),
         waste_by_outcome=waste_by_outcome,
     )
+    return tot, units
 
 
 def _finished_courses(session: Session, course_ids: list[int]) -> tuple[list[int], int]:
@@ -526,13 +568,14 @@ def _finished_courses(session: Session, course_ids: list[int]) -> tuple[list[int
     return finished, minutes
 
 
-def _by_model_tokens(session: Session, flt: CostFilter, *, per_day: bool = False) -> list[tuple[Any, ...]]:
-    """(model, [day,] input, cached, output, cost) summed in SQL."""
+def model_day_tokens(session: Session, flt: CostFilter) -> list[tuple[Any, ...]]:
+    """(model, day, input, cached, output, cost) summed in SQL: a few rows per model and
+    day, from which the cache savings (at each day's price) and the reprice are read."""
 
     def columns(src: Any) -> list[Any]:
         return [
             src.c.model,
-            *([src.c.day] if per_day else []),
+            src.c.day,
             func.sum(src.c.input_tokens),
             func.sum(src.c.cached_tokens),
             func.sum(src.c.output_tokens),
@@ -540,15 +583,19 @@ def _by_model_tokens(session: Session, flt: CostFilter, *, per_day: bool = False
         ]
 
     query, src = _query(session, flt, (), columns)
-    rows = session.exec(query.group_by(src.c.model, *([src.c.day] if per_day else []))).all()
-    return [tuple(r) for r in rows]
+    return [tuple(r) for r in session.exec(query.group_by(src.c.model, src.c.day)).all()]
 
 
-def cache_savings(session: Session, flt: CostFilter) -> float:
+def cache_savings(
+    session: Session, flt: CostFilter, *, model_days: list[tuple[Any, ...]] | None = None
+) -> float:
     """What cached input tokens saved against the full input price, at each day's price."""
     saved = 0.0
-    for model, day, _tin, cached, _tout, _usd in _by_model_tokens(session, flt, per_day=True):
-        price = price_for(model, date.fromisoformat(day)) if cached else None
+    db_url = _db_url(session)
+    for model, day, _tin, cached, _tout, _usd in (
+        model_days if model_days is not None else model_day_tokens(session, flt)
+    ):
+        price = price_for(model, date.fromisoformat(day), db_url=db_url) if cached else None
         if price is not None:
             saved += int(cached) * (price.input - price.cached_input) / 1_000_000
     return round(saved, 6)
@@ -561,12 +608,31 @@ class Repriced:
     today_usd: float | None  # None: no price known today
 
 
-def reprice(session: Session, flt: CostFilter, prices: dict[str, Price] | None = None) -> list[Repriced]:
-    """What the view would cost at today's prices; the recorded costs stay as they are."""
+def reprice(
+    session: Session,
+    flt: CostFilter,
+    prices: dict[str, Price] | None = None,
+    on: date | None = None,
+    *,
+    model_days: list[tuple[Any, ...]] | None = None,
+) -> list[Repriced]:
+    """What the view would cost at today's prices (or those in effect on `on`, a price an
+    admin scheduled included); the recorded costs stay as they are."""
+    # The per-day rows are already summed in SQL; adding up a model's days here saves the
+    # view a scan when the page has them anyway.
+    per_model: dict[str, list[float]] = {}
+    for model, _day, tin, cached, tout, usd in (
+        model_days if model_days is not None else model_day_tokens(session, flt)
+    ):
+        sums = per_model.setdefault(model, [0, 0, 0, 0.0])
+        sums[0] += int(tin or 0)
+        sums[1] += int(cached or 0)
+        sums[2] += int(tout or 0)
+        sums[3] += float(usd or 0.0)
     out = []
-    for model, tin, cached, tout, usd in _by_model_tokens(session, flt):
-        tin, cached, tout, usd = int(tin or 0), int(cached or 0), int(tout or 0), float(usd or 0.0)
-        price = (prices or {}).get(model) or price_for(model)
+    db_url = _db_url(session)
+    for model, (tin, cached, tout, usd) in per_model.items():
+        price = (prices or {}).get(model) or price_for(model, on, db_url=db_url)
         today = None
         if price is not None:
             today = round(
@@ -595,11 +661,7 @@ class JobSpend:
         return self.cost_usd / self.budget_usd if self.budget_usd else None
 
 
-def top_jobs(
-    session: Session, flt: CostFilter, *, limit: int = 10, budgeted_only: bool = False
-) -> list[JobSpend]:
-    """The most expensive jobs in the view (or its budgeted jobs), with their budgets."""
-
+def _job_spend(session: Session, flt: CostFilter) -> Any:
     def columns(src: Any) -> list[Any]:
         return [
             src.c.job_id.label("job_id"),
@@ -608,17 +670,31 @@ def top_jobs(
         ]
 
     query, src = _query(session, flt, (), columns)
-    spend = query.where(src.c.job_id.is_not(None)).group_by(src.c.job_id).subquery("spend")
+    return query.where(src.c.job_id.is_not(None)).group_by(src.c.job_id)
+
+
+def _ranked(spend: Any, limit: int, budgeted_only: bool, which: int) -> Any:
     budget = col(Job.payload)["budget_usd"].as_float()
     ranked = (
-        select(spend.c.job_id, Job.kind, Job.course_id, Job.status, spend.c.cost, spend.c.calls, budget)
+        select(
+            literal(which).label("which"),
+            spend.c.job_id,
+            col(Job.kind).label("kind"),
+            col(Job.course_id).label("course_id"),
+            col(Job.status).label("status"),
+            spend.c.cost,
+            spend.c.calls,
+            budget.label("budget"),
+        )
         .join(Job, col(Job.id) == spend.c.job_id)
-        .order_by(spend.c.cost.desc())
+        .order_by(spend.c.cost.desc(), spend.c.job_id)
         .limit(limit)
     )
-    if budgeted_only:
-        ranked = ranked.where(budget.is_not(None))
-    titles = _course_titles(session)
+    return ranked.where(budget.is_not(None)) if budgeted_only else ranked
+
+
+def _job_rows(session: Session, rows: Sequence[Any]) -> list[JobSpend]:
+    titles = _course_titles(session) if rows else {}
     return [
         JobSpend(
             job_id=int(job_id),
@@ -630,8 +706,35 @@ def top_jobs(
             calls=int(calls or 0),
             budget_usd=_finite(cap),
         )
-        for job_id, kind, course_id, status, usd, calls, cap in session.exec(ranked).all()
+        for job_id, kind, course_id, status, usd, calls, cap in rows
     ]
+
+
+def top_jobs(
+    session: Session, flt: CostFilter, *, limit: int = 10, budgeted_only: bool = False
+) -> list[JobSpend]:
+    """The most expensive jobs in the view (or its budgeted jobs), with their budgets."""
+    spend = _job_spend(session, flt).subquery("spend")
+    rows = session.exec(_ranked(spend, limit, budgeted_only, 0)).all()
+    return _job_rows(session, [tuple(r)[1:] for r in rows])
+
+
+def top_and_budgeted(
+    session: Session, flt: CostFilter, *, limit: int = 10, budget_limit: int = 50
+) -> tuple[list[JobSpend], list[JobSpend]]:
+    """`top_jobs` and its budgeted-only list in one round trip: the spend per job is a
+    common table expression both lists read (materialized once by SQLite and PostgreSQL)."""
+    spend = _job_spend(session, flt).cte("spend")
+    both = union_all(
+        select(_ranked(spend, limit, False, 0).subquery()),
+        select(_ranked(spend, budget_limit, True, 1).subquery()),
+    )
+    rows = [tuple(r) for r in session.exec(both).all()]  # type: ignore[call-overload]
+    rows.sort(key=lambda r: (r[0], -float(r[5] or 0.0), r[1]))
+    return (
+        _job_rows(session, [r[1:] for r in rows if r[0] == 0]),
+        _job_rows(session, [r[1:] for r in rows if r[0] == 1]),
+    )
 
 
 def _finite(value: Any) -> float | None:
@@ -653,20 +756,23 @@ def data_version(session: Session) -> tuple[int, int]:
 
 
 def filter_options(session: Session) -> dict[str, list[str]]:
-    """The values each filter can take, for the page's pickers (read from the rollup)."""
+    """The values each filter can take, for the page's pickers: one grouped scan of the
+    rollup (a few dozen combinations) instead of one DISTINCT scan per picker."""
+    names = ("model", "prompt_id", "prompt_version", "step", "outcome", "provider")
+    query, src = _query(session, CostFilter(), (), lambda src: [src.c[n] for n in names])
+    combos = session.exec(query.group_by(*[src.c[n] for n in names])).all()
 
-    def distinct(*names: str) -> list[Any]:
-        query, _ = _query(session, CostFilter(), (), lambda src: [src.c[n] for n in names])
-        return session.exec(query.distinct()).all()
+    def values(i: int) -> list[str]:
+        return sorted({str(c[i]) for c in combos if c[i] is not None})
 
     return {
-        "models": sorted(str(v) for v in distinct("model") if v is not None),
-        "prompt_ids": sorted(str(v) for v in distinct("prompt_id") if v is not None),
-        "prompt_versions": sorted(f"{p}@{v}" for p, v in distinct("prompt_id", "prompt_version")),
-        "steps": sorted(str(v) for v in distinct("step") if v is not None),
+        "models": values(0),
+        "prompt_ids": values(1),
+        "prompt_versions": sorted({f"{c[1]}@{c[2]}" for c in combos}),
+        "steps": values(3),
         "job_kinds": sorted(str(k) for k in session.exec(select(Job.kind).distinct()).all()),
-        "outcomes": sorted(str(v) for v in distinct("outcome") if v is not None),
-        "providers": sorted(str(v) for v in distinct("provider") if v is not None),
+        "outcomes": values(4),
+        "providers": values(5),
         "users": sorted(str(u) for u in session.exec(select(_user_column()).distinct()).all()),
     }
 

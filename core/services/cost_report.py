@@ -38,9 +38,13 @@ def report_rows(
     require(actor, Can.read_costs)
     rows = [{**dict(zip(by, r.keys, strict=True)), **_figures(r.metrics)} for r in grouped(session, flt, by)]
     if with_total:
-        blank = dict.fromkeys(by, "")
-        rows.append({**blank, by[0]: TOTAL, **_figures(tot or totals(session, flt))})
+        rows.append(total_row(by, tot or totals(session, flt)))
     return rows
+
+
+def total_row(by: Sequence[str], tot: Metrics) -> dict[str, Any]:
+    """The totals row of a table grouped `by`: "total" under the first grouping."""
+    return {**dict.fromkeys(by, ""), by[0]: TOTAL, **_figures(tot)}
 
 
 def export_table(rows: list[dict[str, Any]], *, fmt: str, actor: Actor) -> bytes:

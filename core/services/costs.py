@@ -1,5 +1,5 @@
-"""Calls whose cost is not known yet (still `started`), and the prices in effect: what the
-Costs page shows beside the analytics (core/services/analytics.py)."""
+"""Calls whose cost is not known yet (still `started`): what the Costs page shows beside
+the analytics (core/services/analytics.py); the prices are in core/services/prices.py."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from core.llm.budget import STARTED
-from core.llm.pricing import current_prices
 from core.models import Job, JobStatus, LLMCall, utcnow
 from core.settings import get_settings
 
@@ -61,17 +60,3 @@ def unknown_cost_calls(
                 )
             )
     return out
-
-
-def price_rows() -> list[dict[str, object]]:
-    """The prices file as the Costs page shows it: the entry in effect today per model."""
-    return [
-        {
-            "model": e.model,
-            "input": e.price.input,
-            "cached_input": e.price.cached_input,
-            "output": e.price.output,
-            "since": e.effective_date.isoformat(),
-        }
-        for e in current_prices()
-    ]

@@ -6,6 +6,8 @@ import csv
 import io
 from datetime import UTC, datetime, timedelta
 
+from sqlmodel import select
+
 from core.db import session_scope
 from core.models import Course, Job, LLMCall
 from tests.app.conftest import open_page, texts
@@ -64,13 +66,13 @@ def test_costs_page_groups_filters_and_downloads(db: str) -> None:
     assert not at.exception, [e.value for e in at.exception]
     # Last 30 days by default: the 400-day-old call is out of the view.
     assert at.metric[0].value == "$0.8750"
-    at.selectbox(key="cf_group").set_value("model").run()
+    at.selectbox(key="cf_group.en").set_value("model").run()
     assert not at.exception
     table = at.dataframe[0].value
     by_model = dict(zip(table["model"], table["cost_usd"], strict=True))
     assert by_model == {"gpt-4.1": 0.625, "gpt-4.1-mini": 0.25, "total": 0.875}
     assert at.query_params["group"] == "model"
-    at.selectbox(key="cf_preset").set_value("all").run()
+    at.selectbox(key="cf_preset.en").set_value("all").run()
     assert at.metric[0].value == "$9.8750"
     at.multiselect(key="cf_models").set_value(["gpt-4.1"]).run()
     assert at.metric[0].value == "$0.6250"
@@ -94,7 +96,7 @@ def test_costs_page_opens_a_shared_link(db: str) -> None:
     at.switch_page("pages/costs.py").run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.metric[0].value == "$0.1250"
-    assert at.selectbox(key="cf_then").value == "model"
+    assert at.selectbox(key="cf_then.ru").value == "model"
     assert "Затраты" in texts(at)
 
 
@@ -110,3 +112,58 @@ def test_csv_export_is_safe_for_spreadsheets() -> None:
     data = to_csv([{"course": '=HYPERLINK("http://x")', "cost_usd": 1.0}])
     row = next(csv.DictReader(io.StringIO(data.decode())))
     assert row["course"].startswith("'=")
+
+
+def test_costs_filters_keep_their_values_across_a_language_switch(db: str) -> None:
+    _seed(db)
+    at = open_page("costs")
+    at.selectbox(key="cf_preset.en").set_value("all").run()
+    at.selectbox(key="cf_group.en").set_value("model").run()
+    at.selectbox(key="cf_then.en").set_value("outcome").run()
+    at.session_state["ui.lang"] = "ru"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="cf_preset.ru").value == "all"
+    assert at.selectbox(key="cf_group.ru").value == "model"
+    assert at.selectbox(key="cf_then.ru").value == "outcome"
+    assert "За всё время" in at.selectbox(key="cf_preset.ru").options
+    assert at.metric[0].value == "$9.8750"
+    assert (at.query_params["preset"], at.query_params["group"], at.query_params["then"]) == (
+        "all",
+        "model",
+        "outcome",
+    )
+
+
+def test_a_new_call_shows_at_once_and_a_settled_range_stays_cached(db: str) -> None:
+    from core.services.analytics import CostFilter
+    from ui.costs import _version
+
+    _seed(db)
+    at = open_page("costs")
+    assert at.metric[0].value == "$0.8750"
+    url = str(db)
+    today = datetime.now(UTC).date()
+    settled = CostFilter(start=today - timedelta(days=500), end=today - timedelta(days=300))
+    current = CostFilter(start=today - timedelta(days=7), end=today)
+    before = (_version(url, settled), _version(url, current))
+    with session_scope() as session:
+        job = session.exec(select(Job)).first()
+        session.add(
+            LLMCall(
+                job_id=job.id,
+                course_id=job.course_id,
+                step="slides",
+                provider="openai",
+                model="gpt-4.1",
+                prompt_id="slides",
+                prompt_version="1.0.0",
+                prompt_checksum="x",
+                cost_usd=0.125,
+                outcome="ok",
+            )
+        )
+    at.run()
+    assert at.metric[0].value == "$1.0000"  # the cached view was invalidated by the call
+    assert _version(url, settled) == before[0]  # nothing can land in a range long over
+    assert _version(url, current) != before[1]

@@ -13,6 +13,7 @@ import pytest
 from core.db import dispose_engines, migrate, session_scope
 from core.models import Course, Job, LLMCall
 from tests.browser import launch
+from tests.e2e.language_check import check_page
 from tests.e2e.test_wizard_browser import SHOTS, TIMEOUT_MS, _assert_no_server_errors, server  # noqa: F401
 
 pytestmark = pytest.mark.e2e
@@ -118,5 +119,25 @@ def test_costs_view_is_shared_by_link(server: str, tmp_path: Path) -> None:  # n
         expect(fresh.locator("[data-testid='stVegaLiteChart']").first).to_be_visible()
         fresh.wait_for_timeout(500)
         fresh.screenshot(path=str(SHOTS / "costs-ru-800-shared.png"), full_page=True)
+        other.close()
+
+        # Nothing English on the Russian page (the price table and the admin form included).
+        expect(page.get_by_text("Цены моделей (USD за 1 млн токенов)")).to_be_visible()
+        check_page(page, "ru", "costs (ru)", content=("Курс аналитики",))
+        page.get_by_role("button", name="Сохранить цену").scroll_into_view_if_needed()
+        page.screenshot(path=str(SHOTS / "costs-ru-prices.png"))
+
+        # Then English: the same view, its choices kept (values, not Russian labels).
+        page.get_by_test_id("stSidebar").get_by_text("English").click()
+        expect(page.get_by_role("heading", name="Costs")).to_be_visible()
+        for label, shown in (("Period", "Last 7 days"), ("Group by", "Day"), ("Then by", "Model")):
+            box = page.get_by_test_id("stSelectbox").filter(has_text=label).first
+            expect(box.locator("input")).to_have_value(shown)
+        expect(page.get_by_test_id("stMetricValue").first).to_have_text("$0.4900")
+        expect(page.locator("[data-testid='stVegaLiteChart']").first).to_be_visible()
+        assert "preset=7d" in page.url and "then=model" in page.url
+        check_page(page, "en", "costs (en)", content=("Курс аналитики",))
+        page.wait_for_timeout(500)  # let the chart paint for the screenshot; not a sync point
+        page.screenshot(path=str(SHOTS / "costs-en-1440.png"), full_page=True)
         browser.close()
     _assert_no_server_errors()

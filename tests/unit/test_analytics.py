@@ -207,6 +207,21 @@ def test_top_jobs_and_budgets(seeded: dict[str, int]) -> None:
     assert budgeted[0].budget_used == pytest.approx(0.10 / 0.1)
 
 
+def test_the_page_queries_agree_with_the_one_figure_queries(seeded: dict[str, int]) -> None:
+    """The Costs page reads several figures per scan (overview, model x day rows, both job
+    lists at once); each must equal the figure's own query, filtered or not."""
+    for flt in (CostFilter(), CostFilter(models=("gpt-4.1",)), CostFilter(start=date(2026, 11, 3))):
+        with session_scope(readonly=True) as session:
+            days = analytics.model_day_tokens(session, flt)
+            tot, units = analytics.overview(session, flt, model_days=days)
+            assert tot == analytics.totals(session, flt)
+            assert units == analytics.unit_costs(session, flt)
+            assert analytics.reprice(session, flt, model_days=days) == analytics.reprice(session, flt)
+            top, budgeted = analytics.top_and_budgeted(session, flt, limit=2, budget_limit=5)
+            assert top == analytics.top_jobs(session, flt, limit=2)
+            assert budgeted == analytics.top_jobs(session, flt, limit=5, budgeted_only=True)
+
+
 def test_rollup_plus_live_tail_equals_raw(seeded: dict[str, int]) -> None:
     with session_scope() as session:
         assert analytics.refresh_rollup(session) == 10
