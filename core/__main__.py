@@ -85,7 +85,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     migrate()
     actor = local_actor(args.author or get_settings().LOCAL_USER)  # the CLI is a local admin
     from core.services.estimate import estimate_course
-    from core.services.spending import check_caps
+    from core.spending import check_caps
 
     estimate = estimate_course(params)
     with session_scope() as session:

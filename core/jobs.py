@@ -1,4 +1,4 @@
-"""Jobs: the table pages read, the task registry, and two runners (RQ and in-process).
+"""Jobs: the table pages read, task lookup, and two runners (RQ and in-process).
 
 The jobs table, not the queue, decides what runs: a job is claimed with a conditional
 UPDATE, kept alive by a heartbeat, and a job whose heartbeat went stale is re-queued (or
@@ -28,13 +28,17 @@ from core import instrument
 from core.auth import Actor, Can, require
 from core.db import db_retry, is_transient, session_scope
 from core.errors import AppError, Code, NotFound
+from core.job_kinds import KINDS, resolve
 from core.logs import redact
 from core.models import ACTIVE_JOB_STATUSES, Job, JobStatus, utcnow
 from core.settings import get_settings
+from core.spending import check_caps
 
 log = logging.getLogger(__name__)
 
 TaskFn = Callable[["JobContext"], dict[str, Any] | None]
+# Tasks registered directly (tests, plugins); every other kind is found through
+# core.job_kinds by dotted path, so this module never imports a service.
 TASKS: dict[str, TaskFn] = {}
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 
@@ -67,7 +71,7 @@ class JobDeferred(Exception):
 
 
 def task(kind: str) -> Callable[[TaskFn], TaskFn]:
-    """Register a task function for a job kind."""
+    """Register a task function for a job kind directly (tests; core.job_kinds names the rest)."""
 
     def register(fn: TaskFn) -> TaskFn:
         TASKS[kind] = fn
@@ -76,13 +80,21 @@ def task(kind: str) -> Callable[[TaskFn], TaskFn]:
     return register
 
 
-def _load_tasks() -> None:
-    # Services register their tasks on import.
-    import core.services.evals
-    import core.services.exports
-    import core.services.generation
-    import core.services.prompt_lab
-    import core.services.video  # noqa: F401  (issue-14)
+def known_kind(kind: str) -> bool:
+    return kind in TASKS or kind in KINDS
+
+
+def task_for(kind: str) -> TaskFn | None:
+    """The task of a kind; imports only the module that holds it. None for an unknown kind."""
+    if kind in TASKS:
+        return TASKS[kind]
+    entry = KINDS.get(kind)
+    if entry is None:
+        return None
+    fn = resolve(entry.task)
+    if not callable(fn):
+        raise TypeError(f"task of job kind {kind!r} ({entry.task}) is not callable")
+    return fn  # type: ignore[no-any-return]
 
 
 # ---------------------------------------------------------------- job store
@@ -114,10 +126,10 @@ def create_job(
     return job
 
 
-# issue 9: what starting a job of each kind needs; kinds not listed need Can.generate.
-KIND_NEEDS: dict[str, Can] = {"playground": Can.run_prompts, "eval": Can.prompts}
+# issue 9: what starting a job of each kind needs (core.job_kinds holds it per kind).
+KIND_NEEDS: dict[str, Can] = {kind: entry.needs for kind, entry in KINDS.items()}
 # Kinds that never call a model: no spending-cap check.
-FREE_KINDS = frozenset({"export"})
+FREE_KINDS = frozenset(kind for kind, entry in KINDS.items() if entry.free)
 
 
 def start_job(
@@ -137,8 +149,7 @@ def start_job(
     that calls a model is refused here when it would pass a spending cap.
     """
     require(actor, KIND_NEEDS.get(kind, Can.generate))
-    _load_tasks()
-    if kind not in TASKS:
+    if not known_kind(kind):
         raise AppError(Code.VALIDATION, f"unknown job kind {kind!r}")
     singleton = unique and course_id is not None
     budget = (payload or {}).get("budget_usd")
@@ -149,8 +160,6 @@ def start_job(
         )
 
     if kind not in FREE_KINDS:
-        from core.services.spending import check_caps
-
         with session_scope(readonly=True) as session:
             check_caps(session, email=actor.label, estimate_usd=estimate_usd)
 
@@ -263,8 +272,6 @@ def retry_job(job_id: int, *, actor: Actor, budget_usd: float | None = None) -> 
                     f"job {job_id} is {job.status}; only failed, partial or canceled jobs can be retried",
                 )
             if job.kind not in FREE_KINDS:
-                from core.services.spending import check_caps
-
                 check_caps(session, email=actor.label)
             job.status = JobStatus.queued
             job.cancel_requested = False
@@ -472,9 +479,8 @@ class JobContext:
                 f"this job has spent ${self.spent_usd:.4f} of its ${self.budget_usd:.4f} budget; "
                 "retry it with a larger budget to finish",
             )
-        # issue 9: the spending caps hold mid-run too (other jobs spend at the same time).
-        from core.services.spending import check_caps
 
+        # issue 9: the spending caps hold mid-run too (other jobs spend at the same time).
         def read() -> None:
             with session_scope(readonly=True) as session:
                 check_caps(session, email=self.started_by)
@@ -614,7 +620,6 @@ def interrupt_local(job_id: int) -> bool:
 
 def execute(job_id: int) -> str:
     """Run one job to its end in this process. Returns the final status."""
-    _load_tasks()
     job = db_retry(lambda: _claim(job_id), what=f"claiming job {job_id}")
     if job is None:
         with session_scope() as session:
@@ -630,15 +635,12 @@ def execute(job_id: int) -> str:
             error_detail=f"gave up after {job.max_attempts} attempts",
         )
         return JobStatus.failed
-    fn = TASKS.get(job.kind)
+    try:
+        fn, missing = task_for(job.kind), f"no task for kind {job.kind}"
+    except (ImportError, AttributeError, TypeError, ValueError) as exc:
+        fn, missing = None, f"the task of kind {job.kind} cannot be loaded: {exc}"
     if fn is None:
-        _finish(
-            job_id,
-            JobStatus.failed,
-            fence=fence,
-            error_code=Code.INTERNAL,
-            error_detail=f"no task for kind {job.kind}",
-        )
+        _finish(job_id, JobStatus.failed, fence=fence, error_code=Code.INTERNAL, error_detail=missing)
         return JobStatus.failed
 
     ctx = JobContext(job)

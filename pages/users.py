@@ -8,7 +8,7 @@ from core.auth import Role
 from core.db import session_scope
 from core.errors import AppError, Code
 from core.services import users as svc
-from core.services.spending import spending_status
+from core.spending import spending_status
 from ui import state
 from ui.i18n import t
 from ui.layout import header, show_error

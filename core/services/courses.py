@@ -9,9 +9,24 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlmodel import Session, col, select
 
 from core.auth import Actor, Can, require
-from core.errors import AppError, Code, InvalidInput, NotFound, field_errors
-from core.models import Course, CourseStep, Lesson, Module, Revision, SlideRow, utcnow
-from core.schemas import CourseParams
+from core.errors import AppError, Code, ConflictError, InvalidInput, NotFound, field_errors
+from core.models import (
+    Course,
+    CourseStep,
+    HeygenRender,
+    Lesson,
+    Module,
+    Revision,
+    RevisionSource,
+    SlideRow,
+    Video,
+    VideoScript,
+    utcnow,
+)
+from core.schemas import CourseParams, OutlineLesson
+from core.services.content_check import check_content
+from core.services.revisions import Provenance as RevProvenance
+from core.services.revisions import add_revision, lesson_content, module_content, slides_content
 
 
 class Provenance(BaseModel):
@@ -282,7 +297,6 @@ def outline_text_checked(content: dict[str, Any]) -> dict[str, Any]:
     """issue 9: titles and objectives typed on the Structure page are stored without a
     revision, so they get the offline PII scan only (no HTTP inside the caller's write
     transaction): blocked kinds are refused naming the field, redact kinds are replaced."""
-    from core.services.content_check import check_content
 
     checked = check_content(content, moderate=None)
     blocked = [f.describe() for f in checked.findings if f.action == "block"]
@@ -301,7 +315,6 @@ def update_lesson_outline(
     duration_minutes: int,
 ) -> Lesson:
     require(actor, Can.edit)
-    from core.schemas import OutlineLesson
 
     checked = outline_text_checked({"title": title, "objectives": list(objectives)})
     title, objectives = checked["title"], checked["objectives"]
@@ -384,7 +397,6 @@ def _delete_lesson_rows(session: Session, lesson: Lesson) -> None:
     for slide in session.exec(select(SlideRow).where(SlideRow.lesson_id == lesson.id)):
         session.delete(slide)
     # issue-14: the lesson's video rows go too (their files stay under FILES_DIR/videos).
-    from core.models import HeygenRender, Video, VideoScript
 
     for table in (Video, HeygenRender, VideoScript):
         for row in session.exec(select(table).where(table.lesson_id == lesson.id)):
@@ -586,9 +598,6 @@ def duplicate_course(session: Session, *, course_id: int, actor: Actor) -> Cours
     """Copy the current tree into a new course; each copied node starts its history with
     an `imported` revision that keeps the original's provenance."""
     require(actor, Can.edit)
-    from core.models import RevisionSource
-    from core.services.revisions import Provenance as RevProvenance
-    from core.services.revisions import add_revision, lesson_content, module_content, slides_content
 
     src = get_course(session, course_id)
     copy = Course(
@@ -710,7 +719,6 @@ def update_course_text(
     revisions of the course node, so the change shows in its history and can be compared."""
     require(actor, Can.edit)
     author = actor.label
-    from core.errors import ConflictError
 
     try:
         valid = CourseText.model_validate({"title": title.strip(), "summary": summary.strip()})

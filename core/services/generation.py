@@ -21,8 +21,8 @@ from sqlmodel import Session, col, select
 
 from core.auth import Actor, Can, require
 from core.db import db_retry, is_transient, session_scope
-from core.errors import AppError, Code
-from core.jobs import JobContext, fenced, start_job, task
+from core.errors import AppError, Code, InvalidInput, field_errors
+from core.jobs import JobContext, fenced, start_job
 from core.llm.gateway import CallContext, Generation, generate
 from core.llm.providers import get_provider
 from core.llm.repair import repair_module_durations, repair_outline_durations
@@ -38,10 +38,12 @@ from core.models import (
     SlideRow,
     utcnow,
 )
+from core.prompt_variables import course_variables, outline_variables
 from core.prompts import PromptSpec, active_prompt
 from core.schemas import CourseParams, Outline, outline_problems
 from core.services import courses as course_svc
 from core.services.content_check import CheckOutcome, check_content
+from core.services.estimate import estimate_course
 from core.services.revisions import Provenance, add_revision, make_current
 from core.settings import get_settings
 
@@ -60,7 +62,6 @@ GENERATION_KINDS = (KIND_OUTLINE, KIND_LESSONS, KIND_SLIDES, KIND_COURSE, KIND_R
 
 def _estimate(course_id: int, kind: str, lesson_ids: list[int] | None, with_slides: bool) -> float:
     """What a generation of this kind is expected to cost: the cap check's figure."""
-    from core.services.estimate import estimate_course
 
     _course, params = _params(course_id)
     steps = {s.step: s.cost_usd for s in estimate_course(params).steps}
@@ -390,18 +391,6 @@ def _generate_node(
     )
 
 
-def _base_variables(course: Course, params: CourseParams) -> dict[str, Any]:
-    return {
-        "course_title": course.title,
-        "topic": params.topic,
-        "audience": params.audience,
-        "level": params.level.value,
-        "language": params.language.value,
-        "tone": params.tone.value,
-        "constraints": params.constraints,
-    }
-
-
 # ------------------------------------------------------------------ outline
 
 
@@ -434,8 +423,6 @@ def accept_outline_draft(session: Session, *, actor: Actor, course_id: int, text
     import json
 
     from pydantic import ValidationError
-
-    from core.errors import InvalidInput, field_errors
 
     try:
         data = json.loads(_strip_fence(text))
@@ -552,7 +539,7 @@ def _run_outline(ctx: JobContext, course_id: int) -> dict[str, Any]:
     course, params = _params(course_id)
     ctx.step("outline", "running")
     ctx.check_budget()
-    variables = {**_base_variables(course, params), **params.model_dump(mode="json")}
+    variables = outline_variables(params, course.title)
     spec = _prompt(ctx, "outline")
     gen = generate(
         provider=fenced(ctx, get_provider()),
@@ -631,7 +618,6 @@ def _run_outline(ctx: JobContext, course_id: int) -> dict[str, Any]:
     return {"modules": len(gen.value.modules)}
 
 
-@task(KIND_OUTLINE)
 def run_outline(ctx: JobContext) -> dict[str, Any]:
     assert ctx.course_id is not None
     ctx.set_steps([("outline", "Course structure")])
@@ -697,7 +683,7 @@ def _details_inputs(
         module = session.get(Module, lesson.module_id)
         expected = lesson.current_revision_id
         variables = {
-            **_base_variables(course, params),
+            **course_variables(params, course.title),
             "module_title": module.title if module else "",
             "lesson_title": lesson.title,
             "objectives": list(lesson.objectives),
@@ -914,21 +900,18 @@ def _outcome(counts: dict[str, int], failures: list[AppError], total: int) -> di
     return result
 
 
-@task(KIND_LESSONS)
 def run_lessons(ctx: JobContext) -> dict[str, Any]:
     assert ctx.course_id is not None
     work = _plan(ctx.course_id, ctx.payload.get("lesson_ids"), True, bool(ctx.payload.get("with_slides")))
     return _run_fanout(ctx, ctx.course_id, work, [])
 
 
-@task(KIND_SLIDES)
 def run_slides(ctx: JobContext) -> dict[str, Any]:
     assert ctx.course_id is not None
     work = _plan(ctx.course_id, ctx.payload.get("lesson_ids"), False, True)
     return _run_fanout(ctx, ctx.course_id, work, [])
 
 
-@task(KIND_COURSE)
 def run_course(ctx: JobContext) -> dict[str, Any]:
     assert ctx.course_id is not None
     ctx.set_steps([("outline", "Course structure")])
@@ -954,7 +937,7 @@ def _regenerate_module(
         others = [m.title for m in course_svc.modules_of(session, int(course.id or 0)) if m.id != module_id]
         expected = module.current_revision_id
     variables = {
-        **_base_variables(course, params),
+        **course_variables(params, course.title),
         "module_title": module.title,
         "lesson_count": len(lessons),
         "duration_minutes": sum(lsn.duration_minutes for lsn in lessons),
@@ -988,7 +971,6 @@ def _regenerate_module(
     )
 
 
-@task(KIND_REGENERATE)
 def run_regenerate(ctx: JobContext) -> dict[str, Any]:
     assert ctx.course_id is not None
     node_type, node_id = ctx.payload["node_type"], int(ctx.payload["node_id"])

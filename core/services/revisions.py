@@ -12,7 +12,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from core.auth import Actor, Can, require
-from core.errors import AppError, Code, InvalidInput, NotFound
+from core.errors import AppError, Code, InvalidInput, NotFound, field_errors
 from core.models import (
     Lesson,
     Module,
@@ -121,8 +121,6 @@ def current_content(session: Session, node_type: str, node_id: int) -> dict[str,
 def validate_content(node_type: str, content: dict[str, Any]) -> dict[str, Any]:
     """Refuse edits that break the schema the node's generator promises."""
     from pydantic import ValidationError
-
-    from core.errors import InvalidInput, field_errors
 
     try:
         if node_type == NodeType.lesson:
@@ -634,7 +632,6 @@ def slides_to_text(content: dict[str, Any]) -> str:
 
 def slides_from_text(text: str) -> dict[str, Any]:
     """Parse the editor text back into deck content; lines before the first title are refused."""
-    from core.errors import InvalidInput
 
     slides: list[dict[str, Any]] = []
     in_notes = False

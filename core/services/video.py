@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 from core.auth import Actor
 from core.db import session_scope
 from core.errors import AppError, Code, NotFound
-from core.jobs import JobContext, JobDeferred, start_job, task
+from core.jobs import JobContext, JobDeferred, start_job
 from core.models import (
     HeygenRender,
     Lesson,
@@ -187,7 +187,6 @@ def _step(lesson_id: int) -> str:
     return f"lesson-{lesson_id}"
 
 
-@task(KIND_VIDEO)
 def run_video(ctx: JobContext) -> dict[str, Any]:
     lesson_ids = [int(i) for i in ctx.payload.get("lesson_ids") or []]
     engine = str(ctx.payload.get("engine") or "local")
