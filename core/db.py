@@ -13,6 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
+from core.errors import NotFound
 from core.settings import ROOT, get_settings
 
 T = TypeVar("T")
@@ -210,3 +211,11 @@ def db_retry(fn: Callable[[], T], *, attempts: int | None = None, what: str = "d
             )
             time.sleep(delay)
     raise AssertionError("unreachable")
+
+
+def get_or_404(session: Session, model: type[T], ident: object, what: str) -> T:
+    """The row with this primary key, or NotFound naming `what` (e.g. "lesson 7 not found")."""
+    row = session.get(model, ident)
+    if row is None:
+        raise NotFound(what, ident)
+    return row

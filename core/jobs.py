@@ -26,8 +26,8 @@ from sqlmodel import Session, col, select
 
 from core import instrument
 from core.auth import Actor, Can, require
-from core.db import db_retry, is_transient, session_scope
-from core.errors import AppError, Code, NotFound
+from core.db import db_retry, get_or_404, is_transient, session_scope
+from core.errors import AppError, Code
 from core.job_kinds import KINDS, resolve
 from core.logs import redact
 from core.models import ACTIVE_JOB_STATUSES, Job, JobStatus, utcnow
@@ -212,10 +212,7 @@ def _active_job(session: Session, *, kind: str, course_id: int | None) -> Job | 
 
 
 def get_job(session: Session, job_id: int) -> Job:
-    job = session.get(Job, job_id)
-    if job is None:
-        raise NotFound("job", job_id)
-    return job
+    return get_or_404(session, Job, job_id, "job")
 
 
 def list_jobs(session: Session, *, course_id: int | None = None, limit: int = 100) -> list[Job]:

@@ -7,7 +7,6 @@ from typing import Any
 import streamlit as st
 
 from core.db import session_scope
-from core.errors import AppError
 from core.jobs import get_job, start_job
 from core.models import JobStatus
 from core.prompts import LABELS
@@ -16,7 +15,7 @@ from core.services.prompt_lab import list_versions
 from ui import state
 from ui.i18n import label, t
 from ui.jobtext import show_app_error
-from ui.layout import header, md_escape, show_error
+from ui.layout import header, md_escape, started
 
 SCORE_COLUMNS = (*evals.QUALITY_SCORES, "cost_usd_per_run", "latency_ms_mean")
 
@@ -34,15 +33,13 @@ with st.expander(t("ev_new")), st.form("ev-new"):
     repeats = st.number_input(t("ev_repeats"), min_value=1, max_value=5, value=2, key="ev-repeats")
     if st.form_submit_button(t("ev_start")):
         which = {"label": target.split(":", 1)[1]} if target.startswith("label:") else {"version": target}
-        try:
-            job = start_job(
-                actor=state.actor(),
-                kind=evals.KIND_EVAL,
-                payload={"prompt_id": "outline", "repeats": repeats, **which},
-            )
-            st.session_state["ev-job"] = int(job.id or 0)
-        except AppError as exc:
-            show_error(exc)
+        started(
+            start_job,
+            remember="ev-job",
+            actor=state.actor(),
+            kind=evals.KIND_EVAL,
+            payload={"prompt_id": "outline", "repeats": repeats, **which},
+        )
 
 if st.session_state.get("ev-job"):
     job_id = int(st.session_state["ev-job"])

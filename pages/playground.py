@@ -20,7 +20,7 @@ from ui import state
 from ui.i18n import label as label_of
 from ui.i18n import t
 from ui.jobtext import show_app_error
-from ui.layout import header, md_escape, show_error
+from ui.layout import header, md_escape, show_error, started
 
 
 def editor(spec_key: str, template: str) -> str:
@@ -157,17 +157,18 @@ if any(clicked.values()):
     if clicked["compare"]:
         variants.append(lab.Variant("B", compare_to))
     try:
-        job = lab.start_playground(
+        variables = json.loads(raw_vars or "{}")
+    except json.JSONDecodeError as exc:
+        st.error(t("pg_bad_json", err=exc))
+    else:
+        started(
+            lab.start_playground,
+            remember="pg-job",
             actor=state.actor(),
             prompt_id=prompt_id,
             variants=variants,
-            variables=json.loads(raw_vars or "{}"),
+            variables=variables,
         )
-        st.session_state["pg-job"] = int(job.id or 0)
-    except json.JSONDecodeError as exc:
-        st.error(t("pg_bad_json", err=exc))
-    except AppError as exc:
-        show_error(exc)
 if st.session_state.get("pg-job"):
     job_panel(int(st.session_state["pg-job"]), spec.schema_name)
 

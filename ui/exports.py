@@ -16,7 +16,7 @@ from core.services.exports import ALL_FORMATS, export_file, export_path, latest_
 from ui import state
 from ui.i18n import label, t
 from ui.jobs import job_progress, load_job
-from ui.layout import md_escape, show_error
+from ui.layout import md_escape, show_error, started
 from ui.validation import phrase
 
 PROFILES = ("minimal", "full")
@@ -50,20 +50,19 @@ def template_uploader() -> UploadedFile | None:
 
 def _prepare(course_id: int, exporter: Exporter, profile: str, template: UploadedFile | None) -> None:
     upload = template if exporter.uses_template else None
-    try:
-        job = start_export(
-            actor=state.actor(),
-            course_id=course_id,
-            fmt=exporter.name,
-            profile=profile,
-            template=upload.getvalue() if upload else None,
-            template_name=upload.name if upload else None,
-        )
-    except AppError as exc:
-        # The message can quote the uploaded file's name: it stays behind the expander, escaped.
-        show_error(exc)
+    # A refusal's message can quote the uploaded file's name: show_error keeps it escaped.
+    job = started(
+        start_export,
+        remember=job_key(course_id, exporter.name),
+        actor=state.actor(),
+        course_id=course_id,
+        fmt=exporter.name,
+        profile=profile,
+        template=upload.getvalue() if upload else None,
+        template_name=upload.name if upload else None,
+    )
+    if job is None:
         return
-    st.session_state[job_key(course_id, exporter.name)] = int(job.id or 0)
     with session_scope() as session:
         touch(session, course_id, step=CourseStep.export)
 

@@ -146,11 +146,17 @@ def show_error(exc: AppError) -> None:
         st.caption(f"• {md_escape(problem.get('field') or '—')}: {md_escape(phrase(problem))}")
 
 
-def started(fn: Callable[..., Any], /, **kwargs: Any) -> bool:
-    """Start a job; a refusal (role, spending cap, ...) is shown here, not raised (issue 9)."""
+def started(fn: Callable[..., Job], /, *, remember: str | None = None, **kwargs: Any) -> Job | None:
+    """Start a job; a refusal (role, spending cap, ...) is shown here, not raised (issue 9).
+
+    Returns the job, or None when it was refused. `remember`: the session-state key the
+    job's id is kept under, for the page's progress panel to follow after a rerun.
+    """
     try:
-        fn(**kwargs)
+        job = fn(**kwargs)
     except AppError as exc:
         show_error(exc)
-        return False
-    return True
+        return None
+    if remember is not None:
+        st.session_state[remember] = int(job.id or 0)
+    return job

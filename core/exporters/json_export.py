@@ -20,9 +20,10 @@ from core.auth import Actor, Can, require
 from core.errors import AppError, Code, InvalidInput, field_errors
 from core.exporters.document import FORMAT_ID, SCHEMA_ID, SCHEMA_VERSION, CourseExport, ExportCourse, Meta
 from core.models import Course, CourseStep, Lesson, Module, NodeType, Revision, RevisionSource
+from core.provenance import Provenance
 from core.schemas import CourseParams
 from core.services.content_check import check_content
-from core.services.revisions import Provenance, add_revision, make_current
+from core.services.revisions import add_revision, make_current
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "course.schema.json"
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
@@ -146,20 +147,6 @@ def parse_import(data: bytes | str | dict[str, Any]) -> CourseExport:
 # ------------------------------------------------------------------ import: writing
 
 
-def _provenance(meta: Meta | None) -> Provenance | None:
-    if meta is None:
-        return None
-    return Provenance(
-        prompt_id=meta.prompt_id,
-        prompt_version=meta.prompt_version,
-        prompt_checksum=meta.prompt_checksum,
-        model=meta.model,
-        input_tokens=meta.input_tokens,
-        output_tokens=meta.output_tokens,
-        cost_usd=meta.cost_usd,
-    )
-
-
 def _keep_generation_time(session: Session, rev: Revision, meta: Meta | None) -> None:
     # generated_at describes the content, not the import; the import itself is
     # recorded by source="imported", the author and the note.
@@ -245,7 +232,7 @@ def import_course_json(session: Session, data: bytes | str | dict[str, Any], *, 
         checked = check_content(content, moderate=None)
         rev = add_revision(
             session, course_id=course_id, node_type=node_type, node_id=node_id, content=checked.content,
-            source=RevisionSource.imported, provenance=_provenance(meta), author=author, note=note,
+            source=RevisionSource.imported, provenance=Provenance.of(meta), author=author, note=note,
             findings=checked.records() + doc_findings,
         )  # fmt: skip
         _keep_generation_time(session, rev, meta)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlmodel import Session, col, select
 
 from core.auth import Actor, Can, require
+from core.db import get_or_404
 from core.errors import AppError, Code, ConflictError, InvalidInput, NotFound, field_errors
 from core.models import (
     Course,
@@ -23,9 +24,10 @@ from core.models import (
     VideoScript,
     utcnow,
 )
+from core.provenance import Provenance as RevProvenance
+from core.provenance import call_fields
 from core.schemas import CourseParams, OutlineLesson
 from core.services.content_check import check_content
-from core.services.revisions import Provenance as RevProvenance
 from core.services.revisions import add_revision, lesson_content, module_content, slides_content
 
 
@@ -128,10 +130,7 @@ def create_course(session: Session, *, actor: Actor, params: CourseParams) -> Co
 
 
 def get_course(session: Session, course_id: int) -> Course:
-    course = session.get(Course, course_id)
-    if course is None:
-        raise NotFound("course", course_id)
-    return course
+    return get_or_404(session, Course, course_id, "course")
 
 
 def list_courses(session: Session, *, include_archived: bool = False) -> list[Course]:
@@ -166,15 +165,9 @@ def _provenance(rev: Revision | None) -> Provenance | None:
     return Provenance(
         revision_id=rev.id,
         source=rev.source,
-        prompt_id=rev.prompt_id,
-        prompt_version=rev.prompt_version,
-        prompt_checksum=rev.prompt_checksum,
-        model=rev.model,
-        input_tokens=rev.input_tokens,
-        output_tokens=rev.output_tokens,
-        cost_usd=rev.cost_usd,
         generated_at=rev.created_at,
         author=rev.author,
+        **call_fields(rev),
     )
 
 
@@ -275,17 +268,11 @@ def touch(session: Session, course_id: int, *, step: str | None = None) -> None:
 
 
 def get_module(session: Session, module_id: int) -> Module:
-    module = session.get(Module, module_id)
-    if module is None:
-        raise NotFound("module", module_id)
-    return module
+    return get_or_404(session, Module, module_id, "module")
 
 
 def get_lesson(session: Session, lesson_id: int) -> Lesson:
-    lesson = session.get(Lesson, lesson_id)
-    if lesson is None:
-        raise NotFound("lesson", lesson_id)
-    return lesson
+    return get_or_404(session, Lesson, lesson_id, "lesson")
 
 
 def _refuse_locked(node: Module | Lesson, what: str) -> None:
@@ -612,18 +599,7 @@ def duplicate_course(session: Session, *, course_id: int, actor: Actor) -> Cours
     new_id = int(copy.id or 0)
 
     def prov(rev_id: int | None) -> RevProvenance | None:
-        rev = session.get(Revision, rev_id) if rev_id else None
-        if rev is None:
-            return None
-        return RevProvenance(
-            prompt_id=rev.prompt_id,
-            prompt_version=rev.prompt_version,
-            prompt_checksum=rev.prompt_checksum,
-            model=rev.model,
-            input_tokens=rev.input_tokens,
-            output_tokens=rev.output_tokens,
-            cost_usd=rev.cost_usd,
-        )
+        return RevProvenance.of(session.get(Revision, rev_id) if rev_id else None)
 
     def record(node_type: str, node_id: int, content: dict[str, Any], rev_id: int | None) -> int:
         rev = add_revision(

@@ -40,11 +40,12 @@ from core.models import (
 )
 from core.prompt_variables import course_variables, outline_variables
 from core.prompts import PromptSpec, active_prompt
+from core.provenance import Provenance
 from core.schemas import CourseParams, Outline, outline_problems
 from core.services import courses as course_svc
 from core.services.content_check import CheckOutcome, check_content
 from core.services.estimate import estimate_course
-from core.services.revisions import Provenance, add_revision, make_current
+from core.services.revisions import add_revision, make_current
 from core.settings import get_settings
 
 log = logging.getLogger(__name__)

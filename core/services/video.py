@@ -21,8 +21,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from core.auth import Actor
-from core.db import session_scope
-from core.errors import AppError, Code, NotFound
+from core.db import get_or_404, session_scope
+from core.errors import AppError, Code
 from core.jobs import JobContext, JobDeferred, start_job
 from core.models import (
     HeygenRender,
@@ -51,10 +51,7 @@ def videos_dir() -> Path:
 
 
 def get_script(session: Session, script_id: int) -> VideoScript:
-    script = session.get(VideoScript, script_id)
-    if script is None:
-        raise NotFound("video script", script_id)
-    return script
+    return get_or_404(session, VideoScript, script_id, "video script")
 
 
 def _slides(session: Session, lesson_id: int) -> list[dict[str, Any]]:
@@ -69,9 +66,7 @@ def ensure_script(session: Session, *, lesson_id: int) -> VideoScript:
     script = session.exec(select(VideoScript).where(VideoScript.lesson_id == lesson_id)).first()
     if script is not None:
         return script
-    lesson = session.get(Lesson, lesson_id)
-    if lesson is None:
-        raise NotFound("lesson", lesson_id)
+    lesson = get_or_404(session, Lesson, lesson_id, "lesson")
     slides = _slides(session, lesson_id)
     if not slides:
         raise AppError(Code.VALIDATION, f"lesson {lesson_id} has no slides yet; make its deck first")
