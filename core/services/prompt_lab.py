@@ -27,11 +27,11 @@ from core.models import Job, PromptLabel, PromptLabelEvent, PromptVersion, utcno
 from core.prompt_variables import outline_variables
 from core.prompts import (
     LABELS,
-    VERSION_RE,
     PromptRegistry,
     PromptSpec,
     get_registry,
     get_spec,
+    is_version,
     parse_prompt,
     prompt_to_yaml,
     prompts_root,
@@ -158,7 +158,7 @@ def save_version(
         problems.append("owner is required")
     if not changelog.strip():
         problems.append("changelog is required")
-    if not VERSION_RE.match(version) or "+" in version:
+    if not is_version(version) or "+" in version:
         problems.append(f"version {version!r} is not a semantic version like 1.2.0")
     if problems:
         raise AppError(Code.VALIDATION, "; ".join(problems), details=problems)
