@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from core.db import id_of
 from core.errors import AppError, InvalidInput
 
 PARAM_FLAGS = {
@@ -91,9 +92,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
     with session_scope() as session:
         # A capped generation is refused before the course row exists: nothing is written.
         check_caps(session, email=actor.label, estimate_usd=estimate.cost_usd)
-        course_id = int(create_course(session, actor=actor, params=params).id or 0)
+        course_id = id_of(create_course(session, actor=actor, params=params))
     job = start_course(actor=actor, course_id=course_id, budget_usd=args.budget)
-    job_id = int(job.id or 0)
+    job_id = id_of(job)
     provider = get_settings().provider_name
     print(
         f"course {course_id}, job {job.id}, provider {provider}; estimate {estimate.calls} calls, "

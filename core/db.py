@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from threading import Lock
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -219,3 +219,11 @@ def get_or_404(session: Session, model: type[T], ident: object, what: str) -> T:
     if row is None:
         raise NotFound(what, ident)
     return row
+
+
+def id_of(row: Any) -> int:
+    """A stored row's id. Rows get their id on flush; asking before that is a bug, and
+    an error here beats the id 0 that `int(row.id or 0)` used to make up."""
+    if row.id is None:
+        raise RuntimeError(f"{type(row).__name__} has no id yet: add and flush it first")
+    return int(row.id)

@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 
 from core import instrument
 from core.auth import Actor, Can, require
-from core.db import db_retry, get_or_404, is_transient, session_scope
+from core.db import db_retry, get_or_404, id_of, is_transient, session_scope
 from core.errors import AppError, Code
 from core.job_kinds import KINDS, resolve
 from core.logs import redact
@@ -191,7 +191,7 @@ def start_job(
             raise
         job, created = active, False
     if created:
-        enqueue_safely(int(job.id or 0))
+        enqueue_safely(id_of(job))
     else:
         ensure_enqueued(job)
     return job
@@ -304,7 +304,7 @@ class JobContext:
     FLUSH_INTERVAL_S = 0.25
 
     def __init__(self, job: Job) -> None:
-        self.job_id = int(job.id or 0)
+        self.job_id = id_of(job)
         self.kind = job.kind
         self.course_id = job.course_id
         self.started_by = job.started_by
@@ -1039,7 +1039,7 @@ def enqueue_safely(job_id: int, *, replace: bool = False) -> bool:
 def ensure_enqueued(job: Job) -> None:
     """A click that gets an existing queued job back also makes sure it can run."""
     if job.status == JobStatus.queued:
-        enqueue_safely(int(job.id or 0))
+        enqueue_safely(id_of(job))
 
 
 def wait_for(job_id: int, *, timeout: float = 60.0, poll: float = 0.05) -> Job:

@@ -6,7 +6,7 @@ from typing import Any
 
 import streamlit as st
 
-from core.db import session_scope
+from core.db import id_of, session_scope
 from core.jobs import get_job, start_job
 from core.models import JobStatus
 from core.prompts import LABELS
@@ -80,7 +80,7 @@ st.dataframe(
 )
 
 st.subheader(t("ev_compare"))
-by_id = {int(r.id or 0): r for r in runs}
+by_id = {id_of(r): r for r in runs}
 ids = list(by_id)
 cols = st.columns(3)
 current = cols[0].selectbox(t("ev_run"), ids, format_func=lambda i: run_label(by_id[i]), key="ev-current")

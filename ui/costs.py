@@ -14,7 +14,7 @@ import pandas  # noqa: F401
 import streamlit as st
 
 from core.auth import Actor, Can, require
-from core.db import session_scope
+from core.db import id_of, session_scope
 from core.errors import InvalidInput
 from core.services import analytics
 from core.services.analytics import DIMENSIONS, PRESETS, TIME_DIMENSIONS, CostFilter
@@ -56,7 +56,7 @@ def filters() -> tuple[CostFilter, list[str]]:
     preset, flt, by = _url_filter()
     with session_scope(readonly=True) as session:
         options = _options(analytics.data_version(session))
-        courses = {int(c.id or 0): c.title for c in list_courses(session, include_archived=True)}
+        courses = {id_of(c): c.title for c in list_courses(session, include_archived=True)}
     cols = st.columns([3, 2, 2])
     preset = cols[0].selectbox(
         t("cf_period"),

@@ -17,7 +17,7 @@ from typing import Any
 import streamlit as st
 from streamlit_ace import st_ace
 
-from core.db import session_scope
+from core.db import id_of, session_scope
 from core.errors import AppError
 from core.exporters.html import render_markdown_safe
 from core.models import NodeType
@@ -112,7 +112,7 @@ def _save(slot: dict[str, Any]) -> None:
                 )
                 result = SaveResult(
                     saved=False,
-                    revision_id=int(draft.id or 0),
+                    revision_id=id_of(draft),
                     version=slot["version"],
                     problems=problems or [exc.message],
                 )

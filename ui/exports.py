@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from core.db import session_scope
+from core.db import id_of, session_scope
 from core.errors import AppError
 from core.exporters import Exporter, import_course_json
 from core.exporters.json_export import ImportInvalid
@@ -39,7 +39,7 @@ def current_job(course_id: int, fmt: str) -> Job | None:
     with session_scope(readonly=True) as session:
         job = latest_export(session, course_id=course_id, fmt=fmt)
     if job is not None:
-        st.session_state[job_key(course_id, fmt)] = int(job.id or 0)
+        st.session_state[job_key(course_id, fmt)] = id_of(job)
     return job
 
 
@@ -117,7 +117,7 @@ def export_row(course_id: int, exporter: Exporter, profile: str, *, enabled: boo
         job = current_job(course_id, exporter.name)
         if job is None:
             return
-        job = job_progress(int(job.id or 0), key=key)
+        job = job_progress(id_of(job), key=key)
         if job.status == JobStatus.succeeded:
             _download(job, key=f"{key}-download-{job.id}")
 

@@ -8,7 +8,7 @@ from typing import Any
 import streamlit as st
 
 from core.auth import page_allowed
-from core.db import session_scope
+from core.db import id_of, session_scope
 from core.errors import AppError
 from core.jobs import latest_job
 from core.models import Job
@@ -158,5 +158,5 @@ def started(fn: Callable[..., Job], /, *, remember: str | None = None, **kwargs:
         show_error(exc)
         return None
     if remember is not None:
-        st.session_state[remember] = int(job.id or 0)
+        st.session_state[remember] = id_of(job)
     return job

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from core.auth import Actor, Can, require
+from core.db import id_of
 from core.errors import AppError, Code, InvalidInput, field_errors
 from core.exporters.document import FORMAT_ID, SCHEMA_ID, SCHEMA_VERSION, CourseExport, ExportCourse, Meta
 from core.models import Course, CourseStep, Lesson, Module, NodeType, Revision, RevisionSource
@@ -224,7 +225,7 @@ def import_course_json(session: Session, data: bytes | str | dict[str, Any], *, 
     )
     session.add(course)
     session.flush()
-    course_id = int(course.id or 0)
+    course_id = id_of(course)
     note = f"imported from course {src.id}" if src.id is not None else "imported"
 
     def record(node_type: NodeType, node_id: int, content: dict[str, Any], meta: Meta | None) -> Revision:
@@ -246,15 +247,15 @@ def import_course_json(session: Session, data: bytes | str | dict[str, Any], *, 
         session.add(module)
         session.flush()
         content = {"title": m.title, "summary": m.summary, "objectives": list(m.objectives)}
-        make_current(session, record(NodeType.module, int(module.id or 0), content, m.meta))
+        make_current(session, record(NodeType.module, id_of(module), content, m.meta))
         for l_pos, lsn in enumerate(m.lessons):
             lesson = Lesson(
-                course_id=course_id, module_id=int(module.id or 0), position=l_pos, title=lsn.title,
+                course_id=course_id, module_id=id_of(module), position=l_pos, title=lsn.title,
                 duration_minutes=lsn.duration_minutes,
             )  # fmt: skip
             session.add(lesson)
             session.flush()
-            lesson_id = int(lesson.id or 0)
+            lesson_id = id_of(lesson)
             content = lsn.model_dump(
                 mode="json",
                 include={

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlmodel import Session, col, select
 
 from core.auth import Actor, Can, require
-from core.db import get_or_404
+from core.db import get_or_404, id_of
 from core.errors import AppError, Code, ConflictError, InvalidInput, NotFound, field_errors
 from core.models import (
     Course,
@@ -203,7 +203,7 @@ def load_course(session: Session, course_id: int) -> CourseDoc:
     for lsn in lessons:
         by_module.setdefault(lsn.module_id, []).append(
             LessonDoc(
-                id=int(lsn.id or 0),
+                id=id_of(lsn),
                 position=lsn.position,
                 title=lsn.title,
                 objectives=list(lsn.objectives),
@@ -218,14 +218,14 @@ def load_course(session: Session, course_id: int) -> CourseDoc:
                 version=lsn.version,
                 slides=[
                     SlideDoc(title=s.title, bullets=list(s.bullets), notes=s.notes)
-                    for s in slides.get(int(lsn.id or 0), [])
+                    for s in slides.get(id_of(lsn), [])
                 ],
                 provenance=_provenance(revisions.get(lsn.current_revision_id)),
                 slides_provenance=_provenance(revisions.get(lsn.slides_revision_id)),
             )
         )
     return CourseDoc(
-        id=int(course.id or 0),
+        id=id_of(course),
         title=course.title,
         summary=course.summary,
         language=course.language,
@@ -237,14 +237,14 @@ def load_course(session: Session, course_id: int) -> CourseDoc:
         provenance=_provenance(course_rev),
         modules=[
             ModuleDoc(
-                id=int(m.id or 0),
+                id=id_of(m),
                 position=m.position,
                 title=m.title,
                 summary=m.summary,
                 objectives=list(m.objectives),
                 locked=m.locked,
                 version=m.version,
-                lessons=by_module.get(int(m.id or 0), []),
+                lessons=by_module.get(id_of(m), []),
                 provenance=_provenance(revisions.get(m.current_revision_id)),
             )
             for m in modules
@@ -515,7 +515,7 @@ def undo_delete(session: Session, *, actor: Actor, revision_id: int) -> None:
         siblings = [m for m in modules_of(session, rev.course_id) if m.id != module.id]
         siblings.insert(min(int(kept["module"].get("position", 0)), len(siblings)), module)
         _renumber(session, siblings)
-        module_id = int(module.id or 0)
+        module_id = id_of(module)
     else:
         module_id = int(kept["lessons"][0]["module_id"])
         if session.get(Module, module_id) is None:
@@ -526,7 +526,7 @@ def undo_delete(session: Session, *, actor: Actor, revision_id: int) -> None:
     new_ids: dict[int, int] = {}
     for data in kept.get("lessons", []):
         lesson = _put_back(session, Lesson, data, module_id=module_id)
-        new_ids[int(data["id"])] = int(lesson.id or 0)
+        new_ids[int(data["id"])] = id_of(lesson)
     for data in kept.get("slides", []):
         _put_back(session, SlideRow, data, lesson_id=new_ids.get(int(data["lesson_id"]), data["lesson_id"]))
     if "module" not in kept and kept.get("lessons"):
@@ -596,7 +596,7 @@ def duplicate_course(session: Session, *, course_id: int, actor: Actor) -> Cours
     )
     session.add(copy)
     session.flush()
-    new_id = int(copy.id or 0)
+    new_id = id_of(copy)
 
     def prov(rev_id: int | None) -> RevProvenance | None:
         return RevProvenance.of(session.get(Revision, rev_id) if rev_id else None)
@@ -613,7 +613,7 @@ def duplicate_course(session: Session, *, course_id: int, actor: Actor) -> Cours
             author=actor.label,
             note=f"duplicated from course {course_id}",
         )
-        return int(rev.id or 0)
+        return id_of(rev)
 
     for module in modules_of(session, course_id):
         new_module = Module(
@@ -627,12 +627,12 @@ def duplicate_course(session: Session, *, course_id: int, actor: Actor) -> Cours
         session.add(new_module)
         session.flush()
         new_module.current_revision_id = record(
-            "module", int(new_module.id or 0), module_content(new_module), module.current_revision_id
+            "module", id_of(new_module), module_content(new_module), module.current_revision_id
         )
-        for lesson in _lessons_in(session, int(module.id or 0)):
+        for lesson in _lessons_in(session, id_of(module)):
             new_lesson = Lesson(
                 course_id=new_id,
-                module_id=int(new_module.id or 0),
+                module_id=id_of(new_module),
                 **{
                     f: getattr(lesson, f)
                     for f in (
@@ -652,12 +652,12 @@ def duplicate_course(session: Session, *, course_id: int, actor: Actor) -> Cours
             )
             session.add(new_lesson)
             session.flush()
-            lid = int(new_lesson.id or 0)
+            lid = id_of(new_lesson)
             if lesson.body_md:
                 new_lesson.current_revision_id = record(
                     "lesson", lid, lesson_content(new_lesson), lesson.current_revision_id
                 )
-            deck = slides_content(session, int(lesson.id or 0))
+            deck = slides_content(session, id_of(lesson))
             for i, slide in enumerate(deck["slides"]):
                 session.add(SlideRow(lesson_id=lid, position=i, **slide))
             if deck["slides"]:

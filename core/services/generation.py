@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from core.auth import Actor, Can, require
-from core.db import db_retry, is_transient, session_scope
+from core.db import db_retry, id_of, is_transient, session_scope
 from core.errors import AppError, Code, InvalidInput, field_errors
 from core.jobs import JobContext, fenced, start_job
 from core.llm.gateway import CallContext, Generation, generate
@@ -464,9 +464,9 @@ def _write_outline(
     prov: Provenance,
     findings: list[dict[str, Any]] | None = None,
 ) -> None:
-    existing = course_svc.modules_of(session, int(course.id or 0))
+    existing = course_svc.modules_of(session, id_of(course))
     if any(m.locked for m in existing) or any(
-        lsn.body_md for lsn in course_svc.lessons_of(session, int(course.id or 0))
+        lsn.body_md for lsn in course_svc.lessons_of(session, id_of(course))
     ):
         raise AppError(
             Code.VALIDATION,
@@ -479,7 +479,7 @@ def _write_outline(
             session.delete(lesson)
         session.delete(module)
     session.flush()
-    course_id = int(course.id or 0)
+    course_id = id_of(course)
     add_revision(
         session,
         course_id=course_id,
@@ -512,7 +512,7 @@ def _write_outline(
             session,
             course_id=course_id,
             node_type=NodeType.module,
-            node_id=int(module.id or 0),
+            node_id=id_of(module),
             content={"title": om.title, "summary": om.summary, "objectives": list(om.objectives)},
             job_id=job_id,
             provenance=prov,
@@ -522,7 +522,7 @@ def _write_outline(
             session.add(
                 Lesson(
                     course_id=course_id,
-                    module_id=int(module.id or 0),
+                    module_id=id_of(module),
                     position=li,
                     title=ol.title,
                     objectives=list(ol.objectives),
@@ -665,7 +665,7 @@ def _generate_details(
         prompt_id="lesson",
         node_type=NodeType.lesson,
         node_id=lesson_id,
-        course_id=int(course.id or 0),
+        course_id=id_of(course),
         variables=variables,
         expected_revision_id=expected,
         as_proposal=as_proposal,
@@ -714,7 +714,7 @@ def _generate_slides(
         prompt_id="slides",
         node_type=NodeType.slides,
         node_id=lesson_id,
-        course_id=int(course.id or 0),
+        course_id=id_of(course),
         variables=variables,
         expected_revision_id=expected,
         as_proposal=as_proposal,
@@ -751,7 +751,7 @@ def _plan(course_id: int, lesson_ids: list[int] | None, details: bool, slides: b
         for lesson in course_svc.lessons_of(session, course_id):
             if lesson_ids is not None and lesson.id not in lesson_ids:
                 continue
-            work.append(_LessonWork(int(lesson.id or 0), _lesson_label(session, lesson), details, slides))
+            work.append(_LessonWork(id_of(lesson), _lesson_label(session, lesson), details, slides))
         return work
 
 
@@ -935,7 +935,7 @@ def _regenerate_module(
         lessons = list(
             session.exec(select(Lesson).where(Lesson.module_id == module_id).order_by(col(Lesson.position)))
         )
-        others = [m.title for m in course_svc.modules_of(session, int(course.id or 0)) if m.id != module_id]
+        others = [m.title for m in course_svc.modules_of(session, id_of(course)) if m.id != module_id]
         expected = module.current_revision_id
     variables = {
         **course_variables(params, course.title),
@@ -963,7 +963,7 @@ def _regenerate_module(
         prompt_id="module",
         node_type=NodeType.module,
         node_id=module_id,
-        course_id=int(course.id or 0),
+        course_id=id_of(course),
         variables=variables,
         expected_revision_id=expected,
         as_proposal=True,

@@ -12,7 +12,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from core.auth import Actor, Can, require
-from core.db import get_or_404
+from core.db import get_or_404, id_of
 from core.errors import AppError, Code, InvalidInput, field_errors
 from core.models import (
     Lesson,
@@ -270,7 +270,7 @@ def save_edit(
         blocked = [f.describe() for f in check.findings if f.action == "block"]
         return SaveResult(
             saved=False,
-            revision_id=int(rev.id or 0),
+            revision_id=id_of(rev),
             version=int(getattr(node, version_col.key)),
             message=f"Not applied: the content policy blocks it ({'; '.join(blocked)}). "
             f"Your text is kept as quarantined revision {rev.id}.",
@@ -293,7 +293,7 @@ def save_edit(
         )
         return SaveResult(
             saved=False,
-            revision_id=int(draft.id or 0),
+            revision_id=id_of(draft),
             version=int(getattr(node, version_col.key)),
             message=f"Not applied: the {node_type} is not valid yet. Your text is kept as draft revision {draft.id}.",
             problems=problems,
@@ -326,7 +326,7 @@ def save_edit(
         )
         return SaveResult(
             saved=False,
-            revision_id=int(rev.id or 0),
+            revision_id=id_of(rev),
             version=int(getattr(node, version_col.key)),
             message=f"Someone else saved this {node_type} first (now version "
             f"{getattr(node, version_col.key)}). Your text is kept in history as revision {rev.id}.",
@@ -348,7 +348,7 @@ def save_edit(
     make_current(session, rev)
     return SaveResult(
         saved=True,
-        revision_id=int(rev.id or 0),
+        revision_id=id_of(rev),
         version=int(getattr(node, version_col.key)),
         findings=findings,
     )

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from core.auth import Actor
-from core.db import get_or_404, session_scope
+from core.db import get_or_404, id_of, session_scope
 from core.errors import AppError, Code
 from core.jobs import JobContext, JobDeferred, start_job
 from core.models import (
@@ -81,7 +81,7 @@ def ensure_script(session: Session, *, lesson_id: int) -> VideoScript:
         session,
         course_id=lesson.course_id,
         node_type=NodeType.video_script,
-        node_id=int(script.id or 0),
+        node_id=id_of(script),
         content={"text": script.text},
         source=RevisionSource.generated,
         note="drafted from the slides' speaker notes",
@@ -235,14 +235,14 @@ def _save_video(ctx: JobContext, lesson: Lesson, script: VideoScript, **values: 
     with session_scope() as session:
         video = Video(
             course_id=lesson.course_id,
-            lesson_id=int(lesson.id or 0),
+            lesson_id=id_of(lesson),
             job_id=ctx.job_id,
             script_version=script.version,
             **values,
         )
         session.add(video)
         session.flush()
-        return int(video.id or 0)
+        return id_of(video)
 
 
 def _local_lesson(ctx: JobContext, lesson_id: int) -> int:
@@ -313,7 +313,7 @@ def _claim_scene(ctx: JobContext, lesson: Lesson, scene: int) -> HeygenRender | 
     try:
         with session_scope() as session:
             row = HeygenRender(
-                job_id=ctx.job_id, course_id=lesson.course_id, lesson_id=int(lesson.id or 0), scene=scene
+                job_id=ctx.job_id, course_id=lesson.course_id, lesson_id=id_of(lesson), scene=scene
             )
             session.add(row)
             session.flush()
@@ -364,9 +364,9 @@ def _heygen_lesson(ctx: JobContext, lesson_id: int) -> int:
                         session.delete(stale)
                 wait = (exc.details or {}).get("retry_after_s") or settings.HEYGEN_POLL_MIN_S
                 raise JobDeferred(float(wait), exc.message) from exc
-            _update_render(int(row.id or 0), status="failed", error_code=exc.code, error_detail=exc.message)
+            _update_render(id_of(row), status="failed", error_code=exc.code, error_detail=exc.message)
             raise
-        _update_render(int(row.id or 0), video_id=video_id, status="pending", submitted_at=utcnow())
+        _update_render(id_of(row), video_id=video_id, status="pending", submitted_at=utcnow())
 
     # 2. Poll what is pending (a webhook may already have marked it).
     with session_scope(readonly=True) as session:
@@ -401,7 +401,7 @@ def _heygen_lesson(ctx: JobContext, lesson_id: int) -> int:
             credits = round(seconds / 60 * settings.HEYGEN_CREDITS_PER_MINUTE, 4)
             cost = round(seconds * settings.HEYGEN_USD_PER_SECOND, 4)
             _update_render(
-                int(row.id or 0),
+                id_of(row),
                 status="completed",
                 file=str(dest.relative_to(settings.FILES_DIR)),
                 duration_s=seconds,
@@ -414,7 +414,7 @@ def _heygen_lesson(ctx: JobContext, lesson_id: int) -> int:
         if status.status == "failed":
             detail = f"HeyGen could not render scene {row.scene + 1}: {status.failure_message or status.failure_code}"
             _update_render(
-                int(row.id or 0), status="failed", error_code=Code.HEYGEN_RENDER_FAILED, error_detail=detail
+                id_of(row), status="failed", error_code=Code.HEYGEN_RENDER_FAILED, error_detail=detail
             )
             raise AppError(
                 Code.HEYGEN_RENDER_FAILED,
@@ -427,9 +427,7 @@ def _heygen_lesson(ctx: JobContext, lesson_id: int) -> int:
                 f"HeyGen has not finished scene {row.scene + 1} (video {row.video_id}) after "
                 f"{timedelta(seconds=round(elapsed))}; it looks lost. Regenerate to submit it again"
             )
-            _update_render(
-                int(row.id or 0), status="failed", error_code=Code.HEYGEN_TIMEOUT, error_detail=detail
-            )
+            _update_render(id_of(row), status="failed", error_code=Code.HEYGEN_TIMEOUT, error_detail=detail)
             raise AppError(Code.HEYGEN_TIMEOUT, detail)
         # A webhook said it is done while the status call lags: look again soon.
         delays.append(settings.HEYGEN_POLL_MIN_S if row.webhook_status else _poll_delay(elapsed))
@@ -552,7 +550,7 @@ def script_for_lesson(lesson_id: int) -> tuple[int, str]:
     """The lesson's script id and text (drafted on first use)."""
     with session_scope() as session:
         script = ensure_script(session, lesson_id=lesson_id)
-        return int(script.id or 0), script.text
+        return id_of(script), script.text
 
 
 def lesson_video(lesson_id: int) -> LessonVideo | None:
@@ -561,7 +559,7 @@ def lesson_video(lesson_id: int) -> LessonVideo | None:
         if video is None or not video_path(video).exists():
             return None
         return LessonVideo(
-            video_id=int(video.id or 0),
+            video_id=id_of(video),
             engine=video.engine,
             path=video_path(video),
             captions=captions_path(video),

@@ -7,6 +7,8 @@ import sys
 
 from sqlmodel import col, select
 
+from core.db import id_of
+
 
 def cmd_video(args: argparse.Namespace) -> int:
     from core.db import session_scope
@@ -29,7 +31,7 @@ def cmd_video(args: argparse.Namespace) -> int:
         avatar=args.avatar,
     )
     print(f"job #{job.id}: {args.engine} video for {len(lesson_ids)} lesson(s)", file=sys.stderr)
-    done = wait_for(int(job.id or 0), timeout=args.timeout, poll=0.5)
+    done = wait_for(id_of(job), timeout=args.timeout, poll=0.5)
     if done.status != "succeeded":
         print(f"error: job #{done.id} {done.status}: {done.error_code}: {done.error_detail}", file=sys.stderr)
         return 1
