@@ -40,13 +40,6 @@ _REQUIRED = ("id", "version", "owner", "changelog", "schema", "system", "templat
 
 
 @dataclass(frozen=True)
-class PromptRef:
-    prompt_id: str
-    version: str
-    checksum: str
-
-
-@dataclass(frozen=True)
 class PromptSpec:
     prompt_id: str
     version: str
@@ -76,10 +69,6 @@ class PromptSpec:
         # Every model call records it; the spec is immutable, so hash it once.
         blob = json.dumps(self.canonical(), sort_keys=True, ensure_ascii=False).encode()
         return "sha256:" + hashlib.sha256(blob).hexdigest()
-
-    @property
-    def ref(self) -> PromptRef:
-        return PromptRef(self.prompt_id, self.version, self.checksum)
 
     @property
     def schema(self) -> type:
