@@ -24,7 +24,7 @@ from core.models import Course, CourseStep, Lesson, Module, NodeType, Revision, 
 from core.provenance import Provenance
 from core.schemas import CourseParams
 from core.services.content_check import check_content
-from core.services.revisions import add_revision, make_current
+from core.services.revisions import LESSON_FIELDS, add_revision, make_current
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "course.schema.json"
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
@@ -256,18 +256,7 @@ def import_course_json(session: Session, data: bytes | str | dict[str, Any], *, 
             session.add(lesson)
             session.flush()
             lesson_id = id_of(lesson)
-            content = lsn.model_dump(
-                mode="json",
-                include={
-                    "title",
-                    "objectives",
-                    "duration_minutes",
-                    "body_md",
-                    "key_points",
-                    "exercises",
-                    "quiz",
-                },
-            )
+            content = lsn.model_dump(mode="json", include=set(LESSON_FIELDS))
             make_current(session, record(NodeType.lesson, lesson_id, content, lsn.meta))
             if lsn.slides or lsn.slides_meta is not None:
                 deck = {"slides": [s.model_dump(mode="json") for s in lsn.slides]}

@@ -55,7 +55,6 @@ KIND_LESSONS = "lessons"
 KIND_SLIDES = "slides"
 KIND_COURSE = "course"
 KIND_REGENERATE = "regenerate"
-GENERATION_KINDS = (KIND_OUTLINE, KIND_LESSONS, KIND_SLIDES, KIND_COURSE, KIND_REGENERATE)
 
 
 # ------------------------------------------------------------------ starting jobs
