@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 
 from core import instrument
 from core.auth import Actor, Can, require
-from core.db import db_retry, get_or_404, id_of, is_transient, session_scope
+from core.db import db_retry, get_or_404, id_of, is_transient, read_session, session_scope
 from core.errors import AppError, Code
 from core.job_kinds import KINDS, resolve
 from core.logs import redact
@@ -1046,7 +1046,7 @@ def wait_for(job_id: int, *, timeout: float = 60.0, poll: float = 0.05) -> Job:
     """Block until a job finishes (command line and tests); raises TimeoutError."""
     deadline = time.monotonic() + timeout
     while True:
-        with session_scope() as session:
+        with read_session() as session:
             job = get_job(session, job_id)
         if JobStatus(job.status).finished:
             return job

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.db import id_of, session_scope
+from core.db import id_of, read_session, session_scope
 from core.services.courses import duplicate_course, list_courses, set_archived
 from ui import state
 from ui.exports import import_box
@@ -24,7 +24,7 @@ if imported is not None:
     st.toast(t("course_imported", id=imported), icon=":material/download:")
     st.rerun()
 
-with session_scope() as session:
+with read_session() as session:
     courses = list_courses(session, include_archived=show_archived)
 
 if not courses:

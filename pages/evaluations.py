@@ -6,7 +6,7 @@ from typing import Any
 
 import streamlit as st
 
-from core.db import id_of, session_scope
+from core.db import id_of, read_session
 from core.jobs import get_job, start_job
 from core.models import JobStatus
 from core.prompts import LABELS
@@ -27,7 +27,7 @@ def run_label(run: Any) -> str:
 header(":material/analytics:", "nav_evaluations")
 
 with st.expander(t("ev_new")), st.form("ev-new"):
-    with session_scope() as session:
+    with read_session() as session:
         versions = [v.version for v in list_versions(session, "outline")]
     target = st.selectbox(t("ev_target"), [f"label:{name}" for name in LABELS] + versions, key="ev-target")
     repeats = st.number_input(t("ev_repeats"), min_value=1, max_value=5, value=2, key="ev-repeats")
@@ -43,12 +43,12 @@ with st.expander(t("ev_new")), st.form("ev-new"):
 
 if st.session_state.get("ev-job"):
     job_id = int(st.session_state["ev-job"])
-    with session_scope() as session:
+    with read_session() as session:
         running = not JobStatus(get_job(session, job_id).status).finished
 
     @st.fragment(run_every=1.5 if running else None)
     def poll() -> None:
-        with session_scope() as session:
+        with read_session() as session:
             job = get_job(session, job_id)
         st.caption(t("ev_job", id=job_id, status=label("status", job.status)))
         if job.status == JobStatus.failed:
@@ -58,7 +58,7 @@ if st.session_state.get("ev-job"):
 
     poll()
 
-with session_scope() as session:
+with read_session() as session:
     runs = evals.list_runs(session)
 st.subheader(t("ev_runs"))
 if not runs:
@@ -99,7 +99,7 @@ baseline = cols[1].selectbox(
     key="ev-baseline",
 )
 threshold = cols[2].number_input(t("ev_threshold"), 0.0, 1.0, 0.05, step=0.01, key="ev-threshold")
-with session_scope() as session:
+with read_session() as session:
     comparison = evals.compare_runs(session, run_id=current, baseline_id=baseline, threshold=threshold)
 st.dataframe(
     [

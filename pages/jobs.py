@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.db import id_of, session_scope
+from core.db import id_of, read_session
 from core.jobs import list_jobs
 from core.services.courses import list_courses
 from ui import state
@@ -21,7 +21,7 @@ only_current = st.toggle(
     key="jobs-only-current",
     disabled=state.course_id() is None,
 )
-with session_scope() as session:
+with read_session() as session:
     jobs = list_jobs(session, course_id=state.course_id() if only_current else None, limit=50)
     # Jobs name their course by title, not "course #3".
     titles = {id_of(c): c.title for c in list_courses(session, include_archived=True)}

@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from core.db import id_of, session_scope
+from core.db import id_of, read_session, session_scope
 from core.errors import InvalidInput
 from core.schemas import MAX_LESSON_MINUTES, CourseParams, Language, Level, Tone
 from core.services.courses import create_course, get_course, update_params, validate_params
@@ -105,7 +105,7 @@ current: dict[str, Any] = CourseParams(topic="xxx", language=Language(state.lang
     mode="json"
 ) | {"topic": "", "audience": t("default_audience")}
 if state.course_id() is not None:
-    with session_scope() as session:
+    with read_session() as session:
         current = dict(get_course(session, state.course_id()).params)
 # Streamlit forgets a widget's state once a run ends without drawing it (another page):
 # reload the fields then too, not only for another course.

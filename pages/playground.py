@@ -10,7 +10,7 @@ import streamlit as st
 from streamlit_ace import st_ace
 
 from core.auth import Can
-from core.db import session_scope
+from core.db import read_session, session_scope
 from core.errors import AppError
 from core.jobs import get_job
 from core.models import JobStatus
@@ -68,13 +68,13 @@ def show_result(result: dict[str, Any], schema: str) -> None:
 
 
 def job_panel(job_id: int, schema: str) -> None:
-    with session_scope() as session:
+    with read_session() as session:
         job = get_job(session, job_id)
     running = not JobStatus(job.status).finished
 
     @st.fragment(run_every=1.0 if running else None)
     def poll() -> None:
-        with session_scope() as session:
+        with read_session() as session:
             current = get_job(session, job_id)
         st.caption(t("pg_running", id=job_id, status=label_of("status", current.status)))
         if running and JobStatus(current.status).finished:
@@ -133,7 +133,7 @@ source = left.selectbox(t("pg_fill_from"), list(sources), format_func=sources.ge
 # Refill when asked, on first load, and when another prompt (other variables) is chosen.
 if right.button(t("pg_fill"), key="pg-fill") or st.session_state.get("pg-vars-for") != prompt_id:
     st.session_state["pg-vars-for"] = prompt_id
-    with session_scope() as session:
+    with read_session() as session:
         sample = lab.sample_variables(session, source=source, spec=spec) if source else {}
     st.session_state["pg-vars"] = json.dumps(sample, indent=2, ensure_ascii=False)
 raw_vars = st.text_area(t("pg_variables"), key="pg-vars", height=220)
@@ -174,7 +174,7 @@ if st.session_state.get("pg-job"):
 
 st.subheader(t("pg_save"))
 with st.form("pg-save-form"):
-    with session_scope() as session:
+    with read_session() as session:
         suggested = lab.next_version(session, prompt_id)
     new_version = st.text_input(t("pg_new_version"), value=suggested, key="pg-new-version")
     owner = st.text_input(t("pg_owner"), value=state.actor().label, key="pg-owner")

@@ -7,7 +7,7 @@ import html
 import nh3
 import streamlit as st
 
-from core.db import id_of, session_scope
+from core.db import id_of, read_session, session_scope
 from core.errors import AppError
 from core.llm.repair import summarize
 from core.models import Revision
@@ -134,7 +134,7 @@ def repairs_line(parameters: dict) -> str:
 
 
 def history_panel(*, node_type: str, node_id: int, key: str, editor_key: str) -> None:
-    with session_scope() as session:
+    with read_session() as session:
         revisions = history(session, node_type=node_type, node_id=node_id)
     if not revisions:
         st.caption(t("no_history"))
@@ -227,7 +227,7 @@ def regenerate_panel(
     )
     if mine and job is not None and (is_running(job) or job.error_code):
         job_progress(id_of(job), key=f"{key}-job")
-    with session_scope() as session:
+    with read_session() as session:
         proposal = pending_proposal(session, node_type=node_type, node_id=node_id)
         current = current_content(session, node_type, node_id) if proposal else None
     if proposal is not None and current is not None:
@@ -299,5 +299,5 @@ def _decide(action: object, revision_id: int, editor_key: str, message: str) -> 
 
 
 def revision(revision_id: int) -> Revision:
-    with session_scope() as session:
+    with read_session() as session:
         return get_revision(session, revision_id)

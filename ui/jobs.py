@@ -7,7 +7,7 @@ from typing import Any
 import streamlit as st
 
 from core.auth import Can
-from core.db import id_of, session_scope
+from core.db import id_of, read_session, session_scope
 from core.errors import AppError
 from core.jobs import get_job, latest_job, request_cancel, retry_job
 from core.models import Job, JobStatus
@@ -31,12 +31,12 @@ STATUS_ICON = {
 
 
 def load_job(job_id: int) -> Job:
-    with session_scope() as session:
+    with read_session() as session:
         return get_job(session, job_id)
 
 
 def latest(course_id: int, kinds: tuple[str, ...]) -> Job | None:
-    with session_scope() as session:
+    with read_session() as session:
         return latest_job(session, course_id=course_id, kinds=kinds)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import streamlit as st
 
 from core.auth import page_allowed
-from core.db import id_of, session_scope
+from core.db import id_of, read_session, session_scope
 from core.errors import AppError
 from core.jobs import latest_job
 from core.models import Job
@@ -92,7 +92,7 @@ def sidebar() -> None:
             st.caption(t("no_course"))
         else:
             try:
-                with session_scope() as session:
+                with read_session() as session:
                     course = get_course(session, course_id)
             except AppError:
                 state.set_course(None)
@@ -127,7 +127,7 @@ def require_course() -> CourseDoc:
     course_id = state.course_id()
     if course_id is not None:
         try:
-            with session_scope() as session:
+            with read_session() as session:
                 return load_course(session, course_id)
         except AppError:
             state.set_course(None)
