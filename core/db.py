@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from threading import Lock
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import event
+from sqlalchemy import CursorResult, Result, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session, create_engine
@@ -260,3 +260,14 @@ def id_of(row: Any) -> int:
     if row.id is None:
         raise RuntimeError(f"{type(row).__name__} has no id yet: add and flush it first")
     return int(row.id)
+
+
+def stored_ids(values: Iterable[int | None]) -> list[int]:
+    """Primary keys read back from a table: never None there, though the models type
+    them optional (an unsaved row has none)."""
+    return [int(v) for v in values if v is not None]
+
+
+def rowcount(result: Result[Any]) -> int:
+    """Rows an UPDATE or DELETE matched (SQLAlchemy types execute() as the generic Result)."""
+    return cast(CursorResult[Any], result).rowcount

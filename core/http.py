@@ -131,9 +131,10 @@ class RetryTransport(httpx.BaseTransport):
                 self._log_retry(request, attempt, delay, type(exc).__name__)
             else:
                 failed = response.status_code in RETRY_STATUSES
-                delay = self._retry_delay(response, attempt) if failed else None
-                if delay is None:
+                wait = self._retry_delay(response, attempt) if failed else None
+                if wait is None:
                     return response
+                delay = wait
                 response.close()  # frees the pooled connection before we sleep
                 self._log_retry(request, attempt, delay, str(response.status_code))
             self._sleep(delay)

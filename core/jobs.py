@@ -26,7 +26,16 @@ from sqlmodel import Session, col, select
 
 from core import instrument
 from core.auth import Actor, Can, require
-from core.db import db_retry, get_or_404, id_of, is_transient, read_session, session_scope
+from core.db import (
+    db_retry,
+    get_or_404,
+    id_of,
+    is_transient,
+    read_session,
+    rowcount,
+    session_scope,
+    stored_ids,
+)
 from core.errors import AppError, Code
 from core.job_kinds import KINDS, resolve
 from core.logs import redact
@@ -95,6 +104,13 @@ def task_for(kind: str) -> TaskFn | None:
     if not callable(fn):
         raise TypeError(f"task of job kind {kind!r} ({entry.task}) is not callable")
     return fn  # type: ignore[no-any-return]
+
+
+def load_all_tasks() -> None:
+    """Import every kind's task now: a worker does this before it forks a work horse per
+    job, so a wrong path in core.job_kinds stops it at start and horses fork warm."""
+    for kind in KINDS:
+        task_for(kind)
 
 
 # ---------------------------------------------------------------- job store
@@ -530,27 +546,29 @@ def _claim(job_id: int) -> Job | None:
     now = utcnow()
     stale = now - timedelta(seconds=settings.JOB_STALE_AFTER_S)
     with session_scope() as session:
-        claimed = session.execute(
-            update(Job)
-            .execution_options(synchronize_session=False)
-            .where(
-                col(Job.id) == job_id,
-                or_(
-                    col(Job.status) == JobStatus.queued,
-                    (col(Job.status) == JobStatus.running) & (col(Job.heartbeat_at) < stale),
-                ),
+        claimed = rowcount(
+            session.execute(
+                update(Job)
+                .execution_options(synchronize_session=False)
+                .where(
+                    col(Job.id) == job_id,
+                    or_(
+                        col(Job.status) == JobStatus.queued,
+                        (col(Job.status) == JobStatus.running) & (col(Job.heartbeat_at) < stale),
+                    ),
+                )
+                .values(
+                    status=JobStatus.running,
+                    attempts=Job.attempts + 1,
+                    worker=WORKER_ID,
+                    started_at=now,
+                    heartbeat_at=now,
+                    # a note left by an interrupted attempt no longer applies
+                    error_code=None,
+                    error_detail=None,
+                )
             )
-            .values(
-                status=JobStatus.running,
-                attempts=Job.attempts + 1,
-                worker=WORKER_ID,
-                started_at=now,
-                heartbeat_at=now,
-                # a note left by an interrupted attempt no longer applies
-                error_code=None,
-                error_detail=None,
-            )
-        ).rowcount
+        )
         if claimed != 1:
             return None
         job = session.get(Job, job_id)
@@ -570,9 +588,9 @@ def _finish(job_id: int, status: JobStatus, *, fence: int | None = None, **value
 
     def write() -> int:
         with session_scope() as session:
-            return session.execute(
-                query.values(status=status, finished_at=now, heartbeat_at=now, **values)
-            ).rowcount
+            return rowcount(
+                session.execute(query.values(status=status, finished_at=now, heartbeat_at=now, **values))
+            )
 
     return db_retry(write, what=f"finishing job {job_id}") == 1
 
@@ -645,7 +663,8 @@ def execute(job_id: int) -> str:
         _running[job_id] = ctx
     observed = instrument.job_started(job)  # log context, metrics, the job's span
     ctx.start_reporting(get_settings().JOB_HEARTBEAT_S)
-    status, values = JobStatus.succeeded, {"progress": 1.0}
+    status = JobStatus.succeeded
+    values: dict[str, Any] = {"progress": 1.0}
     outcome = "finish"
     deferred: JobDeferred | None = None
     try:
@@ -717,16 +736,20 @@ def _defer(job_id: int, fence: int, delay_s: float) -> None:
 
     def write() -> int:
         with session_scope() as session:
-            return session.execute(
-                update(Job)
-                .execution_options(synchronize_session=False)
-                .where(
-                    col(Job.id) == job_id, col(Job.attempts) == fence, col(Job.status) == JobStatus.running
+            return rowcount(
+                session.execute(
+                    update(Job)
+                    .execution_options(synchronize_session=False)
+                    .where(
+                        col(Job.id) == job_id,
+                        col(Job.attempts) == fence,
+                        col(Job.status) == JobStatus.running,
+                    )
+                    .values(
+                        status=JobStatus.queued, attempts=Job.attempts - 1, heartbeat_at=utcnow(), worker=None
+                    )
                 )
-                .values(
-                    status=JobStatus.queued, attempts=Job.attempts - 1, heartbeat_at=utcnow(), worker=None
-                )
-            ).rowcount
+            )
 
     moved = db_retry(write, what=f"deferring job {job_id}")
     if moved == 1:
@@ -773,11 +796,11 @@ def _requeue_stale(runner: str | None = None) -> list[tuple[int, str]]:
     settings = get_settings()
     stale = utcnow() - timedelta(seconds=settings.JOB_STALE_AFTER_S)
     moved_ids: list[tuple[int, str]] = []
-    query = select(Job.id).where(Job.status == JobStatus.running, col(Job.heartbeat_at) < stale)
+    query = select(col(Job.id)).where(Job.status == JobStatus.running, col(Job.heartbeat_at) < stale)
     if runner is not None:
         query = query.where(Job.runner == runner)
     with session_scope(readonly=True) as session:
-        ids = list(session.exec(query))
+        ids = stored_ids(session.exec(query))
     for job_id in ids:
         with session_scope() as session:
             job = session.get(Job, job_id)
@@ -794,26 +817,29 @@ def _requeue_stale(runner: str | None = None) -> list[tuple[int, str]]:
                 if exhausted
                 else {"status": JobStatus.queued, "heartbeat_at": utcnow()}
             )
-            moved = session.execute(
-                update(Job)
-                .execution_options(synchronize_session=False)
-                .where(
-                    col(Job.id) == job_id, col(Job.status) == JobStatus.running, col(Job.heartbeat_at) < stale
+            moved = rowcount(
+                session.execute(
+                    update(Job)
+                    .execution_options(synchronize_session=False)
+                    .where(
+                        col(Job.id) == job_id,
+                        col(Job.status) == JobStatus.running,
+                        col(Job.heartbeat_at) < stale,
+                    )
+                    .values(**values)
                 )
-                .values(**values)
-            ).rowcount
+            )
             if moved == 1 and not exhausted:
-                moved_ids.append((int(job_id), job.runner))
+                moved_ids.append((job_id, job.runner))
     return moved_ids
 
 
 def resubmit_queued(runner: str) -> list[int]:
     """Hand queued jobs of a runner to it again (the in-process queue dies with its process)."""
     with session_scope() as session:
-        ids = [
-            int(i)
-            for i in session.exec(select(Job.id).where(Job.status == JobStatus.queued, Job.runner == runner))
-        ]
+        ids = stored_ids(
+            session.exec(select(col(Job.id)).where(Job.status == JobStatus.queued, Job.runner == runner))
+        )
     for job_id in ids:
         enqueue_safely(job_id)
     return ids
@@ -839,11 +865,13 @@ def reconcile_queue() -> list[int]:
     queue = rq_queue()
     fixed: list[int] = []
     for job_id, heartbeat_at, created_at in rows:
+        if job_id is None:  # a stored row always has one; the model types it optional
+            continue
         since = heartbeat_at or created_at
         if since is not None and since.tzinfo is None:
             since = since.replace(tzinfo=grace.tzinfo)
         try:
-            entry = RQJob.fetch(rq_job_id(int(job_id)), connection=queue.connection)
+            entry = RQJob.fetch(rq_job_id(job_id), connection=queue.connection)
             rq_status = entry.get_status(refresh=True)
         except NoSuchJobError:
             entry, rq_status = None, None
@@ -854,8 +882,8 @@ def reconcile_queue() -> list[int]:
         # an old entry without a recent RQ heartbeat belongs to a dead one.
         if rq_status == "started" and ((since is not None and since > grace) or _rq_alive(entry)):
             continue
-        submit(int(job_id), replace=True)
-        fixed.append(int(job_id))
+        submit(job_id, replace=True)
+        fixed.append(job_id)
     return fixed
 
 
@@ -881,14 +909,13 @@ def run_foreground(on_tick: Callable[[Job], None] | None = None) -> list[tuple[i
     in this process, one after another, and wait for each (tqdm bar via `on_tick`)."""
     _requeue_stale(runner="inprocess")
     with session_scope(readonly=True) as session:
-        ids = [
-            int(i)
-            for i in session.exec(
-                select(Job.id)
+        ids = stored_ids(
+            session.exec(
+                select(col(Job.id))
                 .where(Job.status == JobStatus.queued, Job.runner == "inprocess")
                 .order_by(col(Job.id))
             )
-        ]
+        )
     outcomes = []
     for job_id in ids:
         outcomes.append((job_id, run_watched(job_id, on_tick=on_tick)))

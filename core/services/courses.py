@@ -531,9 +531,10 @@ def undo_delete(session: Session, *, actor: Actor, revision_id: int) -> None:
         _put_back(session, SlideRow, data, lesson_id=new_ids.get(int(data["lesson_id"]), data["lesson_id"]))
     if "module" not in kept and kept.get("lessons"):
         restored = session.get(Lesson, next(iter(new_ids.values())))
-        siblings = [x for x in _lessons_in(session, module_id) if x.id != restored.id]  # type: ignore[union-attr]
-        siblings.insert(min(int(kept["lessons"][0].get("position", 0)), len(siblings)), restored)
-        _renumber(session, siblings)
+        assert restored is not None  # put back just above
+        neighbours = [x for x in _lessons_in(session, module_id) if x.id != restored.id]
+        neighbours.insert(min(int(kept["lessons"][0].get("position", 0)), len(neighbours)), restored)
+        _renumber(session, neighbours)
     rev.status = "current"
     rev.note = f"undone delete by {author}"[:500]
     session.add(rev)

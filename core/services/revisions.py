@@ -12,7 +12,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from core.auth import Actor, Can, require
-from core.db import get_or_404, id_of
+from core.db import get_or_404, id_of, rowcount
 from core.errors import AppError, Code, InvalidInput, field_errors
 from core.models import (
     Lesson,
@@ -249,7 +249,7 @@ def save_edit(
     table, version_col, id_col = _version_column(node_type)
     check = check_content(content)
     content, findings = check.content, check.records()
-    node = get_or_404(session, table, node_id, node_type)
+    node: Any = get_or_404(session, table, node_id, node_type)
     if check.blocked:
         rev = add_revision(
             session,
@@ -300,12 +300,14 @@ def save_edit(
             findings=findings,
         )
     course_id = node.course_id
-    bumped = session.execute(
-        update(table)
-        .execution_options(synchronize_session=False)
-        .where(id_col == node_id, version_col == expected_version)
-        .values({version_col.key: version_col + 1})
-    ).rowcount
+    bumped = rowcount(
+        session.execute(
+            update(table)
+            .execution_options(synchronize_session=False)
+            .where(id_col == node_id, version_col == expected_version)
+            .values({version_col.key: version_col + 1})
+        )
+    )
     based_on = node.slides_revision_id if node_type == NodeType.slides else node.current_revision_id
     if bumped != 1:
         session.refresh(node)
@@ -375,7 +377,7 @@ def keep_draft(
         check = check_content(content)
         content, findings = check.content, check.records()
     table, _version_col, _id_col = _version_column(node_type)
-    node = get_or_404(session, table, node_id, node_type)
+    node: Any = get_or_404(session, table, node_id, node_type)
     based_on = node.slides_revision_id if node_type == NodeType.slides else node.current_revision_id
     note = ("invalid: " + "; ".join(problems))[:500]
     existing = session.exec(

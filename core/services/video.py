@@ -186,7 +186,8 @@ def run_video(ctx: JobContext) -> dict[str, Any]:
     lesson_ids = [int(i) for i in ctx.payload.get("lesson_ids") or []]
     engine = str(ctx.payload.get("engine") or "local")
     with session_scope(readonly=True) as session:
-        titles = {i: (session.get(Lesson, i).title if session.get(Lesson, i) else str(i)) for i in lesson_ids}
+        lessons = {i: session.get(Lesson, i) for i in lesson_ids}
+        titles = {i: lesson.title if lesson else str(i) for i, lesson in lessons.items()}
     ctx.set_steps([(_step(i), titles[i]) for i in lesson_ids])
     finished = ctx.done_steps()
     waiting: list[float] = []
@@ -213,7 +214,7 @@ def run_video(ctx: JobContext) -> dict[str, Any]:
     # Every lesson's video of this job, including those an earlier (deferred) run made.
     with session_scope(readonly=True) as session:
         rows = session.exec(select(Video.lesson_id, Video.id).where(Video.job_id == ctx.job_id))
-        made.update({str(lesson): int(video) for lesson, video in rows})
+        made.update({str(lesson): video for lesson, video in rows if video is not None})
     return {"videos": made}
 
 

@@ -7,7 +7,7 @@ import sys
 
 from sqlmodel import col, select
 
-from core.db import id_of
+from core.db import id_of, stored_ids
 
 
 def cmd_video(args: argparse.Namespace) -> int:
@@ -17,8 +17,8 @@ def cmd_video(args: argparse.Namespace) -> int:
     from core.services.video import lesson_video, start_video
 
     with session_scope(readonly=True) as session:
-        query = select(Lesson.id).where(Lesson.course_id == args.course_id).order_by(col(Lesson.id))
-        all_ids = [int(i) for i in session.exec(query)]
+        query = select(col(Lesson.id)).where(Lesson.course_id == args.course_id).order_by(col(Lesson.id))
+        all_ids = stored_ids(session.exec(query))
     lesson_ids = args.lesson or all_ids
     from core.auth import local_actor
 
