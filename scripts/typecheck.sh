@@ -7,8 +7,6 @@ cd "$(dirname "$0")/.."
 NOT_YET=(
   core/exporters/template_builder.py
   core/exporters/pptx.py
-  core/exporters/document.py
-  core/exporters/videos.py
   core/services/evals.py
   core/services/generation.py
   core/services/analytics.py

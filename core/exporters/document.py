@@ -12,15 +12,15 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints
 
 from core.provenance import call_fields
 from core.services.courses import CourseDoc, LessonDoc, ModuleDoc, Provenance
 
-SCHEMA_VERSION = "1.0"
-FORMAT_ID = "course-studio.course"
+SCHEMA_VERSION: Final = "1.0"
+FORMAT_ID: Final = "course-studio.course"
 SCHEMA_ID = "https://course-studio.local/schemas/course.schema.json"
 
 NodeTitle = Annotated[str, StringConstraints(min_length=1, max_length=200)]
