@@ -17,6 +17,8 @@ import sys
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
+import pytest
+
 from core.job_kinds import KINDS, resolve
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -147,3 +149,21 @@ def test_importing_the_job_engine_loads_no_task_module() -> None:
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     modules = json.loads(out.stdout)
     assert not [m for m in modules if m.startswith(("core.services", "core.exporters"))]
+
+
+def test_a_kind_whose_task_cannot_be_loaded_fails_its_job_and_the_worker_start(db: str, monkeypatch) -> None:
+    from core import jobs
+    from core.db import id_of, unit_of_work
+    from core.job_kinds import JobKind
+    from core.models import JobStatus
+
+    monkeypatch.setitem(KINDS, "misnamed", JobKind("core.services.no_such_module:run"))
+    with pytest.raises(ModuleNotFoundError):
+        jobs.load_all_tasks()  # what the worker runs before it takes jobs
+    with unit_of_work() as session:
+        job_id = id_of(jobs.create_job(session, kind="misnamed"))
+    assert jobs.execute(job_id) == JobStatus.failed
+    with unit_of_work() as session:
+        job = jobs.get_job(session, job_id)
+        assert job.error_code == "E.INTERNAL"
+        assert "core.services.no_such_module" in (job.error_detail or "")
