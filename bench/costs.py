@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import sqlalchemy as sa
 
-from core.db import dispose_engines, migrate, session_scope
+from core.db import dispose_engines, id_of, migrate, session_scope
 from core.models import Course, Job, LLMCallRollup
 from core.services import analytics
 from core.settings import reset_settings
@@ -135,7 +135,7 @@ def seed(url: str, n: int) -> float:
         for c in range(50):
             session.add(Course(title=f"Course {c + 1}", params={}))
         session.flush()
-        course_ids = [int(c.id or 0) for c in session.exec(sa.select(Course)).scalars()]
+        course_ids = [id_of(c) for c in session.exec(sa.select(Course)).scalars()]
         planned = _jobs(max(1, n // 50), course_ids)
         rows = []
         for plan in planned:
@@ -143,7 +143,7 @@ def seed(url: str, n: int) -> float:
             session.add(job)
             rows.append((job, plan))
         session.flush()
-        job_rows = sorted(((int(j.id or 0), plan) for j, plan in rows), key=lambda r: r[1]["at"])
+        job_rows = sorted(((id_of(j), plan) for j, plan in rows), key=lambda r: r[1]["at"])
     engine = sa.create_engine(url)
     if url.startswith("postgresql"):
         raw = engine.raw_connection()

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from core.db import id_of
 from core.errors import AppError, InvalidInput
 
 PARAM_FLAGS = {
@@ -85,15 +86,15 @@ def cmd_generate(args: argparse.Namespace) -> int:
     migrate()
     actor = local_actor(args.author or get_settings().LOCAL_USER)  # the CLI is a local admin
     from core.services.estimate import estimate_course
-    from core.services.spending import check_caps
+    from core.spending import check_caps
 
     estimate = estimate_course(params)
     with session_scope() as session:
         # A capped generation is refused before the course row exists: nothing is written.
         check_caps(session, email=actor.label, estimate_usd=estimate.cost_usd)
-        course_id = int(create_course(session, actor=actor, params=params).id or 0)
+        course_id = id_of(create_course(session, actor=actor, params=params))
     job = start_course(actor=actor, course_id=course_id, budget_usd=args.budget)
-    job_id = int(job.id or 0)
+    job_id = id_of(job)
     provider = get_settings().provider_name
     print(
         f"course {course_id}, job {job.id}, provider {provider}; estimate {estimate.calls} calls, "

@@ -42,7 +42,6 @@ from core.settings import ROOT, get_settings
 
 FORMAT = 1
 FILE_DIRS = ("exports", "templates")  # what FILES_DIR holds that is worth restoring
-PG_MAJOR_MIN = 15
 
 
 class BackupError(AppError):

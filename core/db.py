@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from threading import Lock
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import event
+from sqlalchemy import CursorResult, Result, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session, create_engine
 
+from core.errors import NotFound
 from core.settings import ROOT, get_settings
 
 T = TypeVar("T")
@@ -112,17 +114,49 @@ def dispose_engines() -> None:
 def session_scope(url: str | None = None, *, readonly: bool = False) -> Iterator[Session]:
     """A short unit of work: commits on success, rolls back on error.
 
-    `readonly=True` is for reads only: on SQLite it does not take the write lock.
+    `readonly=True` (or `read_session()`) is for reads only: on SQLite it does not take
+    the write lock, so it never waits behind a writer (WAL), and a write attempted in it
+    is refused rather than silently taking the lock mid-transaction.
     """
     engine = get_engine(url)
     bind = engine.execution_options(readonly=True) if readonly else engine
-    with Session(bind, expire_on_commit=False) as session:
+    with Session(bind, expire_on_commit=False, info={"readonly": readonly}) as session:
         try:
             yield session
             session.commit()
         except BaseException:
             session.rollback()
             raise
+
+
+def read_session(url: str | None = None) -> AbstractContextManager[Session]:
+    """A session for reads (page loads, polls): never takes SQLite's write lock."""
+    return session_scope(url, readonly=True)
+
+
+def unit_of_work(url: str | None = None) -> AbstractContextManager[Session]:
+    """A session that writes: on SQLite it takes the write lock when it begins
+    (BEGIN IMMEDIATE), so a read-then-write inside it is serialized with other writers."""
+    return session_scope(url)
+
+
+class ReadOnlySession(RuntimeError):
+    """A write was attempted in a read-only session: the caller needs unit_of_work()."""
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_flush_when_readonly(session: Session, _context: object, _instances: object) -> None:
+    if not session.info.get("readonly"):
+        return
+    changed = session.new or session.deleted or any(session.is_modified(o) for o in session.dirty)
+    if changed:
+        raise ReadOnlySession("a read-only session cannot write; use unit_of_work()")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_dml_when_readonly(state: ORMExecuteState) -> None:
+    if state.session.info.get("readonly") and (state.is_insert or state.is_update or state.is_delete):
+        raise ReadOnlySession("a read-only session cannot write; use unit_of_work()")
 
 
 def migrate(url: str | None = None, revision: str = "head") -> None:
@@ -210,3 +244,30 @@ def db_retry(fn: Callable[[], T], *, attempts: int | None = None, what: str = "d
             )
             time.sleep(delay)
     raise AssertionError("unreachable")
+
+
+def get_or_404(session: Session, model: type[T], ident: object, what: str) -> T:
+    """The row with this primary key, or NotFound naming `what` (e.g. "lesson 7 not found")."""
+    row = session.get(model, ident)
+    if row is None:
+        raise NotFound(what, ident)
+    return row
+
+
+def id_of(row: Any) -> int:
+    """A stored row's id. Rows get their id on flush; asking before that is a bug, and
+    an error here beats the id 0 that `int(row.id or 0)` used to make up."""
+    if row.id is None:
+        raise RuntimeError(f"{type(row).__name__} has no id yet: add and flush it first")
+    return int(row.id)
+
+
+def stored_ids(values: Iterable[int | None]) -> list[int]:
+    """Primary keys read back from a table: never None there, though the models type
+    them optional (an unsaved row has none)."""
+    return [int(v) for v in values if v is not None]
+
+
+def rowcount(result: Result[Any]) -> int:
+    """Rows an UPDATE or DELETE matched (SQLAlchemy types execute() as the generic Result)."""
+    return cast(CursorResult[Any], result).rowcount

@@ -74,16 +74,6 @@ class AppError(Exception):
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
 
-    def problem(self, status: int = 400) -> dict[str, Any]:
-        """RFC 7807 problem-details shape."""
-        return {
-            "type": f"urn:course-studio:error:{self.code}",
-            "title": self.code,
-            "status": status,
-            "detail": self.message,
-            **({"errors": self.details} if self.details is not None else {}),
-        }
-
 
 class NotFound(AppError):
     def __init__(self, what: str, ident: object) -> None:

@@ -19,7 +19,6 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import httpx
@@ -40,56 +39,6 @@ RETRY_EXCEPTIONS: tuple[type[Exception], ...] = (
     httpx.ReadTimeout,
     httpx.ConnectError,
 )
-
-
-@dataclass
-class HostStats:
-    requests: int = 0  # every attempt sent, retries included
-    retries: int = 0
-    errors: int = 0  # attempts that ended in a transport error or a 5xx/429
-    latency_sum_s: float = 0.0
-
-
-class HttpMetrics:
-    """Thread-safe per-host counters; cheap enough to keep always on."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._hosts: dict[str, HostStats] = {}
-
-    def _stats(self, host: str) -> HostStats:
-        return self._hosts.setdefault(host, HostStats())
-
-    def record_attempt(self, host: str, latency_s: float, *, error: bool) -> None:
-        with self._lock:
-            stats = self._stats(host)
-            stats.requests += 1
-            stats.latency_sum_s += latency_s
-            stats.errors += int(error)
-
-    def record_retry(self, host: str) -> None:
-        with self._lock:
-            self._stats(host).retries += 1
-
-    def snapshot(self) -> dict[str, HostStats]:
-        with self._lock:
-            return {host: HostStats(**vars(stats)) for host, stats in self._hosts.items()}
-
-    def reset(self) -> None:
-        with self._lock:
-            self._hosts.clear()
-
-
-METRICS = HttpMetrics()
-
-
-def http_metrics() -> dict[str, HostStats]:
-    """A copy of the per-host counters of every client built here."""
-    return METRICS.snapshot()
-
-
-def reset_http_metrics() -> None:
-    METRICS.reset()
 
 
 def parse_retry_after(headers: httpx.Headers, now: datetime | None = None) -> float | None:
@@ -143,7 +92,8 @@ def _install_log_redaction() -> None:
 
 
 class RetryTransport(httpx.BaseTransport):
-    """Wraps a transport with retries, backoff with full jitter and per-host metrics."""
+    """Wraps a transport with retries and backoff with full jitter; retries are counted in
+    the exported metrics (course_studio_http_retries, by host and reason)."""
 
     def __init__(
         self,
@@ -152,7 +102,6 @@ class RetryTransport(httpx.BaseTransport):
         retries: int,
         backoff_base_s: float,
         backoff_max_s: float,
-        metrics: HttpMetrics = METRICS,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
     ) -> None:
@@ -160,7 +109,6 @@ class RetryTransport(httpx.BaseTransport):
         self.retries = retries
         self.backoff_base_s = backoff_base_s
         self.backoff_max_s = backoff_max_s
-        self._metrics = metrics
         self._sleep = sleep
         self._rng = rng or random.Random()
 
@@ -172,30 +120,23 @@ class RetryTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         # A streamed body can be sent once only; buffering it makes every retry identical.
         request.read()
-        host = request.url.host
         attempt = 0
         while True:
-            started = time.perf_counter()
             try:
                 response = self._inner.handle_request(request)
             except RETRY_EXCEPTIONS as exc:
-                self._metrics.record_attempt(host, time.perf_counter() - started, error=True)
                 if attempt >= self.retries:
                     raise
                 delay = self.backoff(attempt)
                 self._log_retry(request, attempt, delay, type(exc).__name__)
-            except Exception:
-                self._metrics.record_attempt(host, time.perf_counter() - started, error=True)
-                raise
             else:
                 failed = response.status_code in RETRY_STATUSES
-                self._metrics.record_attempt(host, time.perf_counter() - started, error=failed)
-                delay = self._retry_delay(response, attempt) if failed else None
-                if delay is None:
+                wait = self._retry_delay(response, attempt) if failed else None
+                if wait is None:
                     return response
+                delay = wait
                 response.close()  # frees the pooled connection before we sleep
                 self._log_retry(request, attempt, delay, str(response.status_code))
-            self._metrics.record_retry(host)
             self._sleep(delay)
             attempt += 1
 

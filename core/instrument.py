@@ -17,6 +17,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode
 
 from core import metrics, tracing
+from core.db import id_of
 from core.logs import bind
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ class JobRun:
 
     def __init__(self, job: Any) -> None:
         self.kind = str(job.kind)
-        self.job_id = int(job.id or 0)
+        self.job_id = id_of(job)
         self.started = time.perf_counter()
         self.stack = ExitStack()
         self.span: Any = None

@@ -1,4 +1,4 @@
-"""Jobs: the table pages read, the task registry, and two runners (RQ and in-process).
+"""Jobs: the table pages read, task lookup, and two runners (RQ and in-process).
 
 The jobs table, not the queue, decides what runs: a job is claimed with a conditional
 UPDATE, kept alive by a heartbeat, and a job whose heartbeat went stale is re-queued (or
@@ -26,15 +26,28 @@ from sqlmodel import Session, col, select
 
 from core import instrument
 from core.auth import Actor, Can, require
-from core.db import db_retry, is_transient, session_scope
-from core.errors import AppError, Code, NotFound
+from core.db import (
+    db_retry,
+    get_or_404,
+    id_of,
+    is_transient,
+    read_session,
+    rowcount,
+    session_scope,
+    stored_ids,
+)
+from core.errors import AppError, Code
+from core.job_kinds import KINDS, resolve
 from core.logs import redact
 from core.models import ACTIVE_JOB_STATUSES, Job, JobStatus, utcnow
 from core.settings import get_settings
+from core.spending import check_caps
 
 log = logging.getLogger(__name__)
 
 TaskFn = Callable[["JobContext"], dict[str, Any] | None]
+# Tasks registered directly (tests, plugins); every other kind is found through
+# core.job_kinds by dotted path, so this module never imports a service.
 TASKS: dict[str, TaskFn] = {}
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 
@@ -67,7 +80,7 @@ class JobDeferred(Exception):
 
 
 def task(kind: str) -> Callable[[TaskFn], TaskFn]:
-    """Register a task function for a job kind."""
+    """Register a task function for a job kind directly (tests; core.job_kinds names the rest)."""
 
     def register(fn: TaskFn) -> TaskFn:
         TASKS[kind] = fn
@@ -76,13 +89,28 @@ def task(kind: str) -> Callable[[TaskFn], TaskFn]:
     return register
 
 
-def _load_tasks() -> None:
-    # Services register their tasks on import.
-    import core.services.evals
-    import core.services.exports
-    import core.services.generation
-    import core.services.prompt_lab
-    import core.services.video  # noqa: F401  (issue-14)
+def known_kind(kind: str) -> bool:
+    return kind in TASKS or kind in KINDS
+
+
+def task_for(kind: str) -> TaskFn | None:
+    """The task of a kind; imports only the module that holds it. None for an unknown kind."""
+    if kind in TASKS:
+        return TASKS[kind]
+    entry = KINDS.get(kind)
+    if entry is None:
+        return None
+    fn = resolve(entry.task)
+    if not callable(fn):
+        raise TypeError(f"task of job kind {kind!r} ({entry.task}) is not callable")
+    return fn  # type: ignore[no-any-return]
+
+
+def load_all_tasks() -> None:
+    """Import every kind's task now: a worker does this before it forks a work horse per
+    job, so a wrong path in core.job_kinds stops it at start and horses fork warm."""
+    for kind in KINDS:
+        task_for(kind)
 
 
 # ---------------------------------------------------------------- job store
@@ -114,10 +142,10 @@ def create_job(
     return job
 
 
-# issue 9: what starting a job of each kind needs; kinds not listed need Can.generate.
-KIND_NEEDS: dict[str, Can] = {"playground": Can.run_prompts, "eval": Can.prompts}
+# issue 9: what starting a job of each kind needs (core.job_kinds holds it per kind).
+KIND_NEEDS: dict[str, Can] = {kind: entry.needs for kind, entry in KINDS.items()}
 # Kinds that never call a model: no spending-cap check.
-FREE_KINDS = frozenset({"export"})
+FREE_KINDS = frozenset(kind for kind, entry in KINDS.items() if entry.free)
 
 
 def start_job(
@@ -137,8 +165,7 @@ def start_job(
     that calls a model is refused here when it would pass a spending cap.
     """
     require(actor, KIND_NEEDS.get(kind, Can.generate))
-    _load_tasks()
-    if kind not in TASKS:
+    if not known_kind(kind):
         raise AppError(Code.VALIDATION, f"unknown job kind {kind!r}")
     singleton = unique and course_id is not None
     budget = (payload or {}).get("budget_usd")
@@ -149,8 +176,6 @@ def start_job(
         )
 
     if kind not in FREE_KINDS:
-        from core.services.spending import check_caps
-
         with session_scope(readonly=True) as session:
             check_caps(session, email=actor.label, estimate_usd=estimate_usd)
 
@@ -182,7 +207,7 @@ def start_job(
             raise
         job, created = active, False
     if created:
-        enqueue_safely(int(job.id or 0))
+        enqueue_safely(id_of(job))
     else:
         ensure_enqueued(job)
     return job
@@ -203,10 +228,7 @@ def _active_job(session: Session, *, kind: str, course_id: int | None) -> Job | 
 
 
 def get_job(session: Session, job_id: int) -> Job:
-    job = session.get(Job, job_id)
-    if job is None:
-        raise NotFound("job", job_id)
-    return job
+    return get_or_404(session, Job, job_id, "job")
 
 
 def list_jobs(session: Session, *, course_id: int | None = None, limit: int = 100) -> list[Job]:
@@ -263,8 +285,6 @@ def retry_job(job_id: int, *, actor: Actor, budget_usd: float | None = None) -> 
                     f"job {job_id} is {job.status}; only failed, partial or canceled jobs can be retried",
                 )
             if job.kind not in FREE_KINDS:
-                from core.services.spending import check_caps
-
                 check_caps(session, email=actor.label)
             job.status = JobStatus.queued
             job.cancel_requested = False
@@ -300,7 +320,7 @@ class JobContext:
     FLUSH_INTERVAL_S = 0.25
 
     def __init__(self, job: Job) -> None:
-        self.job_id = int(job.id or 0)
+        self.job_id = id_of(job)
         self.kind = job.kind
         self.course_id = job.course_id
         self.started_by = job.started_by
@@ -472,9 +492,8 @@ class JobContext:
                 f"this job has spent ${self.spent_usd:.4f} of its ${self.budget_usd:.4f} budget; "
                 "retry it with a larger budget to finish",
             )
-        # issue 9: the spending caps hold mid-run too (other jobs spend at the same time).
-        from core.services.spending import check_caps
 
+        # issue 9: the spending caps hold mid-run too (other jobs spend at the same time).
         def read() -> None:
             with session_scope(readonly=True) as session:
                 check_caps(session, email=self.started_by)
@@ -527,27 +546,29 @@ def _claim(job_id: int) -> Job | None:
     now = utcnow()
     stale = now - timedelta(seconds=settings.JOB_STALE_AFTER_S)
     with session_scope() as session:
-        claimed = session.execute(
-            update(Job)
-            .execution_options(synchronize_session=False)
-            .where(
-                col(Job.id) == job_id,
-                or_(
-                    col(Job.status) == JobStatus.queued,
-                    (col(Job.status) == JobStatus.running) & (col(Job.heartbeat_at) < stale),
-                ),
+        claimed = rowcount(
+            session.execute(
+                update(Job)
+                .execution_options(synchronize_session=False)
+                .where(
+                    col(Job.id) == job_id,
+                    or_(
+                        col(Job.status) == JobStatus.queued,
+                        (col(Job.status) == JobStatus.running) & (col(Job.heartbeat_at) < stale),
+                    ),
+                )
+                .values(
+                    status=JobStatus.running,
+                    attempts=Job.attempts + 1,
+                    worker=WORKER_ID,
+                    started_at=now,
+                    heartbeat_at=now,
+                    # a note left by an interrupted attempt no longer applies
+                    error_code=None,
+                    error_detail=None,
+                )
             )
-            .values(
-                status=JobStatus.running,
-                attempts=Job.attempts + 1,
-                worker=WORKER_ID,
-                started_at=now,
-                heartbeat_at=now,
-                # a note left by an interrupted attempt no longer applies
-                error_code=None,
-                error_detail=None,
-            )
-        ).rowcount
+        )
         if claimed != 1:
             return None
         job = session.get(Job, job_id)
@@ -567,9 +588,9 @@ def _finish(job_id: int, status: JobStatus, *, fence: int | None = None, **value
 
     def write() -> int:
         with session_scope() as session:
-            return session.execute(
-                query.values(status=status, finished_at=now, heartbeat_at=now, **values)
-            ).rowcount
+            return rowcount(
+                session.execute(query.values(status=status, finished_at=now, heartbeat_at=now, **values))
+            )
 
     return db_retry(write, what=f"finishing job {job_id}") == 1
 
@@ -614,7 +635,6 @@ def interrupt_local(job_id: int) -> bool:
 
 def execute(job_id: int) -> str:
     """Run one job to its end in this process. Returns the final status."""
-    _load_tasks()
     job = db_retry(lambda: _claim(job_id), what=f"claiming job {job_id}")
     if job is None:
         with session_scope() as session:
@@ -630,15 +650,12 @@ def execute(job_id: int) -> str:
             error_detail=f"gave up after {job.max_attempts} attempts",
         )
         return JobStatus.failed
-    fn = TASKS.get(job.kind)
+    try:
+        fn, missing = task_for(job.kind), f"no task for kind {job.kind}"
+    except (ImportError, AttributeError, TypeError, ValueError) as exc:
+        fn, missing = None, f"the task of kind {job.kind} cannot be loaded: {exc}"
     if fn is None:
-        _finish(
-            job_id,
-            JobStatus.failed,
-            fence=fence,
-            error_code=Code.INTERNAL,
-            error_detail=f"no task for kind {job.kind}",
-        )
+        _finish(job_id, JobStatus.failed, fence=fence, error_code=Code.INTERNAL, error_detail=missing)
         return JobStatus.failed
 
     ctx = JobContext(job)
@@ -646,7 +663,8 @@ def execute(job_id: int) -> str:
         _running[job_id] = ctx
     observed = instrument.job_started(job)  # log context, metrics, the job's span
     ctx.start_reporting(get_settings().JOB_HEARTBEAT_S)
-    status, values = JobStatus.succeeded, {"progress": 1.0}
+    status = JobStatus.succeeded
+    values: dict[str, Any] = {"progress": 1.0}
     outcome = "finish"
     deferred: JobDeferred | None = None
     try:
@@ -718,16 +736,20 @@ def _defer(job_id: int, fence: int, delay_s: float) -> None:
 
     def write() -> int:
         with session_scope() as session:
-            return session.execute(
-                update(Job)
-                .execution_options(synchronize_session=False)
-                .where(
-                    col(Job.id) == job_id, col(Job.attempts) == fence, col(Job.status) == JobStatus.running
+            return rowcount(
+                session.execute(
+                    update(Job)
+                    .execution_options(synchronize_session=False)
+                    .where(
+                        col(Job.id) == job_id,
+                        col(Job.attempts) == fence,
+                        col(Job.status) == JobStatus.running,
+                    )
+                    .values(
+                        status=JobStatus.queued, attempts=Job.attempts - 1, heartbeat_at=utcnow(), worker=None
+                    )
                 )
-                .values(
-                    status=JobStatus.queued, attempts=Job.attempts - 1, heartbeat_at=utcnow(), worker=None
-                )
-            ).rowcount
+            )
 
     moved = db_retry(write, what=f"deferring job {job_id}")
     if moved == 1:
@@ -774,11 +796,11 @@ def _requeue_stale(runner: str | None = None) -> list[tuple[int, str]]:
     settings = get_settings()
     stale = utcnow() - timedelta(seconds=settings.JOB_STALE_AFTER_S)
     moved_ids: list[tuple[int, str]] = []
-    query = select(Job.id).where(Job.status == JobStatus.running, col(Job.heartbeat_at) < stale)
+    query = select(col(Job.id)).where(Job.status == JobStatus.running, col(Job.heartbeat_at) < stale)
     if runner is not None:
         query = query.where(Job.runner == runner)
     with session_scope(readonly=True) as session:
-        ids = list(session.exec(query))
+        ids = stored_ids(session.exec(query))
     for job_id in ids:
         with session_scope() as session:
             job = session.get(Job, job_id)
@@ -795,26 +817,29 @@ def _requeue_stale(runner: str | None = None) -> list[tuple[int, str]]:
                 if exhausted
                 else {"status": JobStatus.queued, "heartbeat_at": utcnow()}
             )
-            moved = session.execute(
-                update(Job)
-                .execution_options(synchronize_session=False)
-                .where(
-                    col(Job.id) == job_id, col(Job.status) == JobStatus.running, col(Job.heartbeat_at) < stale
+            moved = rowcount(
+                session.execute(
+                    update(Job)
+                    .execution_options(synchronize_session=False)
+                    .where(
+                        col(Job.id) == job_id,
+                        col(Job.status) == JobStatus.running,
+                        col(Job.heartbeat_at) < stale,
+                    )
+                    .values(**values)
                 )
-                .values(**values)
-            ).rowcount
+            )
             if moved == 1 and not exhausted:
-                moved_ids.append((int(job_id), job.runner))
+                moved_ids.append((job_id, job.runner))
     return moved_ids
 
 
 def resubmit_queued(runner: str) -> list[int]:
     """Hand queued jobs of a runner to it again (the in-process queue dies with its process)."""
     with session_scope() as session:
-        ids = [
-            int(i)
-            for i in session.exec(select(Job.id).where(Job.status == JobStatus.queued, Job.runner == runner))
-        ]
+        ids = stored_ids(
+            session.exec(select(col(Job.id)).where(Job.status == JobStatus.queued, Job.runner == runner))
+        )
     for job_id in ids:
         enqueue_safely(job_id)
     return ids
@@ -840,11 +865,13 @@ def reconcile_queue() -> list[int]:
     queue = rq_queue()
     fixed: list[int] = []
     for job_id, heartbeat_at, created_at in rows:
+        if job_id is None:  # a stored row always has one; the model types it optional
+            continue
         since = heartbeat_at or created_at
         if since is not None and since.tzinfo is None:
             since = since.replace(tzinfo=grace.tzinfo)
         try:
-            entry = RQJob.fetch(rq_job_id(int(job_id)), connection=queue.connection)
+            entry = RQJob.fetch(rq_job_id(job_id), connection=queue.connection)
             rq_status = entry.get_status(refresh=True)
         except NoSuchJobError:
             entry, rq_status = None, None
@@ -855,8 +882,8 @@ def reconcile_queue() -> list[int]:
         # an old entry without a recent RQ heartbeat belongs to a dead one.
         if rq_status == "started" and ((since is not None and since > grace) or _rq_alive(entry)):
             continue
-        submit(int(job_id), replace=True)
-        fixed.append(int(job_id))
+        submit(job_id, replace=True)
+        fixed.append(job_id)
     return fixed
 
 
@@ -882,14 +909,13 @@ def run_foreground(on_tick: Callable[[Job], None] | None = None) -> list[tuple[i
     in this process, one after another, and wait for each (tqdm bar via `on_tick`)."""
     _requeue_stale(runner="inprocess")
     with session_scope(readonly=True) as session:
-        ids = [
-            int(i)
-            for i in session.exec(
-                select(Job.id)
+        ids = stored_ids(
+            session.exec(
+                select(col(Job.id))
                 .where(Job.status == JobStatus.queued, Job.runner == "inprocess")
                 .order_by(col(Job.id))
             )
-        ]
+        )
     outcomes = []
     for job_id in ids:
         outcomes.append((job_id, run_watched(job_id, on_tick=on_tick)))
@@ -1040,14 +1066,14 @@ def enqueue_safely(job_id: int, *, replace: bool = False) -> bool:
 def ensure_enqueued(job: Job) -> None:
     """A click that gets an existing queued job back also makes sure it can run."""
     if job.status == JobStatus.queued:
-        enqueue_safely(int(job.id or 0))
+        enqueue_safely(id_of(job))
 
 
 def wait_for(job_id: int, *, timeout: float = 60.0, poll: float = 0.05) -> Job:
     """Block until a job finishes (command line and tests); raises TimeoutError."""
     deadline = time.monotonic() + timeout
     while True:
-        with session_scope() as session:
+        with read_session() as session:
             job = get_job(session, job_id)
         if JobStatus(job.status).finished:
             return job

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import yaml
 from jinja2 import meta
+from packaging.version import InvalidVersion, Version
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import select
 
@@ -36,13 +37,6 @@ VERSION_RE = re.compile(r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)
 # sandbox of core/templating.py, never in a plain jinja2.Environment.
 
 _REQUIRED = ("id", "version", "owner", "changelog", "schema", "system", "template")
-
-
-@dataclass(frozen=True)
-class PromptRef:
-    prompt_id: str
-    version: str
-    checksum: str
 
 
 @dataclass(frozen=True)
@@ -75,10 +69,6 @@ class PromptSpec:
         # Every model call records it; the spec is immutable, so hash it once.
         blob = json.dumps(self.canonical(), sort_keys=True, ensure_ascii=False).encode()
         return "sha256:" + hashlib.sha256(blob).hexdigest()
-
-    @property
-    def ref(self) -> PromptRef:
-        return PromptRef(self.prompt_id, self.version, self.checksum)
 
     @property
     def schema(self) -> type:
@@ -114,7 +104,7 @@ def parse_prompt(data: dict[str, Any], path: Path | None = None) -> PromptSpec:
             Code.PROMPT_INVALID,
             f"{where}: unknown schema {data['schema']!r}; known: {', '.join(SCHEMAS)}",
         )
-    if not VERSION_RE.match(str(data["version"])):
+    if not is_version(str(data["version"])):
         raise AppError(
             Code.PROMPT_INVALID,
             f"{where}: version {data['version']!r} is not a semantic version like 1.2.0",
@@ -156,12 +146,28 @@ def parse_prompt(data: dict[str, Any], path: Path | None = None) -> PromptSpec:
     return spec
 
 
-def version_key(version: str) -> tuple[Any, ...]:
-    """Sort key for semantic versions: 1.10.0 after 1.9.0, pre-releases before releases."""
-    core, _, build = version.partition("+")
-    release, _, pre = core.partition("-")
-    nums = tuple(int(p) if p.isdigit() else 0 for p in release.split("."))
-    return (*nums, 0 if pre else 1, pre, build)
+def version_key(version: str) -> tuple[Version, str]:
+    """Sort key for prompt versions, by packaging's PEP 440 ordering: 1.10.0 after 1.9.0,
+    rc.10 after rc.2, pre-releases before their release, "+edit" after its version.
+
+    A version packaging cannot read (`is_version` keeps new ones out; only an old row can
+    hold one) sorts first, by its text, instead of failing the listing.
+    """
+    try:
+        return (Version(version), version)
+    except InvalidVersion:
+        return (Version("0"), version)
+
+
+def is_version(version: str) -> bool:
+    """A semantic version (1.2.0, 1.2.0-rc.1, 1.2.0+edit) that version_key can also order."""
+    if not VERSION_RE.match(version):
+        return False
+    try:
+        Version(version)
+    except InvalidVersion:
+        return False  # semver allows "1.0.0-alpha.beta"; an order we cannot compute is refused
+    return True
 
 
 def load_prompt_file(path: Path) -> PromptSpec:

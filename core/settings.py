@@ -192,10 +192,6 @@ class Settings(BaseSettings):
             return "live" if self.HEYGEN_API_KEY is not None else "mock"
         return self.HEYGEN_MODE
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.DATABASE_URL.startswith("sqlite")
-
     def model_for(self, step: str) -> str:
         return {
             "outline": self.MODEL_OUTLINE,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from rq import cron
 
+from core.db import id_of
 from core.settings import get_settings
 
 NIGHTLY_CRON = "0 3 * * *"  # 03:00 UTC, after the content team's day
@@ -23,7 +24,7 @@ def nightly_eval() -> int:
         actor=local_actor("nightly-eval"),
         payload={"prompt_id": "outline", "label": "production", "repeats": 2},
     )
-    return int(job.id or 0)
+    return id_of(job)
 
 
 cron.register(nightly_eval, queue_name=get_settings().RQ_QUEUE, cron=NIGHTLY_CRON, name="nightly-eval")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.db import session_scope
+from core.db import id_of, read_session, session_scope
 from core.services.courses import duplicate_course, list_courses, set_archived
 from ui import state
 from ui.exports import import_box
@@ -24,13 +24,13 @@ if imported is not None:
     st.toast(t("course_imported", id=imported), icon=":material/download:")
     st.rerun()
 
-with session_scope() as session:
+with read_session() as session:
     courses = list_courses(session, include_archived=show_archived)
 
 if not courses:
     st.info(t("no_courses_yet"))
 for course in courses:
-    cid = int(course.id or 0)
+    cid = id_of(course)
     with st.container(border=True):
         info, open_col, dup_col, arch_col = st.columns([6, 1, 1, 1], vertical_alignment="center")
         marker = " :material/inventory_2:" if course.archived else ""

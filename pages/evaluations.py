@@ -6,8 +6,7 @@ from typing import Any
 
 import streamlit as st
 
-from core.db import session_scope
-from core.errors import AppError
+from core.db import id_of, read_session
 from core.jobs import get_job, start_job
 from core.models import JobStatus
 from core.prompts import LABELS
@@ -16,7 +15,7 @@ from core.services.prompt_lab import list_versions
 from ui import state
 from ui.i18n import label, t
 from ui.jobtext import show_app_error
-from ui.layout import header, md_escape, show_error
+from ui.layout import header, md_escape, started
 
 SCORE_COLUMNS = (*evals.QUALITY_SCORES, "cost_usd_per_run", "latency_ms_mean")
 
@@ -28,30 +27,28 @@ def run_label(run: Any) -> str:
 header(":material/analytics:", "nav_evaluations")
 
 with st.expander(t("ev_new")), st.form("ev-new"):
-    with session_scope() as session:
+    with read_session() as session:
         versions = [v.version for v in list_versions(session, "outline")]
     target = st.selectbox(t("ev_target"), [f"label:{name}" for name in LABELS] + versions, key="ev-target")
     repeats = st.number_input(t("ev_repeats"), min_value=1, max_value=5, value=2, key="ev-repeats")
     if st.form_submit_button(t("ev_start")):
         which = {"label": target.split(":", 1)[1]} if target.startswith("label:") else {"version": target}
-        try:
-            job = start_job(
-                actor=state.actor(),
-                kind=evals.KIND_EVAL,
-                payload={"prompt_id": "outline", "repeats": repeats, **which},
-            )
-            st.session_state["ev-job"] = int(job.id or 0)
-        except AppError as exc:
-            show_error(exc)
+        started(
+            start_job,
+            remember="ev-job",
+            actor=state.actor(),
+            kind=evals.KIND_EVAL,
+            payload={"prompt_id": "outline", "repeats": repeats, **which},
+        )
 
 if st.session_state.get("ev-job"):
     job_id = int(st.session_state["ev-job"])
-    with session_scope() as session:
+    with read_session() as session:
         running = not JobStatus(get_job(session, job_id).status).finished
 
     @st.fragment(run_every=1.5 if running else None)
     def poll() -> None:
-        with session_scope() as session:
+        with read_session() as session:
             job = get_job(session, job_id)
         st.caption(t("ev_job", id=job_id, status=label("status", job.status)))
         if job.status == JobStatus.failed:
@@ -61,7 +58,7 @@ if st.session_state.get("ev-job"):
 
     poll()
 
-with session_scope() as session:
+with read_session() as session:
     runs = evals.list_runs(session)
 st.subheader(t("ev_runs"))
 if not runs:
@@ -83,7 +80,7 @@ st.dataframe(
 )
 
 st.subheader(t("ev_compare"))
-by_id = {int(r.id or 0): r for r in runs}
+by_id = {id_of(r): r for r in runs}
 ids = list(by_id)
 cols = st.columns(3)
 current = cols[0].selectbox(t("ev_run"), ids, format_func=lambda i: run_label(by_id[i]), key="ev-current")
@@ -102,7 +99,7 @@ baseline = cols[1].selectbox(
     key="ev-baseline",
 )
 threshold = cols[2].number_input(t("ev_threshold"), 0.0, 1.0, 0.05, step=0.01, key="ev-threshold")
-with session_scope() as session:
+with read_session() as session:
     comparison = evals.compare_runs(session, run_id=current, baseline_id=baseline, threshold=threshold)
 st.dataframe(
     [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.db import session_scope
+from core.db import id_of, read_session
 from core.jobs import list_jobs
 from core.services.courses import list_courses
 from ui import state
@@ -21,10 +21,10 @@ only_current = st.toggle(
     key="jobs-only-current",
     disabled=state.course_id() is None,
 )
-with session_scope() as session:
+with read_session() as session:
     jobs = list_jobs(session, course_id=state.course_id() if only_current else None, limit=50)
     # Jobs name their course by title, not "course #3".
-    titles = {int(c.id or 0): c.title for c in list_courses(session, include_archived=True)}
+    titles = {id_of(c): c.title for c in list_courses(session, include_archived=True)}
 
 if not jobs:
     st.info(t("no_jobs"))
@@ -34,7 +34,7 @@ if running:
     for job in running:
         if job.course_id:
             st.caption(md_escape(titles.get(job.course_id) or t("course_n", id=job.course_id)))
-        job_progress(int(job.id or 0), key=f"jobs-{job.id}")
+        job_progress(id_of(job), key=f"jobs-{job.id}")
     st.subheader(t("finished_jobs"))
 for job in jobs:
     if is_running(job):

@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from core.db import session_scope
+from core.db import id_of, read_session, session_scope
 from core.errors import InvalidInput
 from core.schemas import MAX_LESSON_MINUTES, CourseParams, Language, Level, Tone
 from core.services.courses import create_course, get_course, update_params, validate_params
@@ -56,7 +56,7 @@ def _submit() -> None:
     st.session_state[ERRORS] = {}
     with session_scope() as session:
         if state.course_id() is None:
-            state.set_course(int(create_course(session, actor=state.actor(), params=params).id or 0))
+            state.set_course(id_of(create_course(session, actor=state.actor(), params=params)))
             move_budget(None, int(state.course_id() or 0))
         else:
             update_params(session, actor=state.actor(), course_id=state.course_id(), params=params)
@@ -105,7 +105,7 @@ current: dict[str, Any] = CourseParams(topic="xxx", language=Language(state.lang
     mode="json"
 ) | {"topic": "", "audience": t("default_audience")}
 if state.course_id() is not None:
-    with session_scope() as session:
+    with read_session() as session:
         current = dict(get_course(session, state.course_id()).params)
 # Streamlit forgets a widget's state once a run ends without drawing it (another page):
 # reload the fields then too, not only for another course.

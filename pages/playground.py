@@ -10,7 +10,7 @@ import streamlit as st
 from streamlit_ace import st_ace
 
 from core.auth import Can
-from core.db import session_scope
+from core.db import read_session, session_scope
 from core.errors import AppError
 from core.jobs import get_job
 from core.models import JobStatus
@@ -20,7 +20,7 @@ from ui import state
 from ui.i18n import label as label_of
 from ui.i18n import t
 from ui.jobtext import show_app_error
-from ui.layout import header, md_escape, show_error
+from ui.layout import header, md_escape, show_error, started
 
 
 def editor(spec_key: str, template: str) -> str:
@@ -68,13 +68,13 @@ def show_result(result: dict[str, Any], schema: str) -> None:
 
 
 def job_panel(job_id: int, schema: str) -> None:
-    with session_scope() as session:
+    with read_session() as session:
         job = get_job(session, job_id)
     running = not JobStatus(job.status).finished
 
     @st.fragment(run_every=1.0 if running else None)
     def poll() -> None:
-        with session_scope() as session:
+        with read_session() as session:
             current = get_job(session, job_id)
         st.caption(t("pg_running", id=job_id, status=label_of("status", current.status)))
         if running and JobStatus(current.status).finished:
@@ -133,7 +133,7 @@ source = left.selectbox(t("pg_fill_from"), list(sources), format_func=sources.ge
 # Refill when asked, on first load, and when another prompt (other variables) is chosen.
 if right.button(t("pg_fill"), key="pg-fill") or st.session_state.get("pg-vars-for") != prompt_id:
     st.session_state["pg-vars-for"] = prompt_id
-    with session_scope() as session:
+    with read_session() as session:
         sample = lab.sample_variables(session, source=source, spec=spec) if source else {}
     st.session_state["pg-vars"] = json.dumps(sample, indent=2, ensure_ascii=False)
 raw_vars = st.text_area(t("pg_variables"), key="pg-vars", height=220)
@@ -157,23 +157,24 @@ if any(clicked.values()):
     if clicked["compare"]:
         variants.append(lab.Variant("B", compare_to))
     try:
-        job = lab.start_playground(
+        variables = json.loads(raw_vars or "{}")
+    except json.JSONDecodeError as exc:
+        st.error(t("pg_bad_json", err=exc))
+    else:
+        started(
+            lab.start_playground,
+            remember="pg-job",
             actor=state.actor(),
             prompt_id=prompt_id,
             variants=variants,
-            variables=json.loads(raw_vars or "{}"),
+            variables=variables,
         )
-        st.session_state["pg-job"] = int(job.id or 0)
-    except json.JSONDecodeError as exc:
-        st.error(t("pg_bad_json", err=exc))
-    except AppError as exc:
-        show_error(exc)
 if st.session_state.get("pg-job"):
     job_panel(int(st.session_state["pg-job"]), spec.schema_name)
 
 st.subheader(t("pg_save"))
 with st.form("pg-save-form"):
-    with session_scope() as session:
+    with read_session() as session:
         suggested = lab.next_version(session, prompt_id)
     new_version = st.text_input(t("pg_new_version"), value=suggested, key="pg-new-version")
     owner = st.text_input(t("pg_owner"), value=state.actor().label, key="pg-owner")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from core.auth import Role
-from core.db import session_scope
+from core.db import read_session, session_scope
 from core.errors import AppError, Code
 from core.services import users as svc
-from core.services.spending import spending_status
+from core.spending import spending_status
 from ui import state
 from ui.i18n import t
 from ui.layout import header, show_error
@@ -33,7 +33,7 @@ def cap(raw: str, field: str) -> float | None:
         raise AppError(Code.VALIDATION, t("users_bad_cap", field=field)) from None
 
 
-with session_scope() as session:
+with read_session() as session:
     people = svc.list_users(session, actor=actor)
     team = spending_status(session, email=None)
     rows = [
@@ -97,7 +97,7 @@ if people:
                 st.rerun()
             except AppError as exc:
                 show_error(exc)
-    with session_scope() as session:
+    with read_session() as session:
         mine = spending_status(session, email=user.email)
 else:
     mine = []

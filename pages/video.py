@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.db import id_of
 from core.errors import AppError
 from core.models import NodeType
 from core.services.video import KIND_VIDEO, estimate, lesson_video, script_for_lesson, start_video
@@ -54,7 +55,7 @@ if not ready:
 
 job = latest(course.id, (KIND_VIDEO,))
 if job is not None and (is_running(job) or job.error_code):
-    job_progress(int(job.id or 0), key="video-job")
+    job_progress(id_of(job), key="video-job")
 
 lesson = pick_lesson(
     course,

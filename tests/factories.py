@@ -13,7 +13,8 @@ from typing import Any
 from sqlmodel import Session
 
 from core.models import Course, CourseStep, Lesson, Module, NodeType, SlideRow
-from core.services.revisions import Provenance, add_revision, lesson_content, module_content
+from core.provenance import Provenance
+from core.services.revisions import add_revision, lesson_content, module_content
 
 _TEXT = {
     "en": {

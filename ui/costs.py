@@ -13,7 +13,7 @@ import pandas  # noqa: F401
 import streamlit as st
 
 from core.auth import Actor, Can, require
-from core.db import session_scope
+from core.db import id_of, session_scope
 from core.errors import InvalidInput
 from core.llm.pricing import admin_entries
 from core.services import analytics
@@ -58,7 +58,7 @@ def filters() -> tuple[CostFilter, list[str]]:
     preset, flt, by = _url_filter()
     with session_scope(readonly=True) as session:
         options = _options(str(get_settings().DATABASE_URL), analytics.data_version(session))
-        courses = {int(c.id or 0): c.title for c in list_courses(session, include_archived=True)}
+        courses = {id_of(c): c.title for c in list_courses(session, include_archived=True)}
     cols = st.columns([3, 2, 2])
     # Labels computed now, in this run's language: the widgets store values, never labels,
     # so a language switch keeps the view (ui/widgets.py).

@@ -17,7 +17,7 @@ from typing import Any
 import streamlit as st
 from streamlit_ace import st_ace
 
-from core.db import session_scope
+from core.db import id_of, read_session, session_scope
 from core.errors import AppError
 from core.exporters.html import render_markdown_safe
 from core.models import NodeType
@@ -44,7 +44,7 @@ _PREFIX = "edit."
 
 def node_text(node_type: str, node_id: int) -> tuple[str, int]:
     """The editable text of a node and the version it was read at."""
-    with session_scope() as session:
+    with read_session() as session:
         if node_type == NodeType.video_script:  # issue-14
             from core.services.video import get_script
 
@@ -112,7 +112,7 @@ def _save(slot: dict[str, Any]) -> None:
                 )
                 result = SaveResult(
                     saved=False,
-                    revision_id=int(draft.id or 0),
+                    revision_id=id_of(draft),
                     version=slot["version"],
                     problems=problems or [exc.message],
                 )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from core.db import session_scope
+from core.db import id_of, session_scope
 from core.errors import AppError
 from core.exporters import Exporter, import_course_json
 from core.exporters.json_export import ImportInvalid
@@ -16,7 +16,7 @@ from core.services.exports import ALL_FORMATS, export_file, export_path, latest_
 from ui import state
 from ui.i18n import label, t
 from ui.jobs import job_progress, load_job
-from ui.layout import md_escape, show_error
+from ui.layout import md_escape, show_error, started
 from ui.validation import phrase
 
 PROFILES = ("minimal", "full")
@@ -39,7 +39,7 @@ def current_job(course_id: int, fmt: str) -> Job | None:
     with session_scope(readonly=True) as session:
         job = latest_export(session, course_id=course_id, fmt=fmt)
     if job is not None:
-        st.session_state[job_key(course_id, fmt)] = int(job.id or 0)
+        st.session_state[job_key(course_id, fmt)] = id_of(job)
     return job
 
 
@@ -50,20 +50,19 @@ def template_uploader() -> UploadedFile | None:
 
 def _prepare(course_id: int, exporter: Exporter, profile: str, template: UploadedFile | None) -> None:
     upload = template if exporter.uses_template else None
-    try:
-        job = start_export(
-            actor=state.actor(),
-            course_id=course_id,
-            fmt=exporter.name,
-            profile=profile,
-            template=upload.getvalue() if upload else None,
-            template_name=upload.name if upload else None,
-        )
-    except AppError as exc:
-        # The message can quote the uploaded file's name: it stays behind the expander, escaped.
-        show_error(exc)
+    # A refusal's message can quote the uploaded file's name: show_error keeps it escaped.
+    job = started(
+        start_export,
+        remember=job_key(course_id, exporter.name),
+        actor=state.actor(),
+        course_id=course_id,
+        fmt=exporter.name,
+        profile=profile,
+        template=upload.getvalue() if upload else None,
+        template_name=upload.name if upload else None,
+    )
+    if job is None:
         return
-    st.session_state[job_key(course_id, exporter.name)] = int(job.id or 0)
     with session_scope() as session:
         touch(session, course_id, step=CourseStep.export)
 
@@ -118,7 +117,7 @@ def export_row(course_id: int, exporter: Exporter, profile: str, *, enabled: boo
         job = current_job(course_id, exporter.name)
         if job is None:
             return
-        job = job_progress(int(job.id or 0), key=key)
+        job = job_progress(id_of(job), key=key)
         if job.status == JobStatus.succeeded:
             _download(job, key=f"{key}-download-{job.id}")
 

@@ -7,7 +7,7 @@ import html
 import nh3
 import streamlit as st
 
-from core.db import session_scope
+from core.db import id_of, read_session, session_scope
 from core.errors import AppError
 from core.llm.repair import summarize
 from core.models import Revision
@@ -134,7 +134,7 @@ def repairs_line(parameters: dict) -> str:
 
 
 def history_panel(*, node_type: str, node_id: int, key: str, editor_key: str) -> None:
-    with session_scope() as session:
+    with read_session() as session:
         revisions = history(session, node_type=node_type, node_id=node_id)
     if not revisions:
         st.caption(t("no_history"))
@@ -159,7 +159,7 @@ def history_panel(*, node_type: str, node_id: int, key: str, editor_key: str) ->
         hide_index=True,
         height=min(38 * (len(revisions) + 1), 300),
     )
-    by_id = {int(r.id or 0): r for r in revisions}
+    by_id = {id_of(r): r for r in revisions}
     ids = list(by_id)
     # Keys carry the newest id: a new revision resets the comparison to newest vs previous.
     a, b = st.columns(2)
@@ -226,8 +226,8 @@ def regenerate_panel(
         and job.payload.get("node_id") == node_id
     )
     if mine and job is not None and (is_running(job) or job.error_code):
-        job_progress(int(job.id or 0), key=f"{key}-job")
-    with session_scope() as session:
+        job_progress(id_of(job), key=f"{key}-job")
+    with read_session() as session:
         proposal = pending_proposal(session, node_type=node_type, node_id=node_id)
         current = current_content(session, node_type, node_id) if proposal else None
     if proposal is not None and current is not None:
@@ -258,9 +258,9 @@ def regenerate_panel(
                 )
         a, r, _ = st.columns([1, 1, 4])
         if a.button(t("accept"), key=f"{key}-accept-{proposal.id}", type="primary"):
-            _decide(accept_proposal, int(proposal.id or 0), editor_key, t("accepted"))
+            _decide(accept_proposal, id_of(proposal), editor_key, t("accepted"))
         if r.button(t("reject"), key=f"{key}-reject-{proposal.id}"):
-            _decide(reject_proposal, int(proposal.id or 0), editor_key, t("rejected"))
+            _decide(reject_proposal, id_of(proposal), editor_key, t("rejected"))
         return
     if locked:
         st.caption(":material/lock: " + t("locked_no_regen"))
@@ -299,5 +299,5 @@ def _decide(action: object, revision_id: int, editor_key: str, message: str) -> 
 
 
 def revision(revision_id: int) -> Revision:
-    with session_scope() as session:
+    with read_session() as session:
         return get_revision(session, revision_id)

@@ -7,7 +7,7 @@ from typing import Any
 import streamlit as st
 
 from core.auth import Can
-from core.db import session_scope
+from core.db import id_of, read_session, session_scope
 from core.errors import AppError
 from core.jobs import get_job, latest_job, request_cancel, retry_job
 from core.models import Job, JobStatus
@@ -31,12 +31,12 @@ STATUS_ICON = {
 
 
 def load_job(job_id: int) -> Job:
-    with session_scope() as session:
+    with read_session() as session:
         return get_job(session, job_id)
 
 
 def latest(course_id: int, kinds: tuple[str, ...]) -> Job | None:
-    with session_scope() as session:
+    with read_session() as session:
         return latest_job(session, course_id=course_id, kinds=kinds)
 
 
@@ -114,7 +114,7 @@ def render_job(job: Job, *, key: str, expanded_steps: bool = False) -> None:
     if is_running(job) and cols[0].button(t("cancel"), key=f"{key}-cancel-{job.id}", disabled=not may_act):
         try:
             with session_scope() as session:
-                request_cancel(session, int(job.id or 0), actor=state.actor())
+                request_cancel(session, id_of(job), actor=state.actor())
         except AppError as exc:
             show_error(exc)
         else:
@@ -123,7 +123,7 @@ def render_job(job: Job, *, key: str, expanded_steps: bool = False) -> None:
         t("retry"), key=f"{key}-retry-{job.id}", disabled=not may_act
     ):
         try:
-            retry_job(int(job.id or 0), actor=state.actor())
+            retry_job(id_of(job), actor=state.actor())
         except AppError as exc:
             show_error(exc)
         else:
@@ -152,7 +152,7 @@ def follow_job(job: Job, *, key: str) -> Job:
     """job_progress for a job the page read before its course tree: if the job ended in
     between, the tree may predate its results, so the page reads everything again (a stale
     "running" would stop the page with no timer left to wake it)."""
-    fresh = job_progress(int(job.id or 0), key=key)
+    fresh = job_progress(id_of(job), key=key)
     if is_running(job) and not is_running(fresh):
         st.rerun()
     return fresh

@@ -8,7 +8,7 @@ from typing import Any
 import streamlit as st
 
 from core.auth import page_allowed
-from core.db import session_scope
+from core.db import id_of, read_session, session_scope
 from core.errors import AppError
 from core.jobs import latest_job
 from core.models import Job
@@ -92,7 +92,7 @@ def sidebar() -> None:
             st.caption(t("no_course"))
         else:
             try:
-                with session_scope() as session:
+                with read_session() as session:
                     course = get_course(session, course_id)
             except AppError:
                 state.set_course(None)
@@ -127,7 +127,7 @@ def require_course() -> CourseDoc:
     course_id = state.course_id()
     if course_id is not None:
         try:
-            with session_scope() as session:
+            with read_session() as session:
                 return load_course(session, course_id)
         except AppError:
             state.set_course(None)
@@ -146,11 +146,17 @@ def show_error(exc: AppError) -> None:
         st.caption(f"• {md_escape(problem.get('field') or '—')}: {md_escape(phrase(problem))}")
 
 
-def started(fn: Callable[..., Any], /, **kwargs: Any) -> bool:
-    """Start a job; a refusal (role, spending cap, ...) is shown here, not raised (issue 9)."""
+def started(fn: Callable[..., Job], /, *, remember: str | None = None, **kwargs: Any) -> Job | None:
+    """Start a job; a refusal (role, spending cap, ...) is shown here, not raised (issue 9).
+
+    Returns the job, or None when it was refused. `remember`: the session-state key the
+    job's id is kept under, for the page's progress panel to follow after a rerun.
+    """
     try:
-        fn(**kwargs)
+        job = fn(**kwargs)
     except AppError as exc:
         show_error(exc)
-        return False
-    return True
+        return None
+    if remember is not None:
+        st.session_state[remember] = id_of(job)
+    return job

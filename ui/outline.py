@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from core.db import session_scope
+from core.db import id_of, session_scope
 from core.errors import AppError
 from core.models import NodeType
 from core.schemas import OutlineLesson
@@ -73,7 +73,7 @@ def _delete(node_type: str, node_id: int) -> None:
     try:
         with session_scope() as session:
             kept = fn(session, actor=state.actor(), **{key: node_id})
-            st.session_state[UNDO] = (int(kept.id or 0), str(kept.content.get("title") or ""))
+            st.session_state[UNDO] = (id_of(kept), str(kept.content.get("title") or ""))
     except AppError as exc:
         st.session_state["structure.error"] = exc
     st.session_state.pop(CONFIRM, None)
@@ -148,7 +148,7 @@ def deleted_panel(course_id: int) -> None:
                 )
             )
             if row.button(t("restore_deleted"), key=f"restore-deleted-{rev.id}", icon=":material/undo:"):
-                _undo(int(rev.id or 0))
+                _undo(id_of(rev))
 
 
 def module_editor(course: CourseDoc, module: ModuleDoc, number: int) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from core import metrics
-from core.jobs import recovery_pass, rq_queue
+from core.jobs import load_all_tasks, recovery_pass, rq_queue
 from core.logs import setup_logging
 from core.settings import Settings, get_settings
 from core.tracing import setup_tracing
@@ -62,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     if not settings.REDIS_URL:
         parser.error("REDIS_URL is not set: without Redis, jobs run in the app's own process")
 
+    load_all_tasks()
     queue = rq_queue()
     _observability(settings, queue)
     _first_pass()
@@ -82,7 +83,7 @@ def _first_pass() -> None:
         logging.getLogger("workers.recovery").exception("first recovery pass failed; will try again")
 
 
-def _work_until_stopped(queue: object, name: str | None, burst: bool) -> None:
+def _work_until_stopped(queue: Any, name: str | None, burst: bool) -> None:
     """Run RQ's worker loop; when it quits on a lost Redis connection (RQ returns from
     work() on errors outside its dequeue retry), wait with capped exponential backoff,
     say so in the log, and start a fresh worker. Stops on SIGTERM/SIGINT or in burst mode."""
@@ -96,7 +97,7 @@ def _work_until_stopped(queue: object, name: str | None, burst: bool) -> None:
         try:
             worker = Worker(
                 [queue],
-                connection=queue.connection,  # type: ignore[attr-defined]
+                connection=queue.connection,
                 name=name if restarts == 0 or name is None else f"{name}-r{restarts}",
                 maintenance_interval=60,
             )

@@ -12,14 +12,15 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints
 
+from core.provenance import call_fields
 from core.services.courses import CourseDoc, LessonDoc, ModuleDoc, Provenance
 
-SCHEMA_VERSION = "1.0"
-FORMAT_ID = "course-studio.course"
+SCHEMA_VERSION: Final = "1.0"
+FORMAT_ID: Final = "course-studio.course"
 SCHEMA_ID = "https://course-studio.local/schemas/course.schema.json"
 
 NodeTitle = Annotated[str, StringConstraints(min_length=1, max_length=200)]
@@ -160,14 +161,8 @@ def _meta(prov: Provenance | None, profile: Profile) -> Meta | None:
         return None
     return Meta(
         revision_id=prov.revision_id,
-        prompt_id=prov.prompt_id,
-        prompt_version=prov.prompt_version,
-        prompt_checksum=prov.prompt_checksum,
-        model=prov.model,
-        input_tokens=prov.input_tokens,
-        output_tokens=prov.output_tokens,
-        cost_usd=prov.cost_usd,
         generated_at=prov.generated_at,
+        **call_fields(prov),
     )
 
 

@@ -17,12 +17,14 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from core.auth import Actor, Can, require
+from core.db import id_of
 from core.errors import AppError, Code, InvalidInput, field_errors
 from core.exporters.document import FORMAT_ID, SCHEMA_ID, SCHEMA_VERSION, CourseExport, ExportCourse, Meta
 from core.models import Course, CourseStep, Lesson, Module, NodeType, Revision, RevisionSource
+from core.provenance import Provenance
 from core.schemas import CourseParams
 from core.services.content_check import check_content
-from core.services.revisions import Provenance, add_revision, make_current
+from core.services.revisions import LESSON_FIELDS, add_revision, make_current
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "course.schema.json"
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
@@ -146,20 +148,6 @@ def parse_import(data: bytes | str | dict[str, Any]) -> CourseExport:
 # ------------------------------------------------------------------ import: writing
 
 
-def _provenance(meta: Meta | None) -> Provenance | None:
-    if meta is None:
-        return None
-    return Provenance(
-        prompt_id=meta.prompt_id,
-        prompt_version=meta.prompt_version,
-        prompt_checksum=meta.prompt_checksum,
-        model=meta.model,
-        input_tokens=meta.input_tokens,
-        output_tokens=meta.output_tokens,
-        cost_usd=meta.cost_usd,
-    )
-
-
 def _keep_generation_time(session: Session, rev: Revision, meta: Meta | None) -> None:
     # generated_at describes the content, not the import; the import itself is
     # recorded by source="imported", the author and the note.
@@ -237,7 +225,7 @@ def import_course_json(session: Session, data: bytes | str | dict[str, Any], *, 
     )
     session.add(course)
     session.flush()
-    course_id = int(course.id or 0)
+    course_id = id_of(course)
     note = f"imported from course {src.id}" if src.id is not None else "imported"
 
     def record(node_type: NodeType, node_id: int, content: dict[str, Any], meta: Meta | None) -> Revision:
@@ -245,7 +233,7 @@ def import_course_json(session: Session, data: bytes | str | dict[str, Any], *, 
         checked = check_content(content, moderate=None)
         rev = add_revision(
             session, course_id=course_id, node_type=node_type, node_id=node_id, content=checked.content,
-            source=RevisionSource.imported, provenance=_provenance(meta), author=author, note=note,
+            source=RevisionSource.imported, provenance=Provenance.of(meta), author=author, note=note,
             findings=checked.records() + doc_findings,
         )  # fmt: skip
         _keep_generation_time(session, rev, meta)
@@ -259,27 +247,16 @@ def import_course_json(session: Session, data: bytes | str | dict[str, Any], *, 
         session.add(module)
         session.flush()
         content = {"title": m.title, "summary": m.summary, "objectives": list(m.objectives)}
-        make_current(session, record(NodeType.module, int(module.id or 0), content, m.meta))
+        make_current(session, record(NodeType.module, id_of(module), content, m.meta))
         for l_pos, lsn in enumerate(m.lessons):
             lesson = Lesson(
-                course_id=course_id, module_id=int(module.id or 0), position=l_pos, title=lsn.title,
+                course_id=course_id, module_id=id_of(module), position=l_pos, title=lsn.title,
                 duration_minutes=lsn.duration_minutes,
             )  # fmt: skip
             session.add(lesson)
             session.flush()
-            lesson_id = int(lesson.id or 0)
-            content = lsn.model_dump(
-                mode="json",
-                include={
-                    "title",
-                    "objectives",
-                    "duration_minutes",
-                    "body_md",
-                    "key_points",
-                    "exercises",
-                    "quiz",
-                },
-            )
+            lesson_id = id_of(lesson)
+            content = lsn.model_dump(mode="json", include=set(LESSON_FIELDS))
             make_current(session, record(NodeType.lesson, lesson_id, content, lsn.meta))
             if lsn.slides or lsn.slides_meta is not None:
                 deck = {"slides": [s.model_dump(mode="json") for s in lsn.slides]}

@@ -27,7 +27,7 @@ def attach_videos(session: Session, doc: CourseExport) -> None:
             exported = ExportVideo(
                 href=f"{stem}.mp4",
                 captions_href=f"{stem}.vtt" if has_captions else None,
-                engine=video.engine if video.engine in ("local", "heygen") else "local",
+                engine="heygen" if video.engine == "heygen" else "local",
                 duration_s=round(video.duration_s, 3),
             )
             exported._source = video_path(video)

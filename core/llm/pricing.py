@@ -193,10 +193,6 @@ def price_for(model: str, at: datetime | date | None = None, *, db_url: str | No
     return entry.price if entry else None
 
 
-def is_priced(model: str) -> bool:
-    return model in FREE_MODELS or price_for(model) is not None
-
-
 def cost_usd(
     model: str, input_tokens: int, cached_tokens: int, output_tokens: int, at: datetime | None = None
 ) -> float:

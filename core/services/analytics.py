@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, and_, case, func, insert, literal, or_, un
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from core.db import rowcount
 from core.errors import InvalidInput
 from core.llm.budget import STARTED
 from core.llm.pricing import Price, price_for
@@ -250,7 +251,7 @@ def refresh_rollup(session: Session) -> int:
         .where(col(RollupState.id) == 1, col(RollupState.watermark) == old)
         .values(watermark=new, refreshed_at=datetime.now(UTC))
     )
-    if moved.rowcount != 1:  # another refresher got there first
+    if rowcount(moved) != 1:  # another refresher got there first
         session.rollback()
         return 0
     session.flush()

@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from core.errors import AppError
+from core.llm.providers import get_provider
 from core.pii import redact, scan
 from core.settings import Settings, get_settings
 
@@ -109,7 +110,6 @@ def _moderator(settings: Settings) -> Any:
     """The provider's moderate() when moderation applies, else None."""
     if settings.MODERATION == "off" or settings.provider_name != "openai":
         return None
-    from core.llm.providers import get_provider
 
     provider = get_provider()
     return getattr(provider, "moderate", None)

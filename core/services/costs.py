@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from core.db import id_of
 from core.llm.budget import STARTED
 from core.models import Job, JobStatus, LLMCall, utcnow
 from core.settings import get_settings
@@ -51,7 +52,7 @@ def unknown_cost_calls(
         if ended or call.created_at < cutoff:
             out.append(
                 UnknownCall(
-                    id=int(call.id or 0),
+                    id=id_of(call),
                     job_id=call.job_id,
                     step=call.step,
                     model=call.model,

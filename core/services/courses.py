@@ -9,9 +9,26 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlmodel import Session, col, select
 
 from core.auth import Actor, Can, require
-from core.errors import AppError, Code, InvalidInput, NotFound, field_errors
-from core.models import Course, CourseStep, Lesson, Module, Revision, SlideRow, utcnow
-from core.schemas import CourseParams
+from core.db import get_or_404, id_of
+from core.errors import AppError, Code, ConflictError, InvalidInput, NotFound, field_errors
+from core.models import (
+    Course,
+    CourseStep,
+    HeygenRender,
+    Lesson,
+    Module,
+    Revision,
+    RevisionSource,
+    SlideRow,
+    Video,
+    VideoScript,
+    utcnow,
+)
+from core.provenance import Provenance as RevProvenance
+from core.provenance import call_fields
+from core.schemas import CourseParams, OutlineLesson
+from core.services.content_check import check_content
+from core.services.revisions import add_revision, lesson_content, module_content, slides_content
 
 
 class Provenance(BaseModel):
@@ -113,10 +130,7 @@ def create_course(session: Session, *, actor: Actor, params: CourseParams) -> Co
 
 
 def get_course(session: Session, course_id: int) -> Course:
-    course = session.get(Course, course_id)
-    if course is None:
-        raise NotFound("course", course_id)
-    return course
+    return get_or_404(session, Course, course_id, "course")
 
 
 def list_courses(session: Session, *, include_archived: bool = False) -> list[Course]:
@@ -151,15 +165,9 @@ def _provenance(rev: Revision | None) -> Provenance | None:
     return Provenance(
         revision_id=rev.id,
         source=rev.source,
-        prompt_id=rev.prompt_id,
-        prompt_version=rev.prompt_version,
-        prompt_checksum=rev.prompt_checksum,
-        model=rev.model,
-        input_tokens=rev.input_tokens,
-        output_tokens=rev.output_tokens,
-        cost_usd=rev.cost_usd,
         generated_at=rev.created_at,
         author=rev.author,
+        **call_fields(rev),
     )
 
 
@@ -195,7 +203,7 @@ def load_course(session: Session, course_id: int) -> CourseDoc:
     for lsn in lessons:
         by_module.setdefault(lsn.module_id, []).append(
             LessonDoc(
-                id=int(lsn.id or 0),
+                id=id_of(lsn),
                 position=lsn.position,
                 title=lsn.title,
                 objectives=list(lsn.objectives),
@@ -210,14 +218,14 @@ def load_course(session: Session, course_id: int) -> CourseDoc:
                 version=lsn.version,
                 slides=[
                     SlideDoc(title=s.title, bullets=list(s.bullets), notes=s.notes)
-                    for s in slides.get(int(lsn.id or 0), [])
+                    for s in slides.get(id_of(lsn), [])
                 ],
                 provenance=_provenance(revisions.get(lsn.current_revision_id)),
                 slides_provenance=_provenance(revisions.get(lsn.slides_revision_id)),
             )
         )
     return CourseDoc(
-        id=int(course.id or 0),
+        id=id_of(course),
         title=course.title,
         summary=course.summary,
         language=course.language,
@@ -229,14 +237,14 @@ def load_course(session: Session, course_id: int) -> CourseDoc:
         provenance=_provenance(course_rev),
         modules=[
             ModuleDoc(
-                id=int(m.id or 0),
+                id=id_of(m),
                 position=m.position,
                 title=m.title,
                 summary=m.summary,
                 objectives=list(m.objectives),
                 locked=m.locked,
                 version=m.version,
-                lessons=by_module.get(int(m.id or 0), []),
+                lessons=by_module.get(id_of(m), []),
                 provenance=_provenance(revisions.get(m.current_revision_id)),
             )
             for m in modules
@@ -260,17 +268,11 @@ def touch(session: Session, course_id: int, *, step: str | None = None) -> None:
 
 
 def get_module(session: Session, module_id: int) -> Module:
-    module = session.get(Module, module_id)
-    if module is None:
-        raise NotFound("module", module_id)
-    return module
+    return get_or_404(session, Module, module_id, "module")
 
 
 def get_lesson(session: Session, lesson_id: int) -> Lesson:
-    lesson = session.get(Lesson, lesson_id)
-    if lesson is None:
-        raise NotFound("lesson", lesson_id)
-    return lesson
+    return get_or_404(session, Lesson, lesson_id, "lesson")
 
 
 def _refuse_locked(node: Module | Lesson, what: str) -> None:
@@ -282,7 +284,6 @@ def outline_text_checked(content: dict[str, Any]) -> dict[str, Any]:
     """issue 9: titles and objectives typed on the Structure page are stored without a
     revision, so they get the offline PII scan only (no HTTP inside the caller's write
     transaction): blocked kinds are refused naming the field, redact kinds are replaced."""
-    from core.services.content_check import check_content
 
     checked = check_content(content, moderate=None)
     blocked = [f.describe() for f in checked.findings if f.action == "block"]
@@ -301,7 +302,6 @@ def update_lesson_outline(
     duration_minutes: int,
 ) -> Lesson:
     require(actor, Can.edit)
-    from core.schemas import OutlineLesson
 
     checked = outline_text_checked({"title": title, "objectives": list(objectives)})
     title, objectives = checked["title"], checked["objectives"]
@@ -384,7 +384,6 @@ def _delete_lesson_rows(session: Session, lesson: Lesson) -> None:
     for slide in session.exec(select(SlideRow).where(SlideRow.lesson_id == lesson.id)):
         session.delete(slide)
     # issue-14: the lesson's video rows go too (their files stay under FILES_DIR/videos).
-    from core.models import HeygenRender, Video, VideoScript
 
     for table in (Video, HeygenRender, VideoScript):
         for row in session.exec(select(table).where(table.lesson_id == lesson.id)):
@@ -516,7 +515,7 @@ def undo_delete(session: Session, *, actor: Actor, revision_id: int) -> None:
         siblings = [m for m in modules_of(session, rev.course_id) if m.id != module.id]
         siblings.insert(min(int(kept["module"].get("position", 0)), len(siblings)), module)
         _renumber(session, siblings)
-        module_id = int(module.id or 0)
+        module_id = id_of(module)
     else:
         module_id = int(kept["lessons"][0]["module_id"])
         if session.get(Module, module_id) is None:
@@ -527,14 +526,15 @@ def undo_delete(session: Session, *, actor: Actor, revision_id: int) -> None:
     new_ids: dict[int, int] = {}
     for data in kept.get("lessons", []):
         lesson = _put_back(session, Lesson, data, module_id=module_id)
-        new_ids[int(data["id"])] = int(lesson.id or 0)
+        new_ids[int(data["id"])] = id_of(lesson)
     for data in kept.get("slides", []):
         _put_back(session, SlideRow, data, lesson_id=new_ids.get(int(data["lesson_id"]), data["lesson_id"]))
     if "module" not in kept and kept.get("lessons"):
         restored = session.get(Lesson, next(iter(new_ids.values())))
-        siblings = [x for x in _lessons_in(session, module_id) if x.id != restored.id]  # type: ignore[union-attr]
-        siblings.insert(min(int(kept["lessons"][0].get("position", 0)), len(siblings)), restored)
-        _renumber(session, siblings)
+        assert restored is not None  # put back just above
+        neighbours = [x for x in _lessons_in(session, module_id) if x.id != restored.id]
+        neighbours.insert(min(int(kept["lessons"][0].get("position", 0)), len(neighbours)), restored)
+        _renumber(session, neighbours)
     rev.status = "current"
     rev.note = f"undone delete by {author}"[:500]
     session.add(rev)
@@ -586,9 +586,6 @@ def duplicate_course(session: Session, *, course_id: int, actor: Actor) -> Cours
     """Copy the current tree into a new course; each copied node starts its history with
     an `imported` revision that keeps the original's provenance."""
     require(actor, Can.edit)
-    from core.models import RevisionSource
-    from core.services.revisions import Provenance as RevProvenance
-    from core.services.revisions import add_revision, lesson_content, module_content, slides_content
 
     src = get_course(session, course_id)
     copy = Course(
@@ -600,21 +597,10 @@ def duplicate_course(session: Session, *, course_id: int, actor: Actor) -> Cours
     )
     session.add(copy)
     session.flush()
-    new_id = int(copy.id or 0)
+    new_id = id_of(copy)
 
     def prov(rev_id: int | None) -> RevProvenance | None:
-        rev = session.get(Revision, rev_id) if rev_id else None
-        if rev is None:
-            return None
-        return RevProvenance(
-            prompt_id=rev.prompt_id,
-            prompt_version=rev.prompt_version,
-            prompt_checksum=rev.prompt_checksum,
-            model=rev.model,
-            input_tokens=rev.input_tokens,
-            output_tokens=rev.output_tokens,
-            cost_usd=rev.cost_usd,
-        )
+        return RevProvenance.of(session.get(Revision, rev_id) if rev_id else None)
 
     def record(node_type: str, node_id: int, content: dict[str, Any], rev_id: int | None) -> int:
         rev = add_revision(
@@ -628,7 +614,7 @@ def duplicate_course(session: Session, *, course_id: int, actor: Actor) -> Cours
             author=actor.label,
             note=f"duplicated from course {course_id}",
         )
-        return int(rev.id or 0)
+        return id_of(rev)
 
     for module in modules_of(session, course_id):
         new_module = Module(
@@ -642,12 +628,12 @@ def duplicate_course(session: Session, *, course_id: int, actor: Actor) -> Cours
         session.add(new_module)
         session.flush()
         new_module.current_revision_id = record(
-            "module", int(new_module.id or 0), module_content(new_module), module.current_revision_id
+            "module", id_of(new_module), module_content(new_module), module.current_revision_id
         )
-        for lesson in _lessons_in(session, int(module.id or 0)):
+        for lesson in _lessons_in(session, id_of(module)):
             new_lesson = Lesson(
                 course_id=new_id,
-                module_id=int(new_module.id or 0),
+                module_id=id_of(new_module),
                 **{
                     f: getattr(lesson, f)
                     for f in (
@@ -667,12 +653,12 @@ def duplicate_course(session: Session, *, course_id: int, actor: Actor) -> Cours
             )
             session.add(new_lesson)
             session.flush()
-            lid = int(new_lesson.id or 0)
+            lid = id_of(new_lesson)
             if lesson.body_md:
                 new_lesson.current_revision_id = record(
                     "lesson", lid, lesson_content(new_lesson), lesson.current_revision_id
                 )
-            deck = slides_content(session, int(lesson.id or 0))
+            deck = slides_content(session, id_of(lesson))
             for i, slide in enumerate(deck["slides"]):
                 session.add(SlideRow(lesson_id=lid, position=i, **slide))
             if deck["slides"]:
@@ -710,7 +696,6 @@ def update_course_text(
     revisions of the course node, so the change shows in its history and can be compared."""
     require(actor, Can.edit)
     author = actor.label
-    from core.errors import ConflictError
 
     try:
         valid = CourseText.model_validate({"title": title.strip(), "summary": summary.strip()})

@@ -21,98 +21,27 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlmodel import Session, col, select
 
-from core.errors import AppError, Code, field_errors
-from core.jobs import JobContext, task
+from core.db import session_scope
+from core.errors import AppError, Code
+from core.jobs import JobContext
 from core.llm.base import LLMProvider
 from core.llm.gateway import CallContext, generate
+from core.llm.providers import get_provider
 from core.models import EvalRun, utcnow
 from core.prompts import PromptRegistry, PromptSpec, active_prompt, get_spec
-from core.schemas import DURATION_TOLERANCE, CourseParams, Language, Outline
+from core.schemas import CourseParams, Language, Outline
+from core.services.golden import GOLDEN_DIR, Expectations, GoldenCase, load_golden
 from core.services.prompt_lab import variables_for
 from core.settings import ROOT, get_settings
 
-GOLDEN_DIR = ROOT / "evals" / "golden"
 KIND_EVAL = "eval"
 # Gated scores: a drop larger than the threshold fails the run.
 QUALITY_SCORES = ("schema_validity", "field_completeness", "constraint_adherence", "split_stability")
 # Gated when the baseline used the same provider: a relative rise past the threshold fails.
 COST_SCORES = ("cost_usd_per_run",)
 SUPPORTED_PROMPTS = ("outline", "outline_grounded")  # issue-17: the grounded outline too
-
-
-# ---------------------------------------------------------------- golden set
-
-
-class Expectations(BaseModel):
-    """What a good answer to one request looks like, beyond the schema."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    module_count: int = Field(ge=1)
-    lessons_per_module: int = Field(ge=1)
-    total_duration_minutes: int = Field(ge=1)
-    duration_tolerance: float = Field(default=DURATION_TOLERANCE, ge=0, le=1)
-    language: Language
-    min_lesson_minutes: int = Field(default=1, ge=1)
-    max_lesson_minutes: int | None = Field(default=None, ge=1)
-    title_max_chars: int = Field(default=80, ge=5)
-    objectives_min: int = Field(default=1, ge=1)
-    objectives_max: int = Field(default=5, ge=1)
-    summary_max_chars: int = Field(default=2000, ge=10)
-    # issue-17: headings of the case's sources that the plan must cover (by title or objective)
-    source_headings: list[str] = Field(default_factory=list)
-
-
-class GoldenSource(BaseModel):
-    """issue-17: a source document of a case, as Markdown."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(min_length=1, max_length=200)
-    text: str = Field(min_length=1)
-
-
-class GoldenCase(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    id: str = Field(min_length=1, max_length=80)
-    description: str = ""
-    request: CourseParams
-    expect: Expectations
-    sources: list[GoldenSource] = Field(default_factory=list)  # issue-17
-
-    @model_validator(mode="after")
-    def _expectations_match_request(self) -> GoldenCase:
-        # A golden case whose expectations contradict its own request would score noise.
-        for name in ("module_count", "lessons_per_module", "total_duration_minutes"):
-            if getattr(self.expect, name) != getattr(self.request, name):
-                raise ValueError(f"expect.{name} differs from request.{name}")
-        if self.expect.language != self.request.language:
-            raise ValueError("expect.language differs from request.language")
-        return self
-
-
-def load_golden(folder: Path = GOLDEN_DIR) -> list[GoldenCase]:
-    """Every case in a golden folder, validated; a bad file is an error naming it."""
-    paths = sorted(folder.glob("*.yaml"))
-    if not paths:
-        raise AppError(Code.VALIDATION, f"{folder}: no golden cases (*.yaml)")
-    cases: dict[str, GoldenCase] = {}
-    for path in paths:
-        try:
-            case = GoldenCase.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-        except (yaml.YAMLError, ValidationError) as exc:
-            raise AppError(
-                Code.VALIDATION, f"{path}: invalid golden case", details=field_errors(exc)
-            ) from exc
-        if case.id in cases:
-            raise AppError(Code.VALIDATION, f"{path}: duplicate golden case id {case.id!r}")
-        cases[case.id] = case
-    return list(cases.values())
 
 
 # ---------------------------------------------------------------- scoring one answer
@@ -516,7 +445,6 @@ def run_evaluation(
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Evaluate, compare, write report.json and report.md, and record an eval_runs row."""
-    from core.db import session_scope
 
     report = evaluate(
         spec=spec, cases=load_golden(golden), provider=provider, repeats=repeats, progress=progress
@@ -569,9 +497,7 @@ def reports_dir() -> Path:
     return Path(os.environ.get("EVAL_OUT_DIR") or ROOT / "out" / "evals")
 
 
-@task(KIND_EVAL)
 def run_eval_job(ctx: JobContext) -> dict[str, Any]:
-    from core.llm.providers import get_provider  # written alongside; imported when used
 
     prompt_id = str(ctx.payload.get("prompt_id") or "outline")
     spec, target = resolve_spec(prompt_id, version=ctx.payload.get("version"), label=ctx.payload.get("label"))

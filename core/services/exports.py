@@ -25,7 +25,7 @@ from core.db import session_scope
 from core.errors import AppError, Code
 from core.exporters import EXPORTERS, Profile, export_course
 from core.exporters.zipping import make_zip
-from core.jobs import JobContext, start_job, task
+from core.jobs import JobContext, start_job
 from core.models import Job, JobStatus
 from core.services.accessibility import export_warnings
 from core.services.courses import CourseDoc, get_course
@@ -168,7 +168,6 @@ def incomplete_lessons(course: CourseDoc) -> list[tuple[str, str]]:
     return out
 
 
-@task(KIND_EXPORT)
 def run_export(ctx: JobContext) -> dict[str, Any]:
     fmt = str(ctx.payload["fmt"])
     profile = str(ctx.payload.get("profile") or Profile.minimal.value)

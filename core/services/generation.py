@@ -20,9 +20,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from core.auth import Actor, Can, require
-from core.db import db_retry, is_transient, session_scope
-from core.errors import AppError, Code
-from core.jobs import JobContext, fenced, start_job, task
+from core.db import db_retry, id_of, is_transient, session_scope
+from core.errors import AppError, Code, InvalidInput, field_errors
+from core.jobs import JobContext, fenced, start_job
 from core.llm.gateway import CallContext, Generation, generate
 from core.llm.providers import get_provider
 from core.llm.repair import repair_module_durations, repair_outline_durations
@@ -38,12 +38,15 @@ from core.models import (
     SlideRow,
     utcnow,
 )
+from core.prompt_variables import course_variables, outline_variables
 from core.prompts import PromptSpec, active_prompt
+from core.provenance import Provenance
 from core.schemas import CourseParams, Outline, outline_problems
 from core.services import courses as course_svc
 from core.services import grounding
 from core.services.content_check import CheckOutcome, check_content
-from core.services.revisions import Provenance, add_revision, make_current
+from core.services.estimate import estimate_course
+from core.services.revisions import add_revision, make_current
 from core.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -53,7 +56,6 @@ KIND_LESSONS = "lessons"
 KIND_SLIDES = "slides"
 KIND_COURSE = "course"
 KIND_REGENERATE = "regenerate"
-GENERATION_KINDS = (KIND_OUTLINE, KIND_LESSONS, KIND_SLIDES, KIND_COURSE, KIND_REGENERATE)
 
 
 # ------------------------------------------------------------------ starting jobs
@@ -61,7 +63,6 @@ GENERATION_KINDS = (KIND_OUTLINE, KIND_LESSONS, KIND_SLIDES, KIND_COURSE, KIND_R
 
 def _estimate(course_id: int, kind: str, lesson_ids: list[int] | None, with_slides: bool) -> float:
     """What a generation of this kind is expected to cost: the cap check's figure."""
-    from core.services.estimate import estimate_course
 
     _course, params = _params(course_id)
     steps = {s.step: s.cost_usd for s in estimate_course(params).steps}
@@ -403,18 +404,6 @@ def _generate_node(
     )
 
 
-def _base_variables(course: Course, params: CourseParams) -> dict[str, Any]:
-    return {
-        "course_title": course.title,
-        "topic": params.topic,
-        "audience": params.audience,
-        "level": params.level.value,
-        "language": params.language.value,
-        "tone": params.tone.value,
-        "constraints": params.constraints,
-    }
-
-
 # ------------------------------------------------------------------ outline
 
 
@@ -447,8 +436,6 @@ def accept_outline_draft(session: Session, *, actor: Actor, course_id: int, text
     import json
 
     from pydantic import ValidationError
-
-    from core.errors import InvalidInput, field_errors
 
     try:
         data = json.loads(_strip_fence(text))
@@ -489,9 +476,9 @@ def _write_outline(
     prov: Provenance,
     findings: list[dict[str, Any]] | None = None,
 ) -> None:
-    existing = course_svc.modules_of(session, int(course.id or 0))
+    existing = course_svc.modules_of(session, id_of(course))
     if any(m.locked for m in existing) or any(
-        lsn.body_md for lsn in course_svc.lessons_of(session, int(course.id or 0))
+        lsn.body_md for lsn in course_svc.lessons_of(session, id_of(course))
     ):
         raise AppError(
             Code.VALIDATION,
@@ -504,7 +491,7 @@ def _write_outline(
             session.delete(lesson)
         session.delete(module)
     session.flush()
-    course_id = int(course.id or 0)
+    course_id = id_of(course)
     add_revision(
         session,
         course_id=course_id,
@@ -537,7 +524,7 @@ def _write_outline(
             session,
             course_id=course_id,
             node_type=NodeType.module,
-            node_id=int(module.id or 0),
+            node_id=id_of(module),
             content={"title": om.title, "summary": om.summary, "objectives": list(om.objectives)},
             job_id=job_id,
             provenance=prov,
@@ -547,7 +534,7 @@ def _write_outline(
             session.add(
                 Lesson(
                     course_id=course_id,
-                    module_id=int(module.id or 0),
+                    module_id=id_of(module),
                     position=li,
                     title=ol.title,
                     objectives=list(ol.objectives),
@@ -565,7 +552,7 @@ def _run_outline(ctx: JobContext, course_id: int) -> dict[str, Any]:
     course, params = _params(course_id)
     ctx.step("outline", "running")
     ctx.check_budget()
-    variables = {**_base_variables(course, params), **params.model_dump(mode="json")}
+    variables = outline_variables(params, course.title)
     grounded = db_retry(lambda: grounding.outline_variables(course_id), what="reading the sources")
     variables.update(grounded)
     spec = _prompt(ctx, "outline_grounded" if grounded else "outline")
@@ -646,7 +633,6 @@ def _run_outline(ctx: JobContext, course_id: int) -> dict[str, Any]:
     return {"modules": len(gen.value.modules)}
 
 
-@task(KIND_OUTLINE)
 def run_outline(ctx: JobContext) -> dict[str, Any]:
     assert ctx.course_id is not None
     ctx.set_steps([("outline", "Course structure")])
@@ -690,7 +676,7 @@ def _generate_details(
     variables, base, expected = prepared
     # issue-17: a course with sources gets the passages retrieved for this lesson, and its
     # answer must cite them; a course without sources is generated exactly as before.
-    chunks = grounding.lesson_chunks(ctx, int(course.id or 0), variables)
+    chunks = grounding.lesson_chunks(ctx, id_of(course), variables)
     if chunks:
         variables["chunks"] = chunks
     return _generate_node(
@@ -698,7 +684,7 @@ def _generate_details(
         prompt_id="lesson_grounded" if chunks else "lesson",
         node_type=NodeType.lesson,
         node_id=lesson_id,
-        course_id=int(course.id or 0),
+        course_id=id_of(course),
         variables=variables,
         expected_revision_id=expected,
         as_proposal=as_proposal,
@@ -719,7 +705,7 @@ def _details_inputs(
         module = session.get(Module, lesson.module_id)
         expected = lesson.current_revision_id
         variables = {
-            **_base_variables(course, params),
+            **course_variables(params, course.title),
             "module_title": module.title if module else "",
             "lesson_title": lesson.title,
             "objectives": list(lesson.objectives),
@@ -749,7 +735,7 @@ def _generate_slides(
         prompt_id="slides",
         node_type=NodeType.slides,
         node_id=lesson_id,
-        course_id=int(course.id or 0),
+        course_id=id_of(course),
         variables=variables,
         expected_revision_id=expected,
         as_proposal=as_proposal,
@@ -786,7 +772,7 @@ def _plan(course_id: int, lesson_ids: list[int] | None, details: bool, slides: b
         for lesson in course_svc.lessons_of(session, course_id):
             if lesson_ids is not None and lesson.id not in lesson_ids:
                 continue
-            work.append(_LessonWork(int(lesson.id or 0), _lesson_label(session, lesson), details, slides))
+            work.append(_LessonWork(id_of(lesson), _lesson_label(session, lesson), details, slides))
         return work
 
 
@@ -936,21 +922,18 @@ def _outcome(counts: dict[str, int], failures: list[AppError], total: int) -> di
     return result
 
 
-@task(KIND_LESSONS)
 def run_lessons(ctx: JobContext) -> dict[str, Any]:
     assert ctx.course_id is not None
     work = _plan(ctx.course_id, ctx.payload.get("lesson_ids"), True, bool(ctx.payload.get("with_slides")))
     return _run_fanout(ctx, ctx.course_id, work, [])
 
 
-@task(KIND_SLIDES)
 def run_slides(ctx: JobContext) -> dict[str, Any]:
     assert ctx.course_id is not None
     work = _plan(ctx.course_id, ctx.payload.get("lesson_ids"), False, True)
     return _run_fanout(ctx, ctx.course_id, work, [])
 
 
-@task(KIND_COURSE)
 def run_course(ctx: JobContext) -> dict[str, Any]:
     assert ctx.course_id is not None
     ctx.set_steps([("outline", "Course structure")])
@@ -973,10 +956,10 @@ def _regenerate_module(
         lessons = list(
             session.exec(select(Lesson).where(Lesson.module_id == module_id).order_by(col(Lesson.position)))
         )
-        others = [m.title for m in course_svc.modules_of(session, int(course.id or 0)) if m.id != module_id]
+        others = [m.title for m in course_svc.modules_of(session, id_of(course)) if m.id != module_id]
         expected = module.current_revision_id
     variables = {
-        **_base_variables(course, params),
+        **course_variables(params, course.title),
         "module_title": module.title,
         "lesson_count": len(lessons),
         "duration_minutes": sum(lsn.duration_minutes for lsn in lessons),
@@ -1001,7 +984,7 @@ def _regenerate_module(
         prompt_id="module",
         node_type=NodeType.module,
         node_id=module_id,
-        course_id=int(course.id or 0),
+        course_id=id_of(course),
         variables=variables,
         expected_revision_id=expected,
         as_proposal=True,
@@ -1010,7 +993,6 @@ def _regenerate_module(
     )
 
 
-@task(KIND_REGENERATE)
 def run_regenerate(ctx: JobContext) -> dict[str, Any]:
     assert ctx.course_id is not None
     node_type, node_id = ctx.payload["node_type"], int(ctx.payload["node_id"])

@@ -20,16 +20,18 @@ from sqlmodel import Session, col, select
 from core.auth import Actor, Can, require
 from core.db import session_scope
 from core.errors import AppError, Code
-from core.jobs import JobContext, start_job, task
+from core.jobs import JobContext, start_job
 from core.llm.gateway import CallContext, generate
+from core.llm.providers import get_provider
 from core.models import Job, PromptLabel, PromptLabelEvent, PromptVersion, utcnow
+from core.prompt_variables import outline_variables
 from core.prompts import (
     LABELS,
-    VERSION_RE,
     PromptRegistry,
     PromptSpec,
     get_registry,
     get_spec,
+    is_version,
     parse_prompt,
     prompt_to_yaml,
     prompts_root,
@@ -37,6 +39,8 @@ from core.prompts import (
     version_key,
 )
 from core.schemas import CourseParams, Outline, outline_problems
+from core.services import courses as course_svc
+from core.services.golden import load_golden
 from core.settings import get_settings
 from core.templating import template_problems
 
@@ -154,7 +158,7 @@ def save_version(
         problems.append("owner is required")
     if not changelog.strip():
         problems.append("changelog is required")
-    if not VERSION_RE.match(version) or "+" in version:
+    if not is_version(version) or "+" in version:
         problems.append(f"version {version!r} is not a semantic version like 1.2.0")
     if problems:
         raise AppError(Code.VALIDATION, "; ".join(problems), details=problems)
@@ -380,7 +384,6 @@ def run_variant(
     *, prompt_id: str, variant: Variant, variables: dict[str, Any], model: str | None, job_id: int | None
 ) -> dict[str, Any]:
     """Run one variant and describe everything the playground shows about it."""
-    from core.llm.providers import get_provider  # written alongside; imported when used
 
     spec = variant_spec(prompt_id, variant)
     messages = spec.render(variables)
@@ -423,7 +426,6 @@ def run_variant(
     return out
 
 
-@task(KIND_PLAYGROUND)
 def run_playground(ctx: JobContext) -> dict[str, Any]:
     variants = [Variant(**v) for v in ctx.payload["variants"]]
     ctx.set_steps([(v.name, f"Run {v.name}") for v in variants])
@@ -477,16 +479,7 @@ def variables_for(params: CourseParams, course_title: str | None = None) -> dict
     """
     title = course_title or params.topic
     lesson_minutes = max(1, params.total_duration_minutes // params.lesson_count)
-    base: dict[str, Any] = {
-        "course_title": title,
-        "topic": params.topic,
-        "audience": params.audience,
-        "level": params.level.value,
-        "language": params.language.value,
-        "tone": params.tone.value,
-        "constraints": params.constraints,
-        **params.model_dump(mode="json"),
-    }
+    base = outline_variables(params, title)
     module_title = f"{params.topic}: 1"
     lesson_title = f"{params.topic}: 1.1"
     extra: dict[str, Any] = {
@@ -522,8 +515,6 @@ def pick_variables(spec: PromptSpec, variables: dict[str, Any]) -> dict[str, Any
 
 def variables_from_course(session: Session, *, course_id: int) -> dict[str, Any]:
     """Sample variables from a real course; lesson steps use its first lesson when it has one."""
-    from core.services import courses as course_svc
-
     course = course_svc.get_course(session, course_id)
     params = course_svc.course_params(course)
     variables = variables_for(params, course.title)
@@ -553,9 +544,6 @@ def ensure_mirrored() -> int:
 
 def sample_sources(session: Session) -> dict[str, str]:
     """Where playground variables can come from: golden requests and existing courses."""
-    from core.services import courses as course_svc
-    from core.services.evals import load_golden  # evals builds on this module
-
     sources = {f"golden:{case.id}": f"golden · {case.id}" for case in load_golden()}
     for course in course_svc.list_courses(session):
         sources[f"course:{course.id}"] = f"course · {course.title}"
@@ -564,8 +552,6 @@ def sample_sources(session: Session) -> dict[str, str]:
 
 def sample_variables(session: Session, *, source: str, spec: PromptSpec) -> dict[str, Any]:
     """The variables of `spec` filled from a sample source (see sample_sources)."""
-    from core.services.evals import load_golden
-
     kind, _, ident = source.partition(":")
     if kind == "golden":
         case = next((c for c in load_golden() if c.id == ident), None)

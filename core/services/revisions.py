@@ -12,7 +12,8 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from core.auth import Actor, Can, require
-from core.errors import AppError, Code, InvalidInput, NotFound
+from core.db import get_or_404, id_of, rowcount
+from core.errors import AppError, Code, InvalidInput, field_errors
 from core.models import (
     Lesson,
     Module,
@@ -24,23 +25,12 @@ from core.models import (
     VideoScript,
     utcnow,
 )
+from core.provenance import Provenance, call_fields
 from core.schemas import LessonDetail, OutlineModule, SlideDeck
 from core.services.content_check import check_content
 
 LESSON_FIELDS = ("title", "objectives", "duration_minutes", "body_md", "key_points", "exercises", "quiz")
 MODULE_FIELDS = ("title", "summary", "objectives")
-
-
-@dataclass
-class Provenance:
-    prompt_id: str | None = None
-    prompt_version: str | None = None
-    prompt_checksum: str | None = None
-    model: str | None = None
-    parameters: dict[str, Any] | None = None
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost_usd: float = 0.0
 
 
 def add_revision(
@@ -72,14 +62,8 @@ def add_revision(
         author=author,
         note=note[:500],
         based_on_revision_id=based_on_revision_id,
-        prompt_id=prov.prompt_id,
-        prompt_version=prov.prompt_version,
-        prompt_checksum=prov.prompt_checksum,
-        model=prov.model,
         parameters=prov.parameters or {},
-        input_tokens=prov.input_tokens,
-        output_tokens=prov.output_tokens,
-        cost_usd=prov.cost_usd,
+        **call_fields(prov),
         error_code=error_code,
         findings=list(findings or []),
     )
@@ -108,21 +92,19 @@ def slides_content(session: Session, lesson_id: int) -> dict[str, Any]:
 
 def current_content(session: Session, node_type: str, node_id: int) -> dict[str, Any]:
     if node_type == NodeType.lesson:
-        return lesson_content(_lesson(session, node_id))
+        return lesson_content(get_or_404(session, Lesson, node_id, "lesson"))
     if node_type == NodeType.module:
-        return module_content(_module(session, node_id))
+        return module_content(get_or_404(session, Module, node_id, "module"))
     if node_type == NodeType.slides:
         return slides_content(session, node_id)
     if node_type == NodeType.video_script:  # issue-14
-        return {"text": _video_script(session, node_id).text}
+        return {"text": get_or_404(session, VideoScript, node_id, "video script").text}
     raise AppError(Code.VALIDATION, f"unknown node type {node_type!r}")
 
 
 def validate_content(node_type: str, content: dict[str, Any]) -> dict[str, Any]:
     """Refuse edits that break the schema the node's generator promises."""
     from pydantic import ValidationError
-
-    from core.errors import InvalidInput, field_errors
 
     try:
         if node_type == NodeType.lesson:
@@ -142,27 +124,6 @@ def validate_content(node_type: str, content: dict[str, Any]) -> dict[str, Any]:
     except (ValidationError, KeyError) as exc:
         raise InvalidInput(f"the edited {node_type} is not valid", field_errors(exc)) from exc
     return content
-
-
-def _lesson(session: Session, lesson_id: int) -> Lesson:
-    lesson = session.get(Lesson, lesson_id)
-    if lesson is None:
-        raise NotFound("lesson", lesson_id)
-    return lesson
-
-
-def _video_script(session: Session, script_id: int) -> VideoScript:
-    script = session.get(VideoScript, script_id)
-    if script is None:
-        raise NotFound("video script", script_id)
-    return script
-
-
-def _module(session: Session, module_id: int) -> Module:
-    module = session.get(Module, module_id)
-    if module is None:
-        raise NotFound("module", module_id)
-    return module
 
 
 def _write_slides(session: Session, lesson_id: int, content: dict[str, Any]) -> None:
@@ -199,7 +160,7 @@ def make_current(session: Session, rev: Revision) -> None:
     """Apply a revision's content to its node (the current tree follows the revision)."""
     content = rev.content
     if rev.node_type == NodeType.lesson:
-        lesson = _lesson(session, rev.node_id)
+        lesson = get_or_404(session, Lesson, rev.node_id, "lesson")
         for f in LESSON_FIELDS:
             if f in content:
                 setattr(lesson, f, content[f])
@@ -208,7 +169,7 @@ def make_current(session: Session, rev: Revision) -> None:
         lesson.updated_at = utcnow()
         session.add(lesson)
     elif rev.node_type == NodeType.module:
-        module = _module(session, rev.node_id)
+        module = get_or_404(session, Module, rev.node_id, "module")
         for f in MODULE_FIELDS:
             if f in content:
                 setattr(module, f, content[f])
@@ -218,14 +179,14 @@ def make_current(session: Session, rev: Revision) -> None:
         if content.get("lessons"):
             _apply_module_lessons(session, module, content["lessons"])
     elif rev.node_type == NodeType.slides:
-        lesson = _lesson(session, rev.node_id)
+        lesson = get_or_404(session, Lesson, rev.node_id, "lesson")
         _write_slides(session, rev.node_id, content)
         lesson.slides_revision_id = rev.id
         lesson.slides_status = "generated"
         lesson.updated_at = utcnow()
         session.add(lesson)
     elif rev.node_type == NodeType.video_script:  # issue-14
-        script = _video_script(session, rev.node_id)
+        script = get_or_404(session, VideoScript, rev.node_id, "video script")
         script.text = str(content.get("text", ""))
         script.current_revision_id = rev.id
         script.updated_at = utcnow()
@@ -288,9 +249,7 @@ def save_edit(
     table, version_col, id_col = _version_column(node_type)
     check = check_content(content)
     content, findings = check.content, check.records()
-    node = session.get(table, node_id)
-    if node is None:
-        raise NotFound(node_type, node_id)
+    node: Any = get_or_404(session, table, node_id, node_type)
     if check.blocked:
         rev = add_revision(
             session,
@@ -311,7 +270,7 @@ def save_edit(
         blocked = [f.describe() for f in check.findings if f.action == "block"]
         return SaveResult(
             saved=False,
-            revision_id=int(rev.id or 0),
+            revision_id=id_of(rev),
             version=int(getattr(node, version_col.key)),
             message=f"Not applied: the content policy blocks it ({'; '.join(blocked)}). "
             f"Your text is kept as quarantined revision {rev.id}.",
@@ -334,19 +293,21 @@ def save_edit(
         )
         return SaveResult(
             saved=False,
-            revision_id=int(draft.id or 0),
+            revision_id=id_of(draft),
             version=int(getattr(node, version_col.key)),
             message=f"Not applied: the {node_type} is not valid yet. Your text is kept as draft revision {draft.id}.",
             problems=problems,
             findings=findings,
         )
     course_id = node.course_id
-    bumped = session.execute(
-        update(table)
-        .execution_options(synchronize_session=False)
-        .where(id_col == node_id, version_col == expected_version)
-        .values({version_col.key: version_col + 1})
-    ).rowcount
+    bumped = rowcount(
+        session.execute(
+            update(table)
+            .execution_options(synchronize_session=False)
+            .where(id_col == node_id, version_col == expected_version)
+            .values({version_col.key: version_col + 1})
+        )
+    )
     based_on = node.slides_revision_id if node_type == NodeType.slides else node.current_revision_id
     if bumped != 1:
         session.refresh(node)
@@ -367,7 +328,7 @@ def save_edit(
         )
         return SaveResult(
             saved=False,
-            revision_id=int(rev.id or 0),
+            revision_id=id_of(rev),
             version=int(getattr(node, version_col.key)),
             message=f"Someone else saved this {node_type} first (now version "
             f"{getattr(node, version_col.key)}). Your text is kept in history as revision {rev.id}.",
@@ -389,7 +350,7 @@ def save_edit(
     make_current(session, rev)
     return SaveResult(
         saved=True,
-        revision_id=int(rev.id or 0),
+        revision_id=id_of(rev),
         version=int(getattr(node, version_col.key)),
         findings=findings,
     )
@@ -416,9 +377,7 @@ def keep_draft(
         check = check_content(content)
         content, findings = check.content, check.records()
     table, _version_col, _id_col = _version_column(node_type)
-    node = session.get(table, node_id)
-    if node is None:
-        raise NotFound(node_type, node_id)
+    node: Any = get_or_404(session, table, node_id, node_type)
     based_on = node.slides_revision_id if node_type == NodeType.slides else node.current_revision_id
     note = ("invalid: " + "; ".join(problems))[:500]
     existing = session.exec(
@@ -468,10 +427,7 @@ def history(session: Session, *, node_type: str, node_id: int) -> list[Revision]
 
 
 def get_revision(session: Session, revision_id: int) -> Revision:
-    rev = session.get(Revision, revision_id)
-    if rev is None:
-        raise NotFound("revision", revision_id)
-    return rev
+    return get_or_404(session, Revision, revision_id, "revision")
 
 
 def restore(session: Session, *, revision_id: int, expected_version: int, actor: Actor) -> SaveResult:
@@ -634,7 +590,6 @@ def slides_to_text(content: dict[str, Any]) -> str:
 
 def slides_from_text(text: str) -> dict[str, Any]:
     """Parse the editor text back into deck content; lines before the first title are refused."""
-    from core.errors import InvalidInput
 
     slides: list[dict[str, Any]] = []
     in_notes = False

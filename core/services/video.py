@@ -21,9 +21,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from core.auth import Actor
-from core.db import session_scope
-from core.errors import AppError, Code, NotFound
-from core.jobs import JobContext, JobDeferred, start_job, task
+from core.db import get_or_404, id_of, session_scope
+from core.errors import AppError, Code
+from core.jobs import JobContext, JobDeferred, start_job
 from core.models import (
     HeygenRender,
     Lesson,
@@ -51,10 +51,7 @@ def videos_dir() -> Path:
 
 
 def get_script(session: Session, script_id: int) -> VideoScript:
-    script = session.get(VideoScript, script_id)
-    if script is None:
-        raise NotFound("video script", script_id)
-    return script
+    return get_or_404(session, VideoScript, script_id, "video script")
 
 
 def _slides(session: Session, lesson_id: int) -> list[dict[str, Any]]:
@@ -69,9 +66,7 @@ def ensure_script(session: Session, *, lesson_id: int) -> VideoScript:
     script = session.exec(select(VideoScript).where(VideoScript.lesson_id == lesson_id)).first()
     if script is not None:
         return script
-    lesson = session.get(Lesson, lesson_id)
-    if lesson is None:
-        raise NotFound("lesson", lesson_id)
+    lesson = get_or_404(session, Lesson, lesson_id, "lesson")
     slides = _slides(session, lesson_id)
     if not slides:
         raise AppError(Code.VALIDATION, f"lesson {lesson_id} has no slides yet; make its deck first")
@@ -86,7 +81,7 @@ def ensure_script(session: Session, *, lesson_id: int) -> VideoScript:
         session,
         course_id=lesson.course_id,
         node_type=NodeType.video_script,
-        node_id=int(script.id or 0),
+        node_id=id_of(script),
         content={"text": script.text},
         source=RevisionSource.generated,
         note="drafted from the slides' speaker notes",
@@ -187,12 +182,12 @@ def _step(lesson_id: int) -> str:
     return f"lesson-{lesson_id}"
 
 
-@task(KIND_VIDEO)
 def run_video(ctx: JobContext) -> dict[str, Any]:
     lesson_ids = [int(i) for i in ctx.payload.get("lesson_ids") or []]
     engine = str(ctx.payload.get("engine") or "local")
     with session_scope(readonly=True) as session:
-        titles = {i: (session.get(Lesson, i).title if session.get(Lesson, i) else str(i)) for i in lesson_ids}
+        lessons = {i: session.get(Lesson, i) for i in lesson_ids}
+        titles = {i: lesson.title if lesson else str(i) for i, lesson in lessons.items()}
     ctx.set_steps([(_step(i), titles[i]) for i in lesson_ids])
     finished = ctx.done_steps()
     waiting: list[float] = []
@@ -219,7 +214,7 @@ def run_video(ctx: JobContext) -> dict[str, Any]:
     # Every lesson's video of this job, including those an earlier (deferred) run made.
     with session_scope(readonly=True) as session:
         rows = session.exec(select(Video.lesson_id, Video.id).where(Video.job_id == ctx.job_id))
-        made.update({str(lesson): int(video) for lesson, video in rows})
+        made.update({str(lesson): video for lesson, video in rows if video is not None})
     return {"videos": made}
 
 
@@ -241,14 +236,14 @@ def _save_video(ctx: JobContext, lesson: Lesson, script: VideoScript, **values: 
     with session_scope() as session:
         video = Video(
             course_id=lesson.course_id,
-            lesson_id=int(lesson.id or 0),
+            lesson_id=id_of(lesson),
             job_id=ctx.job_id,
             script_version=script.version,
             **values,
         )
         session.add(video)
         session.flush()
-        return int(video.id or 0)
+        return id_of(video)
 
 
 def _local_lesson(ctx: JobContext, lesson_id: int) -> int:
@@ -319,7 +314,7 @@ def _claim_scene(ctx: JobContext, lesson: Lesson, scene: int) -> HeygenRender | 
     try:
         with session_scope() as session:
             row = HeygenRender(
-                job_id=ctx.job_id, course_id=lesson.course_id, lesson_id=int(lesson.id or 0), scene=scene
+                job_id=ctx.job_id, course_id=lesson.course_id, lesson_id=id_of(lesson), scene=scene
             )
             session.add(row)
             session.flush()
@@ -370,9 +365,9 @@ def _heygen_lesson(ctx: JobContext, lesson_id: int) -> int:
                         session.delete(stale)
                 wait = (exc.details or {}).get("retry_after_s") or settings.HEYGEN_POLL_MIN_S
                 raise JobDeferred(float(wait), exc.message) from exc
-            _update_render(int(row.id or 0), status="failed", error_code=exc.code, error_detail=exc.message)
+            _update_render(id_of(row), status="failed", error_code=exc.code, error_detail=exc.message)
             raise
-        _update_render(int(row.id or 0), video_id=video_id, status="pending", submitted_at=utcnow())
+        _update_render(id_of(row), video_id=video_id, status="pending", submitted_at=utcnow())
 
     # 2. Poll what is pending (a webhook may already have marked it).
     with session_scope(readonly=True) as session:
@@ -407,7 +402,7 @@ def _heygen_lesson(ctx: JobContext, lesson_id: int) -> int:
             credits = round(seconds / 60 * settings.HEYGEN_CREDITS_PER_MINUTE, 4)
             cost = round(seconds * settings.HEYGEN_USD_PER_SECOND, 4)
             _update_render(
-                int(row.id or 0),
+                id_of(row),
                 status="completed",
                 file=str(dest.relative_to(settings.FILES_DIR)),
                 duration_s=seconds,
@@ -420,7 +415,7 @@ def _heygen_lesson(ctx: JobContext, lesson_id: int) -> int:
         if status.status == "failed":
             detail = f"HeyGen could not render scene {row.scene + 1}: {status.failure_message or status.failure_code}"
             _update_render(
-                int(row.id or 0), status="failed", error_code=Code.HEYGEN_RENDER_FAILED, error_detail=detail
+                id_of(row), status="failed", error_code=Code.HEYGEN_RENDER_FAILED, error_detail=detail
             )
             raise AppError(
                 Code.HEYGEN_RENDER_FAILED,
@@ -433,9 +428,7 @@ def _heygen_lesson(ctx: JobContext, lesson_id: int) -> int:
                 f"HeyGen has not finished scene {row.scene + 1} (video {row.video_id}) after "
                 f"{timedelta(seconds=round(elapsed))}; it looks lost. Regenerate to submit it again"
             )
-            _update_render(
-                int(row.id or 0), status="failed", error_code=Code.HEYGEN_TIMEOUT, error_detail=detail
-            )
+            _update_render(id_of(row), status="failed", error_code=Code.HEYGEN_TIMEOUT, error_detail=detail)
             raise AppError(Code.HEYGEN_TIMEOUT, detail)
         # A webhook said it is done while the status call lags: look again soon.
         delays.append(settings.HEYGEN_POLL_MIN_S if row.webhook_status else _poll_delay(elapsed))
@@ -558,7 +551,7 @@ def script_for_lesson(lesson_id: int) -> tuple[int, str]:
     """The lesson's script id and text (drafted on first use)."""
     with session_scope() as session:
         script = ensure_script(session, lesson_id=lesson_id)
-        return int(script.id or 0), script.text
+        return id_of(script), script.text
 
 
 def lesson_video(lesson_id: int) -> LessonVideo | None:
@@ -567,7 +560,7 @@ def lesson_video(lesson_id: int) -> LessonVideo | None:
         if video is None or not video_path(video).exists():
             return None
         return LessonVideo(
-            video_id=int(video.id or 0),
+            video_id=id_of(video),
             engine=video.engine,
             path=video_path(video),
             captions=captions_path(video),

@@ -24,9 +24,13 @@ _STOP = {
 
 
 class HasText(Protocol):
-    key: str
-    heading: str
-    text: str
+    # Read-only members, so frozen dataclasses and named tuples match too.
+    @property
+    def key(self) -> str: ...
+    @property
+    def heading(self) -> str: ...
+    @property
+    def text(self) -> str: ...
 
 
 @lru_cache(maxsize=2)

@@ -7,6 +7,8 @@ import sys
 
 from sqlmodel import col, select
 
+from core.db import id_of, stored_ids
+
 
 def cmd_video(args: argparse.Namespace) -> int:
     from core.db import session_scope
@@ -15,8 +17,8 @@ def cmd_video(args: argparse.Namespace) -> int:
     from core.services.video import lesson_video, start_video
 
     with session_scope(readonly=True) as session:
-        query = select(Lesson.id).where(Lesson.course_id == args.course_id).order_by(col(Lesson.id))
-        all_ids = [int(i) for i in session.exec(query)]
+        query = select(col(Lesson.id)).where(Lesson.course_id == args.course_id).order_by(col(Lesson.id))
+        all_ids = stored_ids(session.exec(query))
     lesson_ids = args.lesson or all_ids
     from core.auth import local_actor
 
@@ -29,7 +31,7 @@ def cmd_video(args: argparse.Namespace) -> int:
         avatar=args.avatar,
     )
     print(f"job #{job.id}: {args.engine} video for {len(lesson_ids)} lesson(s)", file=sys.stderr)
-    done = wait_for(int(job.id or 0), timeout=args.timeout, poll=0.5)
+    done = wait_for(id_of(job), timeout=args.timeout, poll=0.5)
     if done.status != "succeeded":
         print(f"error: job #{done.id} {done.status}: {done.error_code}: {done.error_detail}", file=sys.stderr)
         return 1

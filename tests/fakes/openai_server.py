@@ -26,8 +26,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from core.llm.pricing import estimate_tokens
-from core.llm.providers.offline import build_content, variables_from_messages
+from core.llm.providers.offline import build_content
 from core.schemas import SCHEMAS
+from tests.fakes.prompt_text import variables_from_messages
 
 # ------------------------------------------------------------------ behaviours
 

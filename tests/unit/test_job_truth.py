@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import math
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import update
@@ -28,7 +29,7 @@ from core.jobs import (
     wait_for,
 )
 from core.logs import JsonFormatter
-from core.models import Job, JobStatus, Lesson, Revision
+from core.models import Job, JobStatus, Lesson, Revision, utcnow
 from core.services import generation
 from core.settings import reset_settings
 from tests.actors import ADMIN
@@ -94,9 +95,11 @@ def test_a_worker_that_lost_its_claim_neither_calls_nor_writes(
     assert first is not None
     ctx_a = JobContext(first)
     ctx_a.check_cancel()  # holds its claim
-    # its heartbeat goes stale; "worker B" takes the job over (attempt 2)
+    # its heartbeat goes stale; "worker B" takes the job over (attempt 2). A minute back,
+    # not created_at: a fast run claims within the 10 ms stale limit of its creation.
     with session_scope() as session:
-        session.execute(update(Job).where(col(Job.id) == job_id).values(heartbeat_at=Job.created_at))
+        stale = utcnow() - timedelta(minutes=1)
+        session.execute(update(Job).where(col(Job.id) == job_id).values(heartbeat_at=stale))
     second = _claim(job_id)
     assert second is not None and second.attempts == ctx_a.fence + 1
     with pytest.raises(ClaimLost):
@@ -132,7 +135,6 @@ def test_a_job_that_loses_the_database_ends_with_a_db_code_and_resumes(any_db: s
         return {"ok": True}
 
     monkeypatch.setitem(TASKS, "test-db-drop", flaky)
-    monkeypatch.setattr("core.jobs._load_tasks", lambda: None)
     job = wait_for(int(start_job(kind="test-db-drop", actor=ADMIN).id or 0))
     assert job.status == JobStatus.failed and job.error_code == Code.DB_UNAVAILABLE
     retry_job(int(job.id or 0), actor=ADMIN)

@@ -18,11 +18,11 @@ from core.llm.providers.offline import (
     build_content,
     parse_faults,
     split_minutes,
-    variables_from_messages,
 )
 from core.prompts import get_registry
 from core.schemas import CourseParams, LessonDetail, Outline, SlideDeck, outline_problems
 from core.settings import Settings, get_settings, reset_settings
+from tests.fakes.prompt_text import variables_from_messages
 
 CYRILLIC = set("абвгдеёжзийклмнопрстуфхцчшщъыьэюя")
 

@@ -18,6 +18,7 @@ from core.prompts import (
     PromptRegistry,
     active_prompt,
     get_spec,
+    is_version,
     parse_prompt,
     prompt_to_yaml,
     version_key,
@@ -156,6 +157,16 @@ def test_a_label_pointing_at_a_missing_version_is_an_error(root: Path) -> None:
 def test_versions_sort_numerically() -> None:
     ordered = sorted(["1.10.0", "1.9.0", "1.9.0-rc.1", "2.0.0", "1.0.0"], key=version_key)
     assert ordered == ["1.0.0", "1.9.0-rc.1", "1.9.0", "1.10.0", "2.0.0"]
+    # numbered pre-releases compare as numbers, and an edit sorts after its version
+    ordered = sorted(["1.2.0+edit", "1.2.0", "1.2.0-rc.10", "1.2.0-rc.2", "1.2.0-beta.1"], key=version_key)
+    assert ordered == ["1.2.0-beta.1", "1.2.0-rc.2", "1.2.0-rc.10", "1.2.0", "1.2.0+edit"]
+
+
+def test_a_version_that_cannot_be_ordered_is_refused() -> None:
+    assert is_version("1.2.0-rc.1") and is_version("1.2.0+edit")
+    assert not is_version("1.0.0-alpha.beta")  # valid semver, no PEP 440 order
+    assert not is_version("1.2")
+    assert version_key("1.0.0-alpha.beta") < version_key("0.0.1")  # an old row still lists
 
 
 # ------------------------------------------------------------------ mirror and saving

@@ -14,8 +14,8 @@ from core.errors import AppError, Code
 from core.jobs import JobContext, create_job, start_job
 from core.models import Job, JobStatus, LLMCall
 from core.services import generation, users
-from core.services.spending import check_caps, spending_status, spent_usd
 from core.settings import reset_settings
+from core.spending import check_caps, spending_status, spent_usd
 from tests.actors import ADMIN, person
 from tests.factories import make_course
 

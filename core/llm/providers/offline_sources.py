@@ -15,7 +15,7 @@ from core.llm.providers import offline
 _SENTENCE = re.compile(r"(?<=[.!?…])\s+")
 _ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+(.+?)\s*$")
 
-TEXT = {
+TEXT: dict[str, dict[str, Any]] = {
     "en": {
         "part": "Part",
         "objective": "Explain what the sources say about “{h}”",
@@ -89,8 +89,8 @@ def quote_of(text: str, limit: int = 240) -> str:
             quote = f"{quote} {word}".strip()
         if len(quote) >= 8:
             return quote
-    words = " ".join(text.split())
-    return words[:limit].rsplit(" ", 1)[0] if len(words) > limit else words
+    flat = " ".join(text.split())
+    return flat[:limit].rsplit(" ", 1)[0] if len(flat) > limit else flat
 
 
 # ------------------------------------------------------------------ outline
@@ -168,7 +168,7 @@ def build_lesson(variables: dict[str, Any], seed: int = 0) -> dict[str, Any]:
         }
         for h in list(dict.fromkeys(headings))[:2]
     ]
-    quiz = []
+    quiz: list[dict[str, Any]] = []
     for n, (h, sentence) in enumerate((statements or [(title, points[0])])[:3]):
         right = offline._clip(sentence, 200)
         wrong = [w for w in text["wrong"] if w != right]

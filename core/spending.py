@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core.errors import AppError, Code
 from core.models import Job, LLMCall, User, utcnow
@@ -40,7 +40,7 @@ def spent_usd(session: Session, *, since: datetime, email: str | None = None) ->
     """Cost of the calls since `since`: one user's (through their jobs) or the team's."""
     query = select(func.coalesce(func.sum(LLMCall.cost_usd), 0.0)).where(LLMCall.created_at >= since)
     if email is not None:
-        query = query.join(Job, Job.id == LLMCall.job_id).where(Job.started_by == email)
+        query = query.join(Job, col(Job.id) == col(LLMCall.job_id)).where(Job.started_by == email)
     return float(session.exec(query).one() or 0.0)
 
 
