@@ -369,7 +369,13 @@ def _generate_node(
         spec=_prompt(ctx, prompt_id),
         variables=variables,
         ctx=CallContext(
-            step=prompt_id, job_id=ctx.job_id, course_id=course_id, node_type=node_type, node_id=node_id
+            step=prompt_id,
+            job_id=ctx.job_id,
+            course_id=course_id,
+            node_type=node_type,
+            node_id=node_id,
+            # issue 18: a person waits on one regenerated section; it goes before bulk work.
+            interactive=ctx.kind == KIND_REGENERATE,
         ),
         check=check,
         extra_instruction=instruction or None,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import random
 import re
 import threading
@@ -291,6 +292,100 @@ def strict_schema_problem(schema: Any, path: tuple[str, ...] = ()) -> str | None
     return None
 
 
+# ------------------------------------------------------------------ rate limits (issue 18)
+#
+# OpenAI meters requests and tokens per model and reports them on every answer
+# (platform.openai.com/docs/guides/rate-limits#rate-limits-in-headers):
+#   x-ratelimit-limit-requests / -tokens      the maximum permitted before exhausting the limit
+#   x-ratelimit-remaining-requests / -tokens  the remaining number permitted
+#   x-ratelimit-reset-requests / -tokens      "the time until the rate limit resets to its
+#                                             initial state", written like 1s, 6m0s, 12ms
+# A request past a limit gets 429 with code rate_limit_exceeded, type "requests" or
+# "tokens", a message "Rate limit reached for <model> in organization <org> on requests per
+# min (RPM): Limit L, Used U, Requested R. Please try again in <duration>. Visit ...",
+# and a Retry-After header (openai/openai-dotnet#404 shows the body and a client waiting
+# on Retry-After; open-webui#3743 shows the headers). A request counts against the token
+# limit by its prompt plus its max_tokens before it runs (rate-limits guide, "tokens").
+# Here the window is fixed: it starts at the first request and resets entirely at its end,
+# which is what "resets to its initial state" describes for a plain quota.
+
+
+def openai_duration(seconds: float) -> str:
+    """6m0s, 1s, 1.5s, 120ms: the form OpenAI's reset headers use."""
+    if seconds < 1:
+        return f"{max(1, round(seconds * 1000))}ms"
+    minutes, rest = divmod(seconds, 60)
+    text = f"{rest:.3f}".rstrip("0").rstrip(".") + "s"
+    return f"{int(minutes)}m{text}" if minutes else text
+
+
+def _request_tokens(body: dict[str, Any], prompt_tokens: Any) -> int:
+    limit = body.get("max_completion_tokens", body.get("max_tokens"))
+    return int(prompt_tokens(body.get("messages") or [])) + (limit if isinstance(limit, int) else 0)
+
+
+class RateLimits:
+    """Requests and tokens per window, per model; called under the server's lock."""
+
+    DEFAULT = (10_000, 60.0)  # what a well-paid tier allows: headers are always sent
+    DEFAULT_TOKENS = 30_000_000
+
+    def __init__(self, requests: tuple[int, float] | None, tokens: int | None, *, send_headers: bool) -> None:
+        self.requests, self.window_s = requests or self.DEFAULT
+        self.tokens = tokens or self.DEFAULT_TOKENS
+        self.send_headers = send_headers
+        self._windows: dict[str, list[float]] = {}  # model -> [start, requests, tokens]
+        self._last: dict[str, str] = {}
+        self.admitted: list[float] = []
+
+    def _window(self, model: str, now: float) -> list[float]:
+        window = self._windows.get(model)
+        if window is None or now >= window[0] + self.window_s:
+            window = self._windows[model] = [now, 0, 0]
+        return window
+
+    def take(self, model: str, tokens: int) -> tuple[tuple[int, dict[str, str], Any] | None, dict[str, str]]:
+        """(a 429 answer or None, the rate-limit headers for the answer)."""
+        now = time.monotonic()
+        window = self._window(model, now)
+        over_requests = window[1] + 1 > self.requests
+        over_tokens = window[2] + tokens > self.tokens
+        if over_requests or over_tokens:
+            wait = window[0] + self.window_s - now
+            kind, limit, used, asked = (
+                ("requests", self.requests, int(window[1]), 1)
+                if over_requests
+                else ("tokens", self.tokens, int(window[2]), tokens)
+            )
+            unit = "requests per min (RPM)" if kind == "requests" else "tokens per min (TPM)"
+            body = _err(
+                f"Rate limit reached for {model} in organization org-fake on {unit}: Limit {limit}, "
+                f"Used {used}, Requested {asked}. Please try again in {openai_duration(wait)}. Visit "
+                "https://platform.openai.com/account/rate-limits to learn more.",
+                kind,
+                None,
+                "rate_limit_exceeded",
+            )
+            headers = self._headers(window, now) if self.send_headers else {}
+            headers["retry-after"] = str(max(1, math.ceil(wait)))
+            return (429, headers, body), {}
+        window[1] += 1
+        window[2] += tokens
+        self.admitted.append(now)
+        return None, (self._headers(window, now) if self.send_headers else {})
+
+    def _headers(self, window: list[float], now: float) -> dict[str, str]:
+        reset = openai_duration(max(0.0, window[0] + self.window_s - now))
+        return {
+            "x-ratelimit-limit-requests": str(self.requests),
+            "x-ratelimit-limit-tokens": str(self.tokens),
+            "x-ratelimit-remaining-requests": str(max(0, self.requests - int(window[1]))),
+            "x-ratelimit-remaining-tokens": str(max(0, self.tokens - int(window[2]))),
+            "x-ratelimit-reset-requests": reset,
+            "x-ratelimit-reset-tokens": reset,
+        }
+
+
 # ------------------------------------------------------------------ the server
 
 
@@ -314,6 +409,10 @@ class FakeOpenAIServer:
         port: int = 0,
         models: dict[str, tuple[int, int]] | None = None,
         pad_seed: int | None = None,
+        rate_limit: tuple[int, float] | None = None,
+        token_limit: int | None = None,
+        rate_headers: bool = True,
+        max_in_flight: int | None = None,
     ) -> None:
         self.latency_s = latency_ms / 1000
         # model -> (context window, max output tokens); anything else answers 404.
@@ -325,6 +424,13 @@ class FakeOpenAIServer:
         self._script: deque[Behaviour] = deque()
         self._calls: list[RecordedRequest] = []
         self._seen_prefixes: set[str] = set()
+        # issue 18: the provider's limits (see RateLimits); max_in_flight answers 429 without
+        # any header past that many concurrent calls, as a proxy in front of vLLM would.
+        self.limits = RateLimits(rate_limit, token_limit, send_headers=rate_headers)
+        self.max_in_flight = max_in_flight
+        self._in_flight = 0
+        self.peak_in_flight = 0
+        self.throttled = 0  # 429s sent because a limit was reached
         self._stop = threading.Event()
         self._httpd = ThreadingHTTPServer((host, port), _handler_for(self))
         self._httpd.daemon_threads = True
@@ -390,6 +496,30 @@ class FakeOpenAIServer:
         with self._lock:
             self._calls.append(call)
             return self._script.popleft() if self._script and take else None
+
+    def _admit(self, body: dict[str, Any]) -> tuple[tuple[int, dict[str, str], Any] | None, dict[str, str]]:
+        """Count a valid request against the limits: (a 429 answer when past one, the
+        rate-limit headers for the answer)."""
+        model = str(body.get("model"))
+        with self._lock:
+            if self.max_in_flight is not None and self._in_flight >= self.max_in_flight:
+                self.throttled += 1
+                # A bare 429, no rate-limit headers and no Retry-After: AIMD's case.
+                refusal = _err("Too many concurrent requests", "requests", None, "rate_limit_exceeded")
+                return (429, {}, refusal), {}
+            refused, headers = self.limits.take(model, _request_tokens(body, self._prompt_tokens))
+            if refused is not None:
+                self.throttled += 1
+                return refused, {}
+            self._in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
+        return None, headers
+
+    @property
+    def admitted_at(self) -> list[float]:
+        """time.monotonic() of every request let through the limits."""
+        with self._lock:
+            return list(self.limits.admitted)
 
     def check(self, body: dict[str, Any], headers: dict[str, str]) -> None:
         """Refuse what api.openai.com refuses, with its status and body (RequestRefused)."""
@@ -693,9 +823,19 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 server._record(call, take=False)
                 self._send(refused.status_code, {}, refused.body)
                 return
-            behaviour = server._record(call)
-            server._sleep(server.latency_s)
-            self._send(*server.answer(body, behaviour))
+            limited, limit_headers = server._admit(body)
+            if limited is not None:
+                server._record(call, take=False)
+                self._send(*limited)
+                return
+            try:
+                behaviour = server._record(call)
+                server._sleep(server.latency_s)
+                code, headers, payload = server.answer(body, behaviour)
+            finally:
+                with server._lock:
+                    server._in_flight -= 1
+            self._send(code, {**limit_headers, **headers}, payload)
 
         def _send(self, code: int, headers: dict[str, str], payload: Any) -> None:
             data = json.dumps(payload).encode()
