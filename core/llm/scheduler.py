@@ -249,7 +249,9 @@ def dispatch(state: dict[str, Any], now: float) -> tuple[list[str], float]:
             break
         tokens_left = _tokens_budget(state, now)
         # A call larger than anything the window could hold goes alone, for the server to judge.
-        if tokens_left < waiter["tokens"] and (state["holders"] or tokens_left < (state["tok"]["limit"] or 0)):
+        if tokens_left < waiter["tokens"] and (
+            state["holders"] or tokens_left < (state["tok"]["limit"] or 0)
+        ):
             wake = min(wake, state["tok"]["reset_at"])
             break
         del state["waiters"][wid]
