@@ -63,6 +63,10 @@ DEFAULT_COOLDOWN_S = 1.0
 # After a reset, the full limit is assumed for this long unless an answer says otherwise
 # (OpenAI's limits are per minute).
 ROLL_S = 60.0
+GRANTS_KEPT_S, GRANTS_KEPT = 120.0, 2000
+# Below the level of the last 429 the AIMD window grows by 1/window per success; this
+# many times slower within one call of it.
+PROBE_SLOWDOWN = 10.0
 _MODEL_RX = re.compile(rb'"model"\s*:\s*"([^"]{1,200})"')
 _MAX_TOKENS_RX = re.compile(rb'"max_(?:completion_)?tokens"\s*:\s*(\d+)')
 _DURATION_RX = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
@@ -176,10 +180,10 @@ def new_state(cap: int, start: int, max_cooldown_s: float = 60.0) -> dict[str, A
         "max_cooldown_s": max_cooldown_s,
         "window": float(min(cap, start)),
         "slow_start": True,
-        "holders": {},  # id -> {job, until, seq, tok_mark, tokens}
+        "holders": {},  # id -> {job, until, seq, at, tokens}
         "waiters": {},  # id -> {job, prio, at, seen, tokens}
         "seq": 0,  # permits issued
-        "tok_issued": 0,  # estimated tokens of permits issued
+        "grants": {"req": [], "tok": []},  # recent (time, units, id) granted, for the roll
         "cooldown_until": 0.0,
         "req": None,  # {remaining, reset_at, seq} from the newest answer with headers
         "tok": None,  # {remaining, reset_at, mark, seq}
@@ -196,29 +200,60 @@ def _limit_in_flight(state: dict[str, Any], now: float) -> int:
     return max(1, min(int(state["cap"]), int(state["window"])))
 
 
+def _units(name: str, holder: dict[str, Any]) -> int:
+    return 1 if name == "req" else int(holder["tokens"])
+
+
 def _roll(state: dict[str, Any], now: float) -> None:
-    """Past a reset the whole limit is back, not an unknown: count from it until the first
+    """Past a reset the limit is back, not an unknown: count from it until the first
     answer of the new window says where we stand (answers of calls sent before the roll
     describe the old window and are ignored)."""
-    for name, issued in (("req", state["seq"]), ("tok", state["tok_issued"])):
+    for name in ("req", "tok"):
         snap = state[name]
-        if snap and now >= snap["reset_at"] and snap.get("limit") is not None:
-            state[name] = {"remaining": snap["limit"], "limit": snap["limit"], "reset_at": now + ROLL_S,
-                           "seq": state["seq"], "mark": issued}  # fmt: skip
+        if not snap or now < snap["reset_at"] or snap.get("limit") is None:
+            continue
+        # Our reset time is later than the server's by up to one answer's trip: calls
+        # granted in that gap, and slow ones still out, may count in the new window.
+        since = snap["reset_at"] - snap["lag"]
+        # (Calls still out are taken off every budget anyway.)
+        spent = sum(
+            units for at, units, gid in state["grants"][name] if at >= since and gid not in state["holders"]
+        )
+        state[name] = {"remaining": snap["limit"] - spent, "limit": snap["limit"], "reset_at": now + ROLL_S,
+                       "lag": snap["lag"], "seq": state["seq"], "rolled": True}  # fmt: skip
 
 
-def _requests_budget(state: dict[str, Any], now: float) -> float:
-    req = state["req"]
-    if not req or now >= req["reset_at"]:
+def _budget(state: dict[str, Any], name: str, now: float) -> float:
+    """What the provider lets through now: the lowest remaining its answers reported in
+    this window (the latest count it admitted), less every call still out, as any of them
+    may have been counted after that answer's request."""
+    snap = state[name]
+    if not snap or now >= snap["reset_at"]:
         return math.inf
-    return req["remaining"] - (state["seq"] - req["seq"])
+    return snap["remaining"] - sum(_units(name, h) for h in state["holders"].values())
 
 
-def _tokens_budget(state: dict[str, Any], now: float) -> float:
-    tok = state["tok"]
-    if not tok or now >= tok["reset_at"]:
-        return math.inf
-    return tok["remaining"] - (state["tok_issued"] - tok["mark"])
+def _learn(
+    state: dict[str, Any],
+    name: str,
+    holder: dict[str, Any],
+    remaining: int,
+    reset_s: float,
+    limit: int | None,
+    now: float,
+) -> None:
+    snap = state[name]
+    fresh = {"remaining": remaining, "limit": limit, "reset_at": now + reset_s, "lag": now - holder["at"],
+             "seq": holder["seq"], "rolled": False}  # fmt: skip
+    if not snap or now >= snap["reset_at"]:
+        state[name] = fresh
+    elif snap["rolled"]:
+        # The first answer sent after the roll measures the new window; older ones do not.
+        if holder["seq"] > snap["seq"]:
+            state[name] = fresh
+    elif remaining <= snap["remaining"]:
+        snap.update(remaining=remaining, reset_at=max(snap["reset_at"], fresh["reset_at"]),
+                    lag=max(snap["lag"], fresh["lag"]), limit=limit or snap["limit"])  # fmt: skip
 
 
 def dispatch(state: dict[str, Any], now: float) -> tuple[list[str], float]:
@@ -230,6 +265,11 @@ def dispatch(state: dict[str, Any], now: float) -> tuple[list[str], float]:
     for wid, waiter in list(state["waiters"].items()):
         if waiter["seen"] < now - WAITER_STALE_S:
             del state["waiters"][wid]
+    for name in ("req", "tok"):
+        recent = state["grants"][name]
+        horizon = now - GRANTS_KEPT_S
+        if recent and (recent[0][0] < horizon or len(recent) > GRANTS_KEPT):
+            state["grants"][name] = [g for g in recent if g[0] >= horizon][-GRANTS_KEPT:]
     _roll(state, now)
     wake = math.inf
     granted: list[str] = []
@@ -244,10 +284,10 @@ def dispatch(state: dict[str, Any], now: float) -> tuple[list[str], float]:
             state["waiters"].items(),
             key=lambda kv: (kv[1]["prio"], in_flight.get(kv[1]["job"], 0), kv[1]["at"], kv[0]),
         )
-        if _requests_budget(state, now) < 1:
+        if _budget(state, "req", now) < 1:
             wake = min(wake, state["req"]["reset_at"])
             break
-        tokens_left = _tokens_budget(state, now)
+        tokens_left = _budget(state, "tok", now)
         # A call larger than anything the window could hold goes alone, for the server to judge.
         if tokens_left < waiter["tokens"] and (
             state["holders"] or tokens_left < (state["tok"]["limit"] or 0)
@@ -260,10 +300,11 @@ def dispatch(state: dict[str, Any], now: float) -> tuple[list[str], float]:
             "job": waiter["job"],
             "until": now + LEASE_S,
             "seq": state["seq"],
-            "tok_mark": state["tok_issued"],
+            "at": now,
             "tokens": waiter["tokens"],
         }
-        state["tok_issued"] += waiter["tokens"]
+        state["grants"]["req"].append((now, 1, wid))
+        state["grants"]["tok"].append((now, waiter["tokens"], wid))
         state["granted"] += 1
         in_flight[waiter["job"]] = in_flight.get(waiter["job"], 0) + 1
         granted.append(wid)
@@ -276,27 +317,12 @@ def release(state: dict[str, Any], permit_id: str, signals: Signals, now: float)
     seq = holder["seq"] if holder else state["seq"]
     if signals.has_headers:
         state["headers_at"] = now
-        # Answers overtake each other: only the one sent last describes the present.
-        req, tok = state["req"], state["tok"]
-        newest_req = not req or seq > req["seq"] or now >= req["reset_at"]
-        if signals.remaining_requests is not None and signals.reset_requests_s is not None and newest_req:
-            state["req"] = {"remaining": signals.remaining_requests, "reset_at": now + signals.reset_requests_s,
-                            "seq": seq, "limit": signals.limit_requests}  # fmt: skip
-        newest_tok = not tok or seq > tok["seq"] or now >= tok["reset_at"]
-        if (
-            signals.remaining_tokens is not None
-            and signals.reset_tokens_s is not None
-            and holder
-            and newest_tok
-        ):
-            state["tok"] = {
-                "remaining": signals.remaining_tokens,
-                "reset_at": now + signals.reset_tokens_s,
-                # Tokens of the calls sent after this one are not in its count yet.
-                "mark": holder["tok_mark"] + holder["tokens"],
-                "seq": seq,
-                "limit": signals.limit_tokens,
-            }
+        if holder and signals.remaining_requests is not None and signals.reset_requests_s is not None:
+            _learn(state, "req", holder, signals.remaining_requests, signals.reset_requests_s,
+                   signals.limit_requests, now)  # fmt: skip
+        if holder and signals.remaining_tokens is not None and signals.reset_tokens_s is not None:
+            _learn(state, "tok", holder, signals.remaining_tokens, signals.reset_tokens_s,
+                   signals.limit_tokens, now)  # fmt: skip
     if signals.status == 429:
         state["throttled"] += 1
         wait = signals.retry_after_s
@@ -310,11 +336,15 @@ def release(state: dict[str, Any], permit_id: str, signals: Signals, now: float)
         # One decrease per episode: the calls already in flight when the first 429 came
         # back would otherwise halve the window again each.
         if seq > state["decrease_seq"]:
+            # Where it broke: growth slows down near it (probing, not hammering).
+            state["ceiling"] = len(state["holders"]) + 1
             state["window"] = max(1.0, state["window"] / 2)
             state["slow_start"] = False
             state["decrease_seq"] = state["seq"]
     elif signals.status is not None and signals.status < 400 and not signals.has_headers:
         step = 1.0 if state["slow_start"] else 1.0 / max(1.0, state["window"])
+        if state["window"] + 1 >= state.get("ceiling", math.inf):
+            step /= PROBE_SLOWDOWN
         state["window"] = min(float(state["cap"]), state["window"] + step)
 
 
@@ -552,7 +582,7 @@ def limit_key(request: httpx.Request) -> tuple[str, int] | None:
     # max_tokens before it runs; estimate the same way (about 4 bytes per token).
     out = _MAX_TOKENS_RX.search(body)
     tokens = len(body) // 4 + (int(out.group(1)) if out else 0)
-    return f"{request.url.host}/{found.group(1).decode(errors='replace')}", tokens
+    return f"{request.url.netloc.decode()}/{found.group(1).decode(errors='replace')}", tokens
 
 
 class ScheduledTransport(httpx.BaseTransport):

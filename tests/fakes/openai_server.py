@@ -398,6 +398,12 @@ class RecordedRequest:
     at: float  # time.monotonic() when the request arrived
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver listens with a backlog of 5: a burst of 30 connections would meet
+    # refused connections that api.openai.com never gives (issue 18's bursts do this).
+    request_queue_size = 128
+
+
 class FakeOpenAIServer:
     """Context manager; ``base_url`` ends in /v1."""
 
@@ -432,7 +438,7 @@ class FakeOpenAIServer:
         self.peak_in_flight = 0
         self.throttled = 0  # 429s sent because a limit was reached
         self._stop = threading.Event()
-        self._httpd = ThreadingHTTPServer((host, port), _handler_for(self))
+        self._httpd = _Server((host, port), _handler_for(self))
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 

@@ -64,8 +64,11 @@ def test_remaining_requests_are_spent_then_everybody_waits_for_the_reset() -> No
     assert granted == ["w0", "w1"]  # the two the server still allows
     assert wake == pytest.approx(10.5)  # nothing more until the reset
     assert dispatch(state, 5.0)[0] == []
-    # Past the reset the limit (3) is back, counted from the calls sent since.
-    assert dispatch(state, 10.6)[0] == ["w2", "w3", "w4"]
+    # Past the reset the limit (3) is back, less the two calls still out (they may reach
+    # the server in its new window).
+    assert dispatch(state, 10.6)[0] == ["w2"]
+    release(state, "w0", Signals(status=200), 10.7)
+    assert dispatch(state, 10.7)[0] == ["w3"]
 
 
 def test_an_answer_overtaken_by_a_newer_one_does_not_reset_the_budget() -> None:
@@ -127,14 +130,23 @@ def test_without_headers_the_window_grows_on_success_and_slowly_after_a_429() ->
         dispatch(state, 0.0)
         release(state, f"w{i}", ok, 0.1)
     assert state["window"] == 5  # slow start: +1 per success
-    _wait(state, "x", "job:1")
+    for i in range(5):
+        _wait(state, f"x{i}", "job:1", at=i)
     dispatch(state, 0.0)
-    release(state, "x", Signals(status=429), 0.2)
+    release(state, "x0", Signals(status=429), 0.2)  # with 5 calls out
     assert state["window"] == 2.5
+    for i in range(1, 5):
+        release(state, f"x{i}", ok, 0.3)  # already out before the 429: no slow start any more
+    expected = 2.5
+    for _ in range(4):
+        expected += 1 / expected  # additive: 1/window per success
+    assert state["window"] == pytest.approx(expected)
+    state["window"] = 4.0
     _wait(state, "y", "job:1")
     dispatch(state, 5.0)
     release(state, "y", ok, 5.1)
-    assert state["window"] == pytest.approx(2.9)  # additive: 1/window per success
+    # Within one call of where it broke (5 out), growth is ten times slower.
+    assert state["window"] == pytest.approx(4.0 + 1 / 4.0 / 10)
 
 
 def test_memory_backend_serves_a_late_regeneration_before_a_queue_of_bulk_calls() -> None:
