@@ -337,11 +337,13 @@ class RateLimits:
         self._windows: dict[str, list[float]] = {}  # model -> [start, requests, tokens]
         self._last: dict[str, str] = {}
         self.admitted: list[float] = []
+        self.history: dict[str, list[list[float]]] = {}  # model -> every window, oldest first
 
     def _window(self, model: str, now: float) -> list[float]:
         window = self._windows.get(model)
         if window is None or now >= window[0] + self.window_s:
             window = self._windows[model] = [now, 0, 0]
+            self.history.setdefault(model, []).append(window)
         return window
 
     def take(self, model: str, tokens: int) -> tuple[tuple[int, dict[str, str], Any] | None, dict[str, str]]:
@@ -520,6 +522,16 @@ class FakeOpenAIServer:
             self._in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
         return None, headers
+
+    def stats(self) -> dict[str, Any]:
+        """Counters for benches: 429s sent, requests admitted per window of each model."""
+        with self._lock:
+            return {
+                "throttled": self.throttled,
+                "peak_in_flight": self.peak_in_flight,
+                "limit": [self.limits.requests, self.limits.window_s],
+                "windows": {m: [int(w[1]) for w in ws] for m, ws in self.limits.history.items()},
+            }
 
     @property
     def admitted_at(self) -> list[float]:
@@ -796,6 +808,9 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             server._record(RecordedRequest("GET", self.path, dict(self.headers), None, time.monotonic()))
+            if urlsplit(self.path).path == "/_fake/stats":  # for benches in another process
+                self._send(200, {}, server.stats())
+                return
             if urlsplit(self.path).path.rstrip("/").endswith("/models"):
                 data = [{"id": m, "object": "model", "created": 0, "owned_by": "fake"} for m in server.models]
                 self._send(200, {}, {"object": "list", "data": data})
@@ -1019,8 +1034,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Fake OpenAI-compatible server on 127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--latency-ms", type=int, default=0)
+    parser.add_argument("--rate-limit", default=None, help="REQUESTS/SECONDS per model, e.g. 60/10")
     args = parser.parse_args(argv)
-    with FakeOpenAIServer(latency_ms=args.latency_ms, port=args.port) as server:
+    limit = None
+    if args.rate_limit:
+        count, seconds = args.rate_limit.split("/")
+        limit = (int(count), float(seconds))
+    with FakeOpenAIServer(latency_ms=args.latency_ms, port=args.port, rate_limit=limit) as server:
         print(server.base_url, flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()
