@@ -460,3 +460,13 @@ class WebhookEvent(SQLModel, table=True):
     event_type: str = Field(max_length=60)
     video_id: str | None = Field(default=None, max_length=120)
     received_at: datetime = _ts()
+
+
+class CacheVersion(SQLModel, table=True):
+    """issue 18: a counter per scope ("course:<id>", or "all" for bulk statements), bumped
+    in the transaction of every write to the course tree; page caches key on it."""
+
+    __tablename__ = "cache_versions"
+
+    scope: str = Field(primary_key=True, max_length=60)
+    version: int = 0
