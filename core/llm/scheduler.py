@@ -63,7 +63,7 @@ DEFAULT_COOLDOWN_S = 1.0
 # After a reset, the full limit is assumed for this long unless an answer says otherwise
 # (OpenAI's limits are per minute).
 ROLL_S = 60.0
-GRANTS_KEPT_S, GRANTS_KEPT = 120.0, 2000
+GRANTS_KEPT = 2000
 # Below the level of the last 429 the AIMD window grows by 1/window per success; this
 # many times slower within one call of it.
 PROBE_SLOWDOWN = 10.0
@@ -265,9 +265,13 @@ def dispatch(state: dict[str, Any], now: float) -> tuple[list[str], float]:
     for wid, waiter in list(state["waiters"].items()):
         if waiter["seen"] < now - WAITER_STALE_S:
             del state["waiters"][wid]
+    # A roll needs the grants made since its snapshot's reset less its lag, and a future
+    # snapshot (from a call still out) those since that call was granted: nothing older.
+    bounds = [h["at"] for h in state["holders"].values()]
+    bounds += [snap["reset_at"] - snap["lag"] for snap in (state["req"], state["tok"]) if snap]
+    horizon = min(bounds, default=now)
     for name in ("req", "tok"):
         recent = state["grants"][name]
-        horizon = now - GRANTS_KEPT_S
         if recent and (recent[0][0] < horizon or len(recent) > GRANTS_KEPT):
             state["grants"][name] = [g for g in recent if g[0] >= horizon][-GRANTS_KEPT:]
     _roll(state, now)
@@ -450,8 +454,10 @@ class RedisBackend:
         deadline = time.monotonic() + timeout_s
         grant_list = self.PREFIX + "grant:" + wid
 
+        arrived = time.time()
+
         def enter(state: dict[str, Any], now: float) -> None:
-            state["waiters"][wid] = {"job": scope.job, "prio": scope.priority, "at": now, "seen": now,
+            state["waiters"][wid] = {"job": scope.job, "prio": scope.priority, "at": arrived, "seen": now,
                                      "tokens": tokens}  # fmt: skip
 
         def look(state: dict[str, Any], now: float) -> bool:
