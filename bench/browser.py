@@ -126,7 +126,11 @@ def main() -> int:
             browser.close()
     finally:
         proc.terminate()
-        proc.wait(15)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(15)
 
     load = os.getloadavg()[0]
     print(f"app               {root}")
