@@ -64,6 +64,7 @@ DEFAULT_COOLDOWN_S = 1.0
 # (OpenAI's limits are per minute).
 ROLL_S = 60.0
 GRANTS_KEPT = 2000
+SHARED_RETRY_S = 30.0
 # Below the level of the last 429 the AIMD window grows by 1/window per success; this
 # many times slower within one call of it.
 PROBE_SLOWDOWN = 10.0
@@ -513,19 +514,43 @@ def _next_wake(state: dict[str, Any], now: float) -> float:
 
 
 class Scheduler:
-    def __init__(self, backend: Backend, *, acquire_timeout_s: float) -> None:
+    def __init__(
+        self, backend: Backend, *, acquire_timeout_s: float, fallback: Backend | None = None
+    ) -> None:
         self.backend = backend
         self.acquire_timeout_s = acquire_timeout_s
+        # Redis unreachable: calls go on, limited within this process only, and say so;
+        # Redis is tried again after SHARED_RETRY_S.
+        self.fallback = fallback
+        self._down_until = 0.0
 
     @contextlib.contextmanager
     def slot(self, key: str, tokens: int = 0) -> Iterator[list[Signals]]:
         """Hold a permit for one call; append the answer's Signals to the yielded list."""
-        permit = self.backend.acquire(key, current_scope(), tokens, self.acquire_timeout_s)
+        backend = self.backend
+        if self.fallback is not None and time.monotonic() < self._down_until:
+            backend = self.fallback
+        try:
+            permit = backend.acquire(key, current_scope(), tokens, self.acquire_timeout_s)
+        except httpx.PoolTimeout:
+            raise
+        except Exception as exc:
+            if self.fallback is None or backend is self.fallback:
+                raise
+            log.warning(
+                "model-call limiter unreachable (%s); limiting within this process", type(exc).__name__
+            )
+            self._down_until = time.monotonic() + SHARED_RETRY_S
+            backend = self.fallback
+            permit = backend.acquire(key, current_scope(), tokens, self.acquire_timeout_s)
         report: list[Signals] = []
         try:
             yield report
         finally:
-            self.backend.release(permit, report[-1] if report else Signals())
+            try:
+                backend.release(permit, report[-1] if report else Signals())
+            except Exception as exc:  # the lease frees the slot; the answer must not be lost
+                log.warning("model-call limiter release failed (%s)", type(exc).__name__)
 
     def snapshot(self, key: str) -> dict[str, Any]:
         return self.backend.snapshot(key)
@@ -537,14 +562,19 @@ def build_scheduler(settings: Settings) -> Scheduler | None:
         return None
     cap, start = settings.LLM_MAX_IN_FLIGHT, settings.LLM_START_IN_FLIGHT
     backend: Backend
+    memory = MemoryBackend(cap, start, settings.HTTP_BACKOFF_MAX_S)
+    fallback: Backend | None = None
     if mode == "redis" or (mode == "auto" and settings.REDIS_URL):
         if not settings.REDIS_URL:
             raise ValueError("LLM_LIMITER=redis needs REDIS_URL")
-        backend = RedisBackend(str(settings.REDIS_URL), cap, start, settings.HTTP_BACKOFF_MAX_S)
+        backend, fallback = (
+            RedisBackend(str(settings.REDIS_URL), cap, start, settings.HTTP_BACKOFF_MAX_S),
+            memory,
+        )
     else:
-        backend = MemoryBackend(cap, start, settings.HTTP_BACKOFF_MAX_S)
+        backend = memory
     timeout = settings.HTTP_TIMEOUT_S * (settings.HTTP_RETRIES + 1) + settings.HTTP_BACKOFF_MAX_S
-    return Scheduler(backend, acquire_timeout_s=max(timeout, 600.0))
+    return Scheduler(backend, acquire_timeout_s=max(timeout, 600.0), fallback=fallback)
 
 
 _lock = threading.Lock()

@@ -162,6 +162,26 @@ def _until(condition, timeout: float = 20.0) -> None:  # type: ignore[no-untyped
     raise AssertionError("condition not met in time")
 
 
+def test_an_unreachable_redis_limits_within_the_process_and_calls_go_on(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    closed = f"redis://127.0.0.1:{_closed_port()}/0"
+    with FakeOpenAIServer(latency_ms=10) as server:
+        provider = _configure(monkeypatch, _env(server.base_url, REDIS_URL=closed, LLM_MAX_IN_FLIGHT="2"))
+        assert _run_jobs(provider, jobs=2, threads=3, calls=2) == []
+        assert len(server.requests) == 12
+        assert server.peak_in_flight <= 2  # still limited, by the in-process fallback
+    assert "limiting within this process" in caplog.text
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 # ------------------------------------------------------------------ processes sharing Redis
 
 
