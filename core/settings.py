@@ -103,7 +103,7 @@ class Settings(BaseSettings):
     # Upper bound of calls in flight per model; the provider's headers and 429s decide below it.
     LLM_MAX_IN_FLIGHT: int = Field(default=32, ge=1, le=512)
     # Calls in flight per model before any answer said more (AIMD start, no headers seen).
-    LLM_START_IN_FLIGHT: int = Field(default=4, ge=1, le=512)
+    LLM_START_IN_FLIGHT: int = Field(default=8, ge=1, le=512)
 
     @field_validator("DATABASE_URL")
     @classmethod
