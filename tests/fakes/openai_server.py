@@ -1067,10 +1067,6 @@ def main(argv: list[str] | None = None) -> None:
             threading.Event().wait()
 
 
-if __name__ == "__main__":
-    main()
-
-
 # ------------------------------------------------------------------ files and batches (issue 18)
 #
 # POST /v1/files, GET /v1/files/{id}/content, POST /v1/batches, GET /v1/batches/{id}, as
@@ -1316,3 +1312,7 @@ def batch_route(server: FakeOpenAIServer, method: str, path: str, headers: dict[
     if method == "GET" and len(parts) >= 3 and parts[-2] == "batches":
         return _get_batch(server, parts[-1])
     return None
+
+
+if __name__ == "__main__":
+    main()
