@@ -271,3 +271,7 @@ def stored_ids(values: Iterable[int | None]) -> list[int]:
 def rowcount(result: Result[Any]) -> int:
     """Rows an UPDATE or DELETE matched (SQLAlchemy types execute() as the generic Result)."""
     return cast(CursorResult[Any], result).rowcount
+
+
+# issue 18: page-cache counters bumped by every write to the course tree (session events).
+import core.cache_versions  # noqa: E402, F401

@@ -184,16 +184,24 @@ def build_http_client(
     mounts = None
     if proxy:
         # Local servers (the fake OpenAI server, Ollama, vLLM) are never reached via a proxy.
-        direct = _retrying(httpx.HTTPTransport(), settings)
+        direct = _retrying(_scheduled(httpx.HTTPTransport()), settings)
         mounts = {f"all://{host}": direct for host in LOOPBACK_HOSTS}
     # With an explicit transport httpx ignores proxy environment variables, which is what
     # we want: HTTP_PROXY from settings is the one source of truth.
     return httpx.Client(
-        transport=_retrying(transport or httpx.HTTPTransport(proxy=proxy), settings),
+        transport=_retrying(_scheduled(transport or httpx.HTTPTransport(proxy=proxy)), settings),
         mounts=mounts,
         timeout=httpx.Timeout(settings.HTTP_TIMEOUT_S, connect=settings.HTTP_CONNECT_TIMEOUT_S),
         follow_redirects=False,
     )
+
+
+def _scheduled(inner: httpx.BaseTransport) -> httpx.BaseTransport:
+    # issue 18: under the retry layer, so every attempt at a model call (retries too)
+    # waits for the shared limiter and tells it what the provider answered.
+    from core.llm.scheduler import ScheduledTransport
+
+    return ScheduledTransport(inner)
 
 
 def _retrying(inner: httpx.BaseTransport, settings: Settings) -> RetryTransport:

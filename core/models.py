@@ -522,3 +522,13 @@ class ModelPrice(SQLModel, table=True):
     note: str = Field(default="", max_length=200)
     created_by: str = Field(max_length=120)
     created_at: datetime = _ts()
+
+
+class CacheVersion(SQLModel, table=True):
+    """issue 18: a counter per scope ("course:<id>", or "all" for bulk statements), bumped
+    in the transaction of every write to the course tree; page caches key on it."""
+
+    __tablename__ = "cache_versions"
+
+    scope: str = Field(primary_key=True, max_length=60)
+    version: int = 0

@@ -97,6 +97,13 @@ class Settings(BaseSettings):
     METRICS_PORT: int | None = Field(default=None, ge=0, le=65535)
     METRICS_ADDR: str = "0.0.0.0"
     PROMETHEUS_MULTIPROC_DIR: Path | None = None
+    # ---- issue 18: one scheduler for every model call (core/llm/scheduler.py). auto: shared
+    # through Redis when REDIS_URL is set, else in this process; off: no limiter.
+    LLM_LIMITER: Literal["auto", "memory", "redis", "off"] = "auto"
+    # Upper bound of calls in flight per model; the provider's headers and 429s decide below it.
+    LLM_MAX_IN_FLIGHT: int = Field(default=32, ge=1, le=512)
+    # Calls in flight per model before any answer said more (AIMD start, no headers seen).
+    LLM_START_IN_FLIGHT: int = Field(default=8, ge=1, le=512)
 
     @field_validator("DATABASE_URL")
     @classmethod

@@ -12,10 +12,11 @@ from core.db import id_of, read_session, session_scope
 from core.errors import AppError
 from core.jobs import latest_job
 from core.models import Job
-from core.services.courses import CourseDoc, get_course, load_course
+from core.services.courses import CourseDoc, get_course
 from core.settings import get_settings
 from ui import state
 from ui.auth import local_banner, sidebar_user
+from ui.data import course_doc
 from ui.editor import flush_all
 from ui.i18n import STEPS, t
 from ui.jobtext import show_app_error
@@ -127,8 +128,7 @@ def require_course() -> CourseDoc:
     course_id = state.course_id()
     if course_id is not None:
         try:
-            with read_session() as session:
-                return load_course(session, course_id)
+            return course_doc(course_id)  # issue 18: cached until the next write
         except AppError:
             state.set_course(None)
     st.info(t("pick_course_first"))

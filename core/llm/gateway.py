@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from core import instrument
 from core.errors import AppError, Code
-from core.llm import budget
+from core.llm import budget, scheduler
 from core.llm.base import LLMProvider, LLMRequest, LLMResponse
 from core.llm.pricing import cost_usd
 from core.llm.repair import Repair, repair_titles
@@ -38,6 +38,8 @@ class CallContext:
     course_id: int | None = None
     node_type: str | None = None
     node_id: int | None = None
+    # issue 18: served before bulk work by the scheduler; None: interactive outside a job.
+    interactive: bool | None = None
 
 
 @dataclass
@@ -217,7 +219,10 @@ def generate(
         started_at = utcnow()
         started = time.perf_counter()
         try:
-            with instrument.model_call(provider.name, model, spec.prompt_id, ctx.step, attempt) as call:
+            with (
+                scheduler.call_scope(job_id=ctx.job_id, interactive=ctx.interactive),
+                instrument.model_call(provider.name, model, spec.prompt_id, ctx.step, attempt) as call,
+            ):
                 resp = provider.complete(request)
                 call.done(resp)
         except AppError as exc:

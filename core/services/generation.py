@@ -384,6 +384,8 @@ def _generate_node(
             course_id=course_id,
             node_type=node_type,
             node_id=node_id,
+            # issue 18: a person waits on one regenerated section; it goes before bulk work.
+            interactive=ctx.kind == KIND_REGENERATE,
         ),
         check=check,
         extra_instruction=instruction or None,

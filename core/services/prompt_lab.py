@@ -400,7 +400,7 @@ def run_variant(
             provider=get_provider(),
             spec=spec,
             variables=variables,
-            ctx=CallContext(step="playground", job_id=job_id),
+            ctx=CallContext(step="playground", job_id=job_id, interactive=True),
             check=_check_for(spec, variables),
             # The model production uses for this step, unless the playground overrides it.
             model=model or spec.defaults.get("model") or get_settings().model_for(prompt_id),

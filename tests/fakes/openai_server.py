@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import random
 import re
 import threading
@@ -292,6 +293,102 @@ def strict_schema_problem(schema: Any, path: tuple[str, ...] = ()) -> str | None
     return None
 
 
+# ------------------------------------------------------------------ rate limits (issue 18)
+#
+# OpenAI meters requests and tokens per model and reports them on every answer
+# (platform.openai.com/docs/guides/rate-limits#rate-limits-in-headers):
+#   x-ratelimit-limit-requests / -tokens      the maximum permitted before exhausting the limit
+#   x-ratelimit-remaining-requests / -tokens  the remaining number permitted
+#   x-ratelimit-reset-requests / -tokens      "the time until the rate limit resets to its
+#                                             initial state", written like 1s, 6m0s, 12ms
+# A request past a limit gets 429 with code rate_limit_exceeded, type "requests" or
+# "tokens", a message "Rate limit reached for <model> in organization <org> on requests per
+# min (RPM): Limit L, Used U, Requested R. Please try again in <duration>. Visit ...",
+# and a Retry-After header (openai/openai-dotnet#404 shows the body and a client waiting
+# on Retry-After; open-webui#3743 shows the headers). A request counts against the token
+# limit by its prompt plus its max_tokens before it runs (rate-limits guide, "tokens").
+# Here the window is fixed: it starts at the first request and resets entirely at its end,
+# which is what "resets to its initial state" describes for a plain quota.
+
+
+def openai_duration(seconds: float) -> str:
+    """6m0s, 1s, 1.5s, 120ms: the form OpenAI's reset headers use."""
+    if seconds < 1:
+        return f"{max(1, round(seconds * 1000))}ms"
+    minutes, rest = divmod(seconds, 60)
+    text = f"{rest:.3f}".rstrip("0").rstrip(".") + "s"
+    return f"{int(minutes)}m{text}" if minutes else text
+
+
+def _request_tokens(body: dict[str, Any], prompt_tokens: Any) -> int:
+    limit = body.get("max_completion_tokens", body.get("max_tokens"))
+    return int(prompt_tokens(body.get("messages") or [])) + (limit if isinstance(limit, int) else 0)
+
+
+class RateLimits:
+    """Requests and tokens per window, per model; called under the server's lock."""
+
+    DEFAULT = (10_000, 60.0)  # what a well-paid tier allows: headers are always sent
+    DEFAULT_TOKENS = 30_000_000
+
+    def __init__(self, requests: tuple[int, float] | None, tokens: int | None, *, send_headers: bool) -> None:
+        self.requests, self.window_s = requests or self.DEFAULT
+        self.tokens = tokens or self.DEFAULT_TOKENS
+        self.send_headers = send_headers
+        self._windows: dict[str, list[float]] = {}  # model -> [start, requests, tokens]
+        self._last: dict[str, str] = {}
+        self.admitted: list[float] = []
+        self.history: dict[str, list[list[float]]] = {}  # model -> every window, oldest first
+
+    def _window(self, model: str, now: float) -> list[float]:
+        window = self._windows.get(model)
+        if window is None or now >= window[0] + self.window_s:
+            window = self._windows[model] = [now, 0, 0]
+            self.history.setdefault(model, []).append(window)
+        return window
+
+    def take(self, model: str, tokens: int) -> tuple[tuple[int, dict[str, str], Any] | None, dict[str, str]]:
+        """(a 429 answer or None, the rate-limit headers for the answer)."""
+        now = time.monotonic()
+        window = self._window(model, now)
+        over_requests = window[1] + 1 > self.requests
+        over_tokens = window[2] + tokens > self.tokens
+        if over_requests or over_tokens:
+            wait = window[0] + self.window_s - now
+            kind, limit, used, asked = (
+                ("requests", self.requests, int(window[1]), 1)
+                if over_requests
+                else ("tokens", self.tokens, int(window[2]), tokens)
+            )
+            unit = "requests per min (RPM)" if kind == "requests" else "tokens per min (TPM)"
+            body = _err(
+                f"Rate limit reached for {model} in organization org-fake on {unit}: Limit {limit}, "
+                f"Used {used}, Requested {asked}. Please try again in {openai_duration(wait)}. Visit "
+                "https://platform.openai.com/account/rate-limits to learn more.",
+                kind,
+                None,
+                "rate_limit_exceeded",
+            )
+            headers = self._headers(window, now) if self.send_headers else {}
+            headers["retry-after"] = str(max(1, math.ceil(wait)))
+            return (429, headers, body), {}
+        window[1] += 1
+        window[2] += tokens
+        self.admitted.append(now)
+        return None, (self._headers(window, now) if self.send_headers else {})
+
+    def _headers(self, window: list[float], now: float) -> dict[str, str]:
+        reset = openai_duration(max(0.0, window[0] + self.window_s - now))
+        return {
+            "x-ratelimit-limit-requests": str(self.requests),
+            "x-ratelimit-limit-tokens": str(self.tokens),
+            "x-ratelimit-remaining-requests": str(max(0, self.requests - int(window[1]))),
+            "x-ratelimit-remaining-tokens": str(max(0, self.tokens - int(window[2]))),
+            "x-ratelimit-reset-requests": reset,
+            "x-ratelimit-reset-tokens": reset,
+        }
+
+
 # ------------------------------------------------------------------ the server
 
 
@@ -302,6 +399,12 @@ class RecordedRequest:
     headers: dict[str, str]
     body: Any
     at: float  # time.monotonic() when the request arrived
+
+
+class _Server(ThreadingHTTPServer):
+    # socketserver listens with a backlog of 5: a burst of 30 connections would meet
+    # refused connections that api.openai.com never gives (issue 18's bursts do this).
+    request_queue_size = 128
 
 
 class FakeOpenAIServer:
@@ -315,6 +418,10 @@ class FakeOpenAIServer:
         port: int = 0,
         models: dict[str, tuple[int, int]] | None = None,
         pad_seed: int | None = None,
+        rate_limit: tuple[int, float] | None = None,
+        token_limit: int | None = None,
+        rate_headers: bool = True,
+        max_in_flight: int | None = None,
     ) -> None:
         self.latency_s = latency_ms / 1000
         # model -> (context window, max output tokens); anything else answers 404.
@@ -326,8 +433,15 @@ class FakeOpenAIServer:
         self._script: deque[Behaviour] = deque()
         self._calls: list[RecordedRequest] = []
         self._seen_prefixes: set[str] = set()
+        # issue 18: the provider's limits (see RateLimits); max_in_flight answers 429 without
+        # any header past that many concurrent calls, as a proxy in front of vLLM would.
+        self.limits = RateLimits(rate_limit, token_limit, send_headers=rate_headers)
+        self.max_in_flight = max_in_flight
+        self._in_flight = 0
+        self.peak_in_flight = 0
+        self.throttled = 0  # 429s sent because a limit was reached
         self._stop = threading.Event()
-        self._httpd = ThreadingHTTPServer((host, port), _handler_for(self))
+        self._httpd = _Server((host, port), _handler_for(self))
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -391,6 +505,40 @@ class FakeOpenAIServer:
         with self._lock:
             self._calls.append(call)
             return self._script.popleft() if self._script and take else None
+
+    def _admit(self, body: dict[str, Any]) -> tuple[tuple[int, dict[str, str], Any] | None, dict[str, str]]:
+        """Count a valid request against the limits: (a 429 answer when past one, the
+        rate-limit headers for the answer)."""
+        model = str(body.get("model"))
+        with self._lock:
+            if self.max_in_flight is not None and self._in_flight >= self.max_in_flight:
+                self.throttled += 1
+                # A bare 429, no rate-limit headers and no Retry-After: AIMD's case.
+                refusal = _err("Too many concurrent requests", "requests", None, "rate_limit_exceeded")
+                return (429, {}, refusal), {}
+            refused, headers = self.limits.take(model, _request_tokens(body, self._prompt_tokens))
+            if refused is not None:
+                self.throttled += 1
+                return refused, {}
+            self._in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
+        return None, headers
+
+    def stats(self) -> dict[str, Any]:
+        """Counters for benches: 429s sent, requests admitted per window of each model."""
+        with self._lock:
+            return {
+                "throttled": self.throttled,
+                "peak_in_flight": self.peak_in_flight,
+                "limit": [self.limits.requests, self.limits.window_s],
+                "windows": {m: [int(w[1]) for w in ws] for m, ws in self.limits.history.items()},
+            }
+
+    @property
+    def admitted_at(self) -> list[float]:
+        """time.monotonic() of every request let through the limits."""
+        with self._lock:
+            return list(self.limits.admitted)
 
     def check(self, body: dict[str, Any], headers: dict[str, str]) -> None:
         """Refuse what api.openai.com refuses, with its status and body (RequestRefused)."""
@@ -661,6 +809,13 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             server._record(RecordedRequest("GET", self.path, dict(self.headers), None, time.monotonic()))
+            routed = batch_route(server, "GET", self.path, dict(self.headers), b"")  # issue 18
+            if routed is not None:
+                self._send_routed(routed)
+                return
+            if urlsplit(self.path).path == "/_fake/stats":  # for benches in another process
+                self._send(200, {}, server.stats())
+                return
             if urlsplit(self.path).path.rstrip("/").endswith("/models"):
                 data = [{"id": m, "object": "model", "created": 0, "owned_by": "fake"} for m in server.models]
                 self._send(200, {}, {"object": "list", "data": data})
@@ -675,6 +830,12 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             except json.JSONDecodeError:
                 body = None
             call = RecordedRequest("POST", self.path, dict(self.headers), body, time.monotonic())
+            routed = batch_route(server, "POST", self.path, dict(self.headers), raw)  # issue 18
+            if routed is not None:
+                server._record(RecordedRequest("POST", self.path, dict(self.headers), None, time.monotonic()),
+                               take=False)  # fmt: skip
+                self._send_routed(routed)
+                return
             if urlsplit(self.path).path.rstrip("/").endswith("/moderations"):  # issue 9
                 self._send(*moderation_answer(server, call))
                 return
@@ -694,9 +855,30 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 server._record(call, take=False)
                 self._send(refused.status_code, {}, refused.body)
                 return
-            behaviour = server._record(call)
-            server._sleep(server.latency_s)
-            self._send(*server.answer(body, behaviour))
+            limited, limit_headers = server._admit(body)
+            if limited is not None:
+                server._record(call, take=False)
+                self._send(*limited)
+                return
+            try:
+                behaviour = server._record(call)
+                server._sleep(server.latency_s)
+                code, headers, payload = server.answer(body, behaviour)
+            finally:
+                with server._lock:
+                    server._in_flight -= 1
+            self._send(code, {**limit_headers, **headers}, payload)
+
+        def _send_routed(self, routed: Any) -> None:
+            if len(routed) == 3:
+                self._send(*routed)
+                return
+            code, data = routed  # a file's raw content
+            self.send_response(code)
+            self.send_header("content-type", "application/octet-stream")
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
 
         def _send(self, code: int, headers: dict[str, str], payload: Any) -> None:
             data = json.dumps(payload).encode()
@@ -874,11 +1056,263 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Fake OpenAI-compatible server on 127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--latency-ms", type=int, default=0)
+    parser.add_argument("--rate-limit", default=None, help="REQUESTS/SECONDS per model, e.g. 60/10")
     args = parser.parse_args(argv)
-    with FakeOpenAIServer(latency_ms=args.latency_ms, port=args.port) as server:
+    limit = None
+    if args.rate_limit:
+        count, seconds = args.rate_limit.split("/")
+        limit = (int(count), float(seconds))
+    with FakeOpenAIServer(latency_ms=args.latency_ms, port=args.port, rate_limit=limit) as server:
         print(server.base_url, flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()
+
+
+# ------------------------------------------------------------------ files and batches (issue 18)
+#
+# POST /v1/files, GET /v1/files/{id}/content, POST /v1/batches, GET /v1/batches/{id}, as
+# the API reference for files and batches and the Batch guide (platform.openai.com/docs/
+# guides/batch) document them:
+#   - files: multipart/form-data with "file" and "purpose"; purpose is one of assistants,
+#     batch, fine-tune, vision, user_data, evals (else 400 invalid_value on "purpose");
+#     the answer is a file object {"id": "file-...", "object": "file", "bytes",
+#     "created_at", "filename", "purpose"};
+#   - batches: {"input_file_id", "endpoint", "completion_window", "metadata"?};
+#     endpoint one of /v1/responses, /v1/chat/completions, /v1/embeddings,
+#     /v1/completions; completion_window only "24h"; the input file must exist and have
+#     purpose "batch"; unknown fields are refused like every endpoint's;
+#   - validation of the file (the batch then goes "failed" with errors.data of
+#     {"code", "message", "param", "line"}): every line JSON with a unique custom_id,
+#     method "POST", url equal to the batch's endpoint, a body; one model per file
+#     (morphllm's OpenAI-compatible docs state it as "Every line in a batch must name the
+#     same model"); at most 50,000 lines;
+#   - each line's body is then checked as the live endpoint checks it: a refused body
+#     lands in the error file with its status and error body; answers land in the output
+#     file as {"id": "batch_req_...", "custom_id", "response": {"status_code",
+#     "request_id", "body"}, "error": null}; request_counts {total, completed, failed}.
+# The fake runs a batch in ``batch_delay_s`` (validating, then in_progress, then done).
+
+FILE_PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
+BATCH_ENDPOINTS = ("/v1/responses", "/v1/chat/completions", "/v1/embeddings", "/v1/completions")
+
+
+def _batches(server: FakeOpenAIServer) -> dict[str, Any]:
+    with server._lock:
+        return server.__dict__.setdefault("_batch_state", {"files": {}, "batches": {}, "delay_s": 0.5})
+
+
+def set_batch_delay(server: FakeOpenAIServer, seconds: float) -> None:
+    _batches(server)["delay_s"] = seconds
+
+
+def _upload(server: FakeOpenAIServer, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, str], Any]:
+    import email.parser
+    import email.policy
+
+    ctype = {k.lower(): v for k, v in headers.items()}.get("content-type", "")
+    if not ctype.startswith("multipart/form-data"):
+        return _invalid("Invalid Content-Type header, expected multipart/form-data.", None)
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        f"Content-Type: {ctype}\r\n\r\n".encode() + raw
+    )
+    fields: dict[str, tuple[str | None, bytes]] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        fields[str(name)] = (part.get_filename(), part.get_payload(decode=True) or b"")
+    if "file" not in fields:
+        return _invalid("Missing required parameter: 'file'.", "file", "missing_required_parameter")
+    purpose = fields.get("purpose", (None, b""))[1].decode()
+    if purpose not in FILE_PURPOSES:
+        return _invalid(
+            f"Invalid value: '{purpose}'. Supported values are: {', '.join(repr(p) for p in FILE_PURPOSES)}.",
+            "purpose",
+            "invalid_value",
+        )
+    state = _batches(server)
+    file_id = f"file-fake{time.monotonic_ns()}"
+    name, data = fields["file"]
+    entry = {"id": file_id, "object": "file", "bytes": len(data), "created_at": int(time.time()),
+             "filename": name or "upload", "purpose": purpose}  # fmt: skip
+    with server._lock:
+        state["files"][file_id] = {**entry, "data": data}
+    return 200, {}, entry
+
+
+def _file_content(server: FakeOpenAIServer, file_id: str) -> tuple[int, bytes] | None:
+    state = _batches(server)
+    with server._lock:
+        entry = state["files"].get(file_id)
+    return (200, entry["data"]) if entry else None
+
+
+def _create_batch(server: FakeOpenAIServer, body: Any) -> tuple[int, dict[str, str], Any]:
+    if not isinstance(body, dict):
+        return _invalid("We could not parse the JSON body of your request.", None)
+    unknown = sorted(set(body) - {"input_file_id", "endpoint", "completion_window", "metadata",
+                                  "output_expires_after"})  # fmt: skip
+    if unknown:
+        return _invalid(f"Unrecognized request argument supplied: {unknown[0]}", None)
+    for name in ("input_file_id", "endpoint", "completion_window"):
+        if not body.get(name):
+            return _invalid(f"Missing required parameter: '{name}'.", name, "missing_required_parameter")
+    if body["endpoint"] not in BATCH_ENDPOINTS:
+        return _invalid(
+            f"Invalid value: '{body['endpoint']}'. Supported values are: "
+            + ", ".join(repr(e) for e in BATCH_ENDPOINTS) + ".",
+            "endpoint",
+            "invalid_value",
+        )  # fmt: skip
+    if body["completion_window"] != "24h":
+        return _invalid(
+            f"Invalid value: '{body['completion_window']}'. Supported values are: '24h'.",
+            "completion_window",
+            "invalid_value",
+        )
+    state = _batches(server)
+    with server._lock:
+        source = state["files"].get(body["input_file_id"])
+    if source is None:
+        return 404, {}, _err(f"No such File object: {body['input_file_id']}", "invalid_request_error",
+                             "input_file_id")  # fmt: skip
+    if source["purpose"] != "batch":
+        return _invalid("The input file must be uploaded with purpose 'batch'.", "input_file_id")
+    now = int(time.time())
+    batch = {
+        "id": f"batch_fake{time.monotonic_ns()}",
+        "object": "batch",
+        "endpoint": body["endpoint"],
+        "errors": None,
+        "input_file_id": source["id"],
+        "completion_window": "24h",
+        "status": "validating",
+        "output_file_id": None,
+        "error_file_id": None,
+        "created_at": now,
+        "in_progress_at": None,
+        "expires_at": now + 86400,
+        "finalizing_at": None,
+        "completed_at": None,
+        "failed_at": None,
+        "expired_at": None,
+        "cancelling_at": None,
+        "cancelled_at": None,
+        "request_counts": {"total": 0, "completed": 0, "failed": 0},
+        "metadata": body.get("metadata"),
+    }
+    with server._lock:
+        state["batches"][batch["id"]] = {"batch": batch, "started": time.monotonic()}
+    return 200, {}, dict(batch)
+
+
+def _line_problem(
+    n: int, line: str, endpoint: str, seen: set[str], models: set[str]
+) -> dict[str, Any] | None:
+    def problem(code: str, message: str, param: str | None = None) -> dict[str, Any]:
+        return {"code": code, "message": message, "param": param, "line": n}
+
+    try:
+        item = json.loads(line)
+    except json.JSONDecodeError:
+        return problem("invalid_json_line", "This line is not parseable as valid JSON.")
+    if not isinstance(item, dict) or not isinstance(item.get("custom_id"), str):
+        return problem("missing_required_parameter", "Missing required parameter: 'custom_id'.", "custom_id")
+    if item["custom_id"] in seen:
+        return problem("duplicate_custom_id", "The custom_id for this request is a duplicate of another request. "
+                       "The custom_id parameter must be unique for each request in a batch.", "custom_id")  # fmt: skip
+    seen.add(item["custom_id"])
+    if item.get("method") != "POST":
+        return problem("invalid_method", "Only the POST method is supported.", "method")
+    if item.get("url") != endpoint:
+        return problem("mismatched_endpoint", f"The URL provided for this request does not match the batch "
+                       f"endpoint ({endpoint}).", "url")  # fmt: skip
+    if not isinstance(item.get("body"), dict):
+        return problem("missing_required_parameter", "Missing required parameter: 'body'.", "body")
+    models.add(str(item["body"].get("model")))
+    if len(models) > 1:
+        return problem("mismatched_model", "The provided model does not match the model of other requests "
+                       "in this batch; a batch must use one model.", "body.model")  # fmt: skip
+    return None
+
+
+def _run_batch(server: FakeOpenAIServer, entry: dict[str, Any]) -> None:
+    """Validate the input file and answer every line (called once the delay has passed)."""
+    batch = entry["batch"]
+    state = _batches(server)
+    with server._lock:
+        data = state["files"][batch["input_file_id"]]["data"]
+    lines = [line for line in data.decode().splitlines() if line.strip()]
+    now = int(time.time())
+    seen: set[str] = set()
+    models: set[str] = set()
+    problems = [
+        p for n, line in enumerate(lines, 1) if (p := _line_problem(n, line, batch["endpoint"], seen, models))
+    ]
+    if len(lines) > 50_000:
+        problems.append({"code": "too_many_requests", "message": "A batch holds at most 50000 requests.",
+                         "param": None, "line": None})  # fmt: skip
+    if problems:
+        batch.update(status="failed", failed_at=now, errors={"object": "list", "data": problems[:20]})
+        return
+    out, err = [], []
+    for line in lines:
+        item = json.loads(line)
+        request_id = f"req_fake{time.monotonic_ns()}"
+        try:
+            server.check(item["body"], {"Authorization": "Bearer batch"})
+            code, _, body = server.answer(item["body"], None)
+        except RequestRefused as refused:
+            code, body = refused.status_code, refused.body
+        record = {"id": f"batch_req_{time.monotonic_ns()}", "custom_id": item["custom_id"],
+                  "response": {"status_code": code, "request_id": request_id, "body": body}, "error": None}  # fmt: skip
+        (out if code < 400 else err).append(json.dumps(record))
+    for name, rows in (("output_file_id", out), ("error_file_id", err)):
+        if rows:
+            file_id = f"file-fake{time.monotonic_ns()}"
+            with server._lock:
+                state["files"][file_id] = {"id": file_id, "object": "file", "purpose": "batch_output",
+                                           "data": ("\n".join(rows) + "\n").encode()}  # fmt: skip
+            batch[name] = file_id
+    batch.update(
+        status="completed",
+        in_progress_at=batch["in_progress_at"] or now,
+        finalizing_at=now,
+        completed_at=now,
+        request_counts={"total": len(lines), "completed": len(out), "failed": len(err)},
+    )
+
+
+def _get_batch(server: FakeOpenAIServer, batch_id: str) -> tuple[int, dict[str, str], Any]:
+    state = _batches(server)
+    with server._lock:
+        entry = state["batches"].get(batch_id)
+    if entry is None:
+        return 404, {}, _err(f"No batch found with id '{batch_id}'.", "invalid_request_error", None)
+    elapsed = time.monotonic() - entry["started"]
+    batch = entry["batch"]
+    if batch["status"] == "validating" and elapsed >= state["delay_s"] / 2:
+        batch.update(status="in_progress", in_progress_at=int(time.time()))
+    if batch["status"] == "in_progress" and elapsed >= state["delay_s"]:
+        _run_batch(server, entry)
+    return 200, {}, dict(batch)
+
+
+def batch_route(server: FakeOpenAIServer, method: str, path: str, headers: dict[str, str], raw: bytes):  # type: ignore[no-untyped-def]
+    """(status, headers, JSON body) or (status, raw bytes) for files/batches paths; None otherwise."""
+    parts = urlsplit(path).path.rstrip("/").split("/")
+    if method == "POST" and parts[-2:] == ["v1", "files"]:
+        return _upload(server, headers, raw)
+    if method == "GET" and len(parts) >= 4 and parts[-3] == "files" and parts[-1] == "content":
+        found = _file_content(server, parts[-2])
+        return found or (404, {}, _err(f"No such File object: {parts[-2]}", "invalid_request_error", "id"))
+    if method == "POST" and parts[-2:] == ["v1", "batches"]:
+        try:
+            body = json.loads(raw or b"{}")
+        except json.JSONDecodeError:
+            body = None
+        return _create_batch(server, body)
+    if method == "GET" and len(parts) >= 3 and parts[-2] == "batches":
+        return _get_batch(server, parts[-1])
+    return None
 
 
 if __name__ == "__main__":

@@ -49,3 +49,6 @@ def reset_provider() -> None:
         _provider = None
         _provider_settings = None
     close_http_client()
+    from core.llm.scheduler import reset_scheduler
+
+    reset_scheduler()
