@@ -20,7 +20,7 @@ from ui.editor import flush_all
 from ui.i18n import STEPS, t
 from ui.jobtext import show_app_error
 from ui.text import md_escape
-from ui.validation import phrase
+from ui.validation import problem_text
 
 STEP_ORDER = ("parameters", "structure", "lessons", "slides", "export")
 
@@ -143,7 +143,7 @@ def show_error(exc: AppError) -> None:
     problems = getattr(exc, "errors", None) or []
     show_app_error(exc.code, [f"{p.get('field')}: {p.get('message')}" for p in problems] or exc.message)
     for problem in problems:
-        st.caption(f"• {md_escape(problem.get('field') or '—')}: {md_escape(phrase(problem))}")
+        st.caption("• " + md_escape(problem_text(problem)))
 
 
 def started(fn: Callable[..., Any], /, **kwargs: Any) -> bool:
