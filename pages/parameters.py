@@ -17,7 +17,7 @@ from ui import state, widgets
 from ui.estimate import budget_input, estimate_panel, move_budget
 from ui.i18n import label, t
 from ui.layout import header, md_escape, started
-from ui.limits import GUARD_PREFIX, bounds, max_chars, range_guard
+from ui.limits import GUARD_PREFIX, bounds, max_chars
 from ui.validation import labelled, limits
 
 FIELDS = tuple(CourseParams.model_fields)
@@ -150,7 +150,6 @@ with st.container(border=True, key=GUARD_PREFIX + "parameters"):
     st.checkbox(t("propose_after_save"), value=True, key=K("propose"))
     st.button(t("save_parameters"), type="primary", on_click=_submit, key="parameters-save")
 
-range_guard()
 if st.session_state.get(ERRORS):
     st.error(t("fix_fields"))
 if st.session_state.pop("parameters.start", False) and state.course_id() is not None:

@@ -19,6 +19,7 @@ from ui.auth import local_banner, sidebar_user
 from ui.editor import flush_all
 from ui.i18n import STEPS, t
 from ui.jobtext import show_app_error
+from ui.limits import range_guard
 from ui.text import md_escape
 from ui.validation import problem_text
 
@@ -56,6 +57,7 @@ def header(icon: str, key: str) -> None:
         st.error(t("not_allowed", msg=f"{md_escape(actor.email)} ({t('role_' + actor.role.value)})"))
         st.stop()
     uploader_texts()
+    range_guard()  # issue-12: number limits said in our words, Streamlit's typing hints translated
 
 
 def _css_text(text: str) -> str:

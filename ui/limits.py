@@ -1,5 +1,5 @@
 """Widget limits taken from the schema, and the guard that says an out-of-range number in
-our words.
+our words (and Streamlit's English typing hints in the interface language).
 
 Streamlit 1.67's number box refuses a value outside its min/max in the browser: it keeps
 the old value on the server, marks the box red with an English tooltip, and a plain
@@ -18,6 +18,8 @@ from annotated_types import MaxLen
 from pydantic import BaseModel
 from pydantic.types import StringConstraints
 
+from ui import state
+from ui.i18n import t
 from ui.validation import labelled, limits
 
 # A container whose key starts with this is held back by the guard like a form is.
@@ -90,6 +92,18 @@ _SCRIPT = """<script>
   const later = () => { if (!queued) { queued = true; requestAnimationFrame(() => { queued = false; mark(); }); } };
   new MutationObserver(later).observe(document.body, { childList: true, subtree: true, attributes: true, attributeFilter: ['aria-invalid', 'value'] });
   window.addEventListener('input', later, true);
+  // Streamlit's own typing hints ("Press Enter to apply") are English only: ours replace them.
+  const hints = () => {
+    const said = window.__csRange.hints || {};
+    for (const box of document.querySelectorAll('[data-testid="InputInstructions"]')) {
+      const walker = document.createTreeWalker(box, NodeFilter.SHOW_TEXT);
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const text = said[node.nodeValue.trim()];
+        if (text && node.nodeValue !== text) node.nodeValue = text;
+      }
+    }
+  };
+  new MutationObserver(hints).observe(document.body, { childList: true, subtree: true, characterData: true });
   // Capture phase on window runs before React's handlers: the button's run never starts.
   window.addEventListener('click', (event) => {
     const button = event.target.closest && event.target.closest('button');
@@ -108,11 +122,25 @@ _SCRIPT = """<script>
 </script>"""
 
 
+def _hints() -> dict[str, str]:
+    """Streamlit 1.67's input hints (frontend InputInstructions) -> ours; none in English."""
+    if state.lang() == "en":
+        return {}
+    out: dict[str, str] = {}
+    for keys in ("Ctrl", "⌘"):
+        out[f"Press {keys}+Enter to apply"] = t("hint_keys_enter_apply", keys=keys)
+        out[f"Press {keys}+Enter to submit form"] = t("hint_keys_enter_submit", keys=keys)
+    out["Press Enter to apply"] = t("hint_enter_apply")
+    out["Press Enter to submit form"] = t("hint_enter_submit")
+    return out
+
+
 def range_guard() -> None:
     """Install the guard (once per tab) with this run's language; safe to call every run."""
-    phrases = {
+    phrases: dict[str, object] = {
         "low": labelled({"type": "greater_than_equal", "ctx": {"ge": "{limit}"}}, "{field}"),
         "high": labelled({"type": "less_than_equal", "ctx": {"le": "{limit}"}}, "{field}"),
+        "hints": _hints(),
     }
     # Our catalog's phrases only; `</` is escaped so no phrase can end the script early.
     payload = json.dumps(phrases, ensure_ascii=False).replace("</", "<\\/")

@@ -18,7 +18,7 @@ from core.services.revisions import save_edit
 from ui import state
 from ui.i18n import label, t, tn
 from ui.layout import md_escape, show_error
-from ui.limits import bounds, max_chars, range_guard
+from ui.limits import bounds, max_chars
 from ui.validation import limits, problem_line
 
 
@@ -232,7 +232,6 @@ def module_editor(course: CourseDoc, module: ModuleDoc, number: int) -> None:
             )
         if st.form_submit_button(t("save_module"), type="primary"):
             _save_module(module, title, objectives, edits)
-    range_guard()
     _lesson_actions(module, number)
 
 

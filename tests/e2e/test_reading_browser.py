@@ -35,6 +35,8 @@ UI = {
         "show_all": "Показать неизменённый текст",
         "jump": "К первому изменению",
         "modules": "Модулей",
+        "topic": "Тема",
+        "enter_hint": "Нажмите Enter, чтобы применить",
         "save": "Сохранить параметры",
         "too_many": "Модулей: должно быть не больше 20",
         "deck_line": "Строка 1: начните каждый слайд строкой «## Заголовок»",
@@ -61,6 +63,8 @@ UI = {
         "show_all": "Show unchanged text",
         "jump": "Jump to the first change",
         "modules": "Modules",
+        "topic": "Topic",
+        "enter_hint": "Press Enter to apply",
         "save": "Save parameters",
         "too_many": "Modules: must be at most 20",
         "deck_line": "Line 1: start each slide with a line “## Title”",
@@ -281,6 +285,11 @@ def reading(server: str, lang: str, course_id: int, shots: Path) -> None:
             assert module_count(course_id) == 2  # the click saved nothing, not even the old value
             page.get_by_role("spinbutton", name=me.ui["modules"], exact=True).fill("2")
             expect(me.main.get_by_text(me.ui["too_many"])).to_have_count(0)
+            # Streamlit's typing hint under a field being edited is in this language too.
+            page.get_by_label(me.ui["topic"]).press_sequentially(" 2")
+            expect(me.main.get_by_text(me.ui["enter_hint"])).to_be_visible()
+            check_page(page, lang, "parameters, typing", content=content)
+            page.get_by_label(me.ui["topic"]).press("Enter")
 
             # Playground variables that are not JSON: the line, the column and why.
             me.nav("playground")
