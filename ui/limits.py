@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import json
 
-import streamlit as st
 from annotated_types import MaxLen
 from pydantic import BaseModel
 from pydantic.types import StringConstraints
 
 from ui import state
 from ui.i18n import t
+from ui.scroll import script_html
 from ui.validation import labelled, limits
 
 # A container whose key starts with this is held back by the guard like a form is.
@@ -144,4 +144,4 @@ def range_guard() -> None:
     }
     # Our catalog's phrases only; `</` is escaped so no phrase can end the script early.
     payload = json.dumps(phrases, ensure_ascii=False).replace("</", "<\\/")
-    st.html(_STYLE + _SCRIPT % (payload, GUARD_PREFIX), unsafe_allow_javascript=True)
+    script_html(_STYLE + _SCRIPT % (payload, GUARD_PREFIX))

@@ -168,6 +168,18 @@ _DIFF_JUMP = """<script>
 </script>"""
 
 
+# A script-only st.html would still take a row (and its gap) in the layout: hide its row.
+_HIDDEN_ROW = (
+    '<style>[data-testid="stElementContainer"]:has(.cs-script-only) { display: none; }</style>'
+    '<span class="cs-script-only"></span>'
+)
+
+
+def script_html(body: str) -> None:
+    """A static script (and style) of ours, run in the page without taking any room."""
+    st.html(_HIDDEN_ROW + body, unsafe_allow_javascript=True)
+
+
 def css_name(key: str) -> str:
     """A widget key as a CSS class fragment (Streamlit puts `st-key-<key>` on a container)."""
     return re.sub(r"[^A-Za-z0-9_-]", "-", key)
@@ -175,7 +187,7 @@ def css_name(key: str) -> str:
 
 def editor_sync() -> None:
     names = {"editor": EDITOR_PREFIX, "preview": PREVIEW_PREFIX}
-    st.html((_EDITOR_STYLE + _EDITOR_SYNC) % names, unsafe_allow_javascript=True)
+    script_html((_EDITOR_STYLE + _EDITOR_SYNC) % names)
 
 
 def diff_jump_button(name: str, text: str) -> str:
@@ -187,4 +199,4 @@ def diff_jump_button(name: str, text: str) -> str:
 
 
 def diff_jump() -> None:
-    st.html(_DIFF_JUMP, unsafe_allow_javascript=True)
+    script_html(_DIFF_JUMP)
