@@ -41,6 +41,12 @@ _PHRASES = {
     "script_no_title": "verr_script_title",
     "script_empty": "verr_script_empty",
     "script_silent": "verr_script_silent",
+    "node_locked": "verr_node_locked",
+    "lessons_locked": "verr_lessons_locked",
+    "module_deleted": "verr_module_deleted",
+    "date_invalid": "verr_date",
+    "ids_invalid": "verr_ids",
+    "range_reversed": "verr_range",
 }
 
 

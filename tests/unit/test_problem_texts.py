@@ -85,3 +85,31 @@ def test_every_problem_key_has_both_languages() -> None:
 
     for key in ("verr_deck_title", "verr_object", "fld_slides_n", "json_at", "diff_jump"):
         assert text_for("en", key) and text_for("ru", key), key
+
+
+def test_a_bad_cost_link_is_explained_in_russian() -> None:
+    from core.services.analytics import CostFilter
+
+    with pytest.raises(InvalidInput) as caught:
+        CostFilter.from_query({"start": "вчера", "course_ids": "1,x"})
+    assert sorted(problem_text(e) for e in caught.value.errors) == [
+        "Курсы: не список номеров курсов: 1,x",
+        "С: не дата в виде ГГГГ-ММ-ДД: вчера",
+    ]
+
+
+def test_deleting_a_module_with_locked_lessons_says_why_in_russian(db: str) -> None:
+    from core.db import session_scope
+    from core.services import courses as svc
+    from tests.actors import ADMIN
+    from tests.factories import make_course
+
+    with session_scope() as session:
+        course_id = make_course(session, modules=1, lessons=2, language="ru")
+        module = svc.load_course(session, course_id).modules[0]
+        svc.set_locked(session, actor=ADMIN, node_type="lesson", node_id=module.lessons[0].id, locked=True)
+    with session_scope() as session, pytest.raises(InvalidInput) as caught:
+        svc.delete_module(session, actor=ADMIN, module_id=module.id)
+    assert [problem_text(e) for e in caught.value.errors] == [
+        "Блокировка: часть его уроков закреплена: сначала снимите закрепление"
+    ]
