@@ -115,7 +115,7 @@ def show_diff(node_type: str, old: dict, new: dict, *, key: str, labels: tuple[s
     )
     first = first_change_line(pairs)
     changed = sum(1 for op, _ in pairs if op != 0)
-    st.caption(t("diff_summary", line=first, n=changed))
+    st.caption(tn("diff_summary_n", changed, line=first))  # "1 changed passage", not "passages"
     # The boxes open at the first change; the button goes back there after scrolling around.
     st.html(diff_jump_button(key, t("diff_jump")))
     diff_jump()

@@ -113,3 +113,12 @@ def test_deleting_a_module_with_locked_lessons_says_why_in_russian(db: str) -> N
     assert [problem_text(e) for e in caught.value.errors] == [
         "Блокировка: часть его уроков закреплена: сначала снимите закрепление"
     ]
+
+
+def test_the_diff_summary_counts_passages_by_each_languages_plural_rules() -> None:
+    from ui.i18n import tn
+
+    assert tn("diff_summary_n", 2, line=7) == "Первое изменение в строке 7 · 2 изменённых места"
+    assert tn("diff_summary_n", 5, line=7).endswith("5 изменённых мест")
+    st.session_state["ui.lang"] = "en"
+    assert tn("diff_summary_n", 1, line=7) == "First change at line 7 · 1 changed passage"
