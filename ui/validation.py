@@ -54,7 +54,10 @@ def phrase(error: Mapping[str, Any]) -> str:
     """One problem in the interface language (without the field label)."""
     ctx = dict(error.get("ctx") or {})
     if error.get("type") == "json_invalid":
-        return json_problem(str(ctx.get("reason") or ""), ctx.get("line"), ctx.get("column"))
+        return t(
+            "verr_json",
+            problem=json_problem(str(ctx.get("reason") or ""), ctx.get("line"), ctx.get("column")),
+        )
     key = _PHRASES.get(str(error.get("type") or ""))
     if key and has(key):
         try:

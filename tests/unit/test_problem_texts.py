@@ -122,3 +122,12 @@ def test_the_diff_summary_counts_passages_by_each_languages_plural_rules() -> No
     assert tn("diff_summary_n", 5, line=7).endswith("5 изменённых мест")
     st.session_state["ui.lang"] = "en"
     assert tn("diff_summary_n", 1, line=7) == "First change at line 7 · 1 changed passage"
+
+
+def test_an_import_file_that_is_not_json_names_the_line_in_russian() -> None:
+    from core.exporters.json_export import ImportInvalid, parse_import
+
+    with pytest.raises(ImportInvalid) as caught:
+        parse_import(b'{"format": "course-studio.course",\n "schema_version" "1.0"}')
+    (error,) = caught.value.errors
+    assert problem_text(error) == "не корректный JSON: строка 2, позиция 19: после имени не хватает двоеточия"
