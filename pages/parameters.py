@@ -92,7 +92,7 @@ def _number(name: str, *, step: int = 1) -> None:
         st.number_input,
         step=step,
         help=t("range_help", low=low, high=high),
-        **bounds(CourseParams, name),
+        **bounds(CourseParams, name, st.session_state.get(K(name))),
     )
 
 

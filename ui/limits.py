@@ -26,9 +26,15 @@ from ui.validation import labelled, limits
 GUARD_PREFIX = "guard-"
 
 
-def bounds(model: type[BaseModel], field: str) -> dict[str, int]:
-    """`min_value`/`max_value` for st.number_input: the schema's ge/le."""
+def bounds(model: type[BaseModel], field: str, value: object = None) -> dict[str, int]:
+    """`min_value`/`max_value` for st.number_input: the schema's ge/le. A stored value
+    already outside them (older data) gets no bounds: Streamlit would refuse to draw the
+    widget, and the server's check names the problem on save instead."""
     low, high = limits(model, field)
+    if isinstance(value, int | float) and (
+        (low is not None and value < low) or (high is not None and value > high)
+    ):
+        return {}
     out: dict[str, int] = {}
     if low is not None:
         out["min_value"] = low

@@ -219,7 +219,7 @@ def module_editor(course: CourseDoc, module: ModuleDoc, number: int) -> None:
                         key=f"{lk}-minutes",
                         disabled=lesson.locked,
                         help=t("range_help", low=MINUTES[0], high=MINUTES[1]),
-                        **bounds(OutlineLesson, "duration_minutes"),
+                        **bounds(OutlineLesson, "duration_minutes", lesson.duration_minutes),
                     )
                 ),
                 c3.text_area(
