@@ -91,7 +91,7 @@ class ConflictError(AppError):
 class InvalidInput(AppError):
     """Bad input from a form, a CLI flag or an imported file: every problem listed."""
 
-    def __init__(self, message: str, errors: list[dict[str, str]]) -> None:
+    def __init__(self, message: str, errors: list[dict[str, Any]]) -> None:
         super().__init__(Code.VALIDATION, message, details=errors)
         self.errors = errors
 

@@ -17,6 +17,7 @@ from ui import state, widgets
 from ui.estimate import budget_input, estimate_panel, move_budget
 from ui.i18n import label, t
 from ui.layout import header, md_escape, started
+from ui.limits import GUARD_PREFIX, bounds, max_chars
 from ui.validation import labelled, limits
 
 FIELDS = tuple(CourseParams.model_fields)
@@ -83,11 +84,20 @@ def _field(name: str, widget: Any, *args: Any, **kwargs: Any) -> None:
 
 
 def _number(name: str, *, step: int = 1) -> None:
-    # The schema's own limits, said in the help. They are not handed to the widget: Streamlit's
-    # number box then refuses an out-of-range value silently (the form does not submit and
-    # nothing says why); the server's check names the field and the limit instead.
+    # The schema's own limits, on the widget and in the help; an out-of-range number gets the
+    # server's phrase from the range guard (ui/limits.py), never a silent no-op.
     low, high = limits(CourseParams, name)
-    _field(name, st.number_input, step=step, help=t("range_help", low=low, high=high))
+    _field(
+        name,
+        st.number_input,
+        step=step,
+        help=t("range_help", low=low, high=high),
+        **bounds(CourseParams, name, st.session_state.get(K(name))),
+    )
+
+
+def _text(name: str, widget: Any, **kwargs: Any) -> None:
+    _field(name, widget, max_chars=max_chars(CourseParams, name), **kwargs)
 
 
 def _choice(name: str, prefix: str) -> None:
@@ -123,9 +133,9 @@ if (
 
 # Not an st.form: a form sends its values only on submit, so a language switch before saving
 # would drop what was picked. Plain widgets keep every value (choices by value, ui/widgets.py).
-with st.container(border=True):
-    _field("topic", st.text_input, placeholder=t("topic_hint"))
-    _field("audience", st.text_input)
+with st.container(border=True, key=GUARD_PREFIX + "parameters"):
+    _text("topic", st.text_input, placeholder=t("topic_hint"))
+    _text("audience", st.text_input)
     a, b, c = st.columns(3)
     with a:
         _choice("level", "level")
@@ -136,7 +146,7 @@ with st.container(border=True):
     with c:
         _number("module_count")
         _number("lessons_per_module")
-    _field("constraints", st.text_area, placeholder=t("constraints_hint"))
+    _text("constraints", st.text_area, placeholder=t("constraints_hint"))
     st.checkbox(t("propose_after_save"), value=True, key=K("propose"))
     st.button(t("save_parameters"), type="primary", on_click=_submit, key="parameters-save")
 

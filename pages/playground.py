@@ -21,6 +21,7 @@ from ui.i18n import label as label_of
 from ui.i18n import t
 from ui.jobtext import show_app_error
 from ui.layout import header, md_escape, show_error, started
+from ui.validation import json_error, problem_line
 
 
 def editor(spec_key: str, template: str) -> str:
@@ -54,7 +55,7 @@ def show_result(result: dict[str, Any], schema: str) -> None:
     else:
         st.error(t("pg_invalid", code=result.get("error_code")))
         for problem in result.get("problems") or []:
-            st.caption(f"• {md_escape(problem)}")
+            st.caption(f"• {md_escape(problem_line(str(problem)))}")
     cols = st.columns(3)
     cols[0].metric(t("pg_tokens"), f"{result.get('input_tokens', 0)} / {result.get('output_tokens', 0)}")
     cols[1].metric(t("pg_cost"), f"${result.get('cost_usd', 0.0):.5f}")
@@ -159,7 +160,7 @@ if any(clicked.values()):
     try:
         variables = json.loads(raw_vars or "{}")
     except json.JSONDecodeError as exc:
-        st.error(t("pg_bad_json", err=exc))
+        st.error(t("pg_bad_json", err=json_error(exc)))
     else:
         started(
             lab.start_playground,

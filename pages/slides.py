@@ -13,6 +13,7 @@ from ui.i18n import label, t, tn
 from ui.jobs import follow_job, is_running
 from ui.layout import course_and_job, header, started
 from ui.lessons import lesson_workspace, pick_lesson
+from ui.validation import problem_text
 
 
 def deck_markdown(text: str) -> str:
@@ -20,7 +21,9 @@ def deck_markdown(text: str) -> str:
     try:
         slides = slides_from_text(text)["slides"]
     except AppError as exc:
-        return f"⚠ {exc.message}"
+        # The problem (which line, what to write) in the interface language, not core's English.
+        listed = "; ".join(problem_text(e) for e in getattr(exc, "errors", []))
+        return f"⚠ {listed or exc.message}"
     blocks = []
     for i, slide in enumerate(slides, 1):
         bullets = "\n".join(f"- {b}" for b in slide["bullets"])

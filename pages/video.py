@@ -17,14 +17,17 @@ from ui.i18n import t
 from ui.jobs import is_running, job_progress, latest
 from ui.layout import header, md_escape, require_course, show_error
 from ui.lessons import pick_lesson
+from ui.validation import problem_text
 from ui.video import cached_heygen_lists, cached_heygen_quota, cached_local_voices
 
 
 def problems(exc: AppError) -> str:
     """The error with every field it names (a script error says which line)."""
     details = exc.details if isinstance(exc.details, list) else []
-    listed = "; ".join(f"{d.get('field')}: {d.get('message')}" for d in details if isinstance(d, dict))
-    return f"{exc.message} ({listed})" if listed else exc.message
+    # issue-12: each problem in the interface language with its line; core's English
+    # message only when it lists nothing.
+    listed = "; ".join(problem_text(d) for d in details if isinstance(d, dict))
+    return listed or exc.message
 
 
 def script_markdown(text: str) -> str:

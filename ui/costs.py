@@ -24,6 +24,8 @@ from core.services.courses import list_courses
 from core.settings import get_settings
 from ui import widgets
 from ui.i18n import t
+from ui.text import md_escape
+from ui.validation import problem_text
 
 # URL keys of the cost view; everything else in the URL (lang, course) is left alone.
 URL_KEYS = ("preset", "group", "then", *(f.name for f in fields(CostFilter)))
@@ -47,7 +49,8 @@ def _url_filter() -> tuple[str, CostFilter, list[str]]:
     try:
         flt = CostFilter.from_query(params)
     except InvalidInput as exc:
-        st.warning(t("cf_bad_link", problems="; ".join(e["message"] for e in exc.errors)))
+        # issue-12: each problem in the interface language (the link's own text escaped).
+        st.warning(t("cf_bad_link", problems=md_escape("; ".join(problem_text(e) for e in exc.errors))))
         flt = CostFilter()
     by = [d for d in (params.get("group") or "day", params.get("then") or "") if d in DIMENSIONS]
     return preset, flt, by or ["day"]

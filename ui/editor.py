@@ -33,7 +33,9 @@ from core.services.revisions import (
 )
 from ui import state
 from ui.i18n import t
+from ui.scroll import EDITOR_PREFIX, PREVIEW_PREFIX, css_name, editor_sync
 from ui.text import md_escape
+from ui.validation import problem_text
 
 DEBOUNCE_S = 1.5
 _CODE_CLASS = re.compile(r'<code class="language-[^"<>]*">')
@@ -115,6 +117,7 @@ def _save(slot: dict[str, Any]) -> None:
                     revision_id=id_of(draft),
                     version=slot["version"],
                     problems=problems or [exc.message],
+                    errors=list(getattr(exc, "errors", [])),
                 )
             else:
                 result = save_edit(
@@ -126,12 +129,13 @@ def _save(slot: dict[str, Any]) -> None:
                     actor=state.actor(),
                 )
     except AppError as exc:
-        slot["invalid"] = [exc.message]
+        slot["invalid"] = list(getattr(exc, "errors", [])) or [exc.message]
         slot["invalid_text"] = slot["draft"]
         return
     if result.problems:
-        # Not applied, but kept: the draft revision holds the text until it is fixed.
-        slot["invalid"] = result.problems
+        # Not applied, but kept: the draft revision holds the text until it is fixed. The
+        # structured problems are kept so they are said in the language shown when drawn.
+        slot["invalid"] = result.errors or _blocked(result) or result.problems
         slot["invalid_text"] = slot["draft"]
         return
     slot["invalid"] = None
@@ -143,6 +147,16 @@ def _save(slot: dict[str, Any]) -> None:
         # Both texts are kept: ours as a conflict revision, theirs as current. Autosave
         # stops until the author reloads, so no stream of conflict revisions piles up.
         slot["conflict"] = t("conflict", rev=result.revision_id, version=result.version)
+
+
+def _blocked(result: SaveResult) -> list[dict[str, Any]]:
+    if not result.blocked:
+        return []
+    return [
+        {"type": "content_blocked", "ctx": {"what": f"{f['kind']} ({f['sample']})"}, "message": f["kind"]}
+        for f in result.findings
+        if f.get("action") == "block"
+    ]
 
 
 def _pending(slot: dict[str, Any]) -> bool:
@@ -185,7 +199,8 @@ def text_editor(*, key: str, node_type: str, node_id: int, preview_md: Any) -> N
     def body() -> None:
         slot = _state(key, node_type, node_id)
         left, right = st.columns(2, gap="medium")
-        with left:
+        # Keyed wrappers pair this editor with its preview for the scroll sync (ui/scroll.py).
+        with left, st.container(key=EDITOR_PREFIX + css_name(key)):
             widget_key = f"{key}-editor-{slot['opened']}"
             if st.session_state.get(state.PLAIN_EDITOR):
                 text = st.text_area(t("editor"), value=slot["base"], height=480, key=widget_key + "-plain")
@@ -212,11 +227,12 @@ def text_editor(*, key: str, node_type: str, node_id: int, preview_md: Any) -> N
         overdue = slot["dirty_since"] and now - slot["dirty_since"] >= MAX_WAIT_S
         if _pending(slot) and (idle or overdue):
             _save(slot)
-        with right, st.container(border=True, height=560):
+        with right, st.container(border=True, height=560, key=PREVIEW_PREFIX + css_name(key)):
             st.markdown(_plain_code(render_markdown_safe(preview_md(slot["draft"]))), unsafe_allow_html=True)
         _status_line(key, slot)
 
     body()
+    editor_sync()
 
 
 def _status_line(key: str, slot: dict[str, Any]) -> None:
@@ -226,7 +242,11 @@ def _status_line(key: str, slot: dict[str, Any]) -> None:
             reload(key)
             st.rerun(scope="app")
     elif slot["invalid"] and slot.get("invalid_text") == slot["draft"]:
-        st.warning(t("not_saved_invalid") + "\n\n" + "\n".join(f"- {md_escape(p)}" for p in slot["invalid"]))
+        st.warning(
+            t("not_saved_invalid")
+            + "\n\n"
+            + "\n".join(f"- {md_escape(problem_text(p))}" for p in slot["invalid"])
+        )
     elif slot["draft"] != slot["saved"]:
         st.caption(":material/edit: " + t("unsaved"))
     elif slot.get("flagged"):

@@ -14,6 +14,7 @@ from core.models import Revision
 from core.services import generation
 from core.services.courses import replanned_written_lessons
 from core.services.revisions import (
+    CONTENT_LABELS,
     accept_proposal,
     content_text,
     current_content,
@@ -31,6 +32,8 @@ from ui.i18n import label, t, tn
 from ui.jobs import is_running, job_progress, latest
 from ui.jobtext import note_text
 from ui.layout import md_escape, show_error
+from ui.scroll import diff_jump, diff_jump_button
+from ui.validation import problem_text
 
 # Static CSS only; no user or model text is ever part of it.
 _DIFF_CSS = """<style>
@@ -43,6 +46,9 @@ _DIFF_CSS = """<style>
   overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
 .cs-diff ins::before { content: " [+] "; }
 .cs-diff del::before { content: " [-] "; }
+.cs-jump { font: inherit; font-size: 0.875rem; padding: 0.25rem 0.75rem; border-radius: 0.5rem;
+  border: 1px solid rgba(49, 51, 63, 0.3); background: #fff; color: #31333f; cursor: pointer; }
+.cs-jump:hover, .cs-jump:focus-visible { border-color: #ff4b4b; color: #c01f1f; }
 </style>"""
 # issue 19: added/removed text differs by underline/strike-through as well as colour, and a
 # screen reader hears "[+]"/"[-]" before each change (WCAG 1.4.1 use of colour).
@@ -53,10 +59,11 @@ def _diff_html(fragment: str) -> str:
     return nh3.clean(fragment, tags={"ins", "del", "span", "br"}, attributes={})
 
 
-def _diff_open(name: str) -> str:
+def _diff_open(name: str, key: str) -> str:
     # issue 19: the diff box scrolls, so it takes keyboard focus (WCAG 2.1.1) and is a named region.
     region = html.escape(t("a11y_diff_label", name=name), quote=True)
-    return f'<div class="cs-diff" tabindex="0" role="region" aria-label="{region}">'
+    # data-diff ties the boxes of one diff to its "first change" button (ui/scroll.py).
+    return f'<div class="cs-diff" data-diff="{html.escape(key, quote=True)}" tabindex="0" role="region" aria-label="{region}">'
 
 
 CONTEXT_LINES = 3
@@ -92,7 +99,8 @@ def first_change_line(pairs: list[tuple[int, str]]) -> int:
 
 
 def show_diff(node_type: str, old: dict, new: dict, *, key: str, labels: tuple[str, str]) -> None:
-    pairs = diff(content_text(node_type, old), content_text(node_type, new))
+    said = {name: t(f"dl_{name}") for name in CONTENT_LABELS}
+    pairs = diff(content_text(node_type, old, said), content_text(node_type, new, said))
     if all(op == 0 for op, _ in pairs):
         st.caption(t("no_differences"))
         return
@@ -107,7 +115,10 @@ def show_diff(node_type: str, old: dict, new: dict, *, key: str, labels: tuple[s
     )
     first = first_change_line(pairs)
     changed = sum(1 for op, _ in pairs if op != 0)
-    st.caption(t("diff_summary", line=first, n=changed))
+    st.caption(tn("diff_summary_n", changed, line=first))  # "1 changed passage", not "passages"
+    # The boxes open at the first change; the button goes back there after scrolling around.
+    st.html(diff_jump_button(key, t("diff_jump")))
+    diff_jump()
     full = st.toggle(t("diff_show_all"), key=f"{key}-full")
     if not full:
         pairs = collapse_unchanged(pairs)
@@ -115,12 +126,14 @@ def show_diff(node_type: str, old: dict, new: dict, *, key: str, labels: tuple[s
         left, right = diff_html_side_by_side(pairs)
         a, b = st.columns(2)
         a.caption(labels[0])
-        a.html(f"{_diff_open(labels[0])}{_diff_html(left)}</div>")
+        a.html(f"{_diff_open(labels[0], key)}{_diff_html(left)}</div>")
         b.caption(labels[1])
-        b.html(f"{_diff_open(labels[1])}{_diff_html(right)}</div>")
+        b.html(f"{_diff_open(labels[1], key)}{_diff_html(right)}</div>")
     else:
         st.caption(f"{labels[0]} → {labels[1]}")
-        st.html(f"{_diff_open(labels[0] + ' → ' + labels[1])}{_diff_html(diff_html_inline(pairs))}</div>")
+        st.html(
+            f"{_diff_open(labels[0] + ' → ' + labels[1], key)}{_diff_html(diff_html_inline(pairs))}</div>"
+        )
 
 
 def _label(rev: Revision) -> str:
@@ -212,7 +225,15 @@ def _restore(revision_id: int, *, node_type: str, node_id: int, editor_key: str)
         editor.reload(editor_key)
         st.toast(t("restored", rev=revision_id))
         st.rerun()
-    st.error(md_escape(result.message))
+    # core's message is English (logs, CLI): say the same in the interface language.
+    if result.problems:
+        st.error(
+            t("not_saved_invalid")
+            + "\n\n"
+            + "\n".join(f"- {md_escape(problem_text(p))}" for p in result.errors or result.problems)
+        )
+    else:
+        st.error(t("conflict", rev=result.revision_id, version=result.version))
 
 
 def regenerate_panel(

@@ -20,8 +20,9 @@ from ui.data import course_doc
 from ui.editor import flush_all
 from ui.i18n import STEPS, t
 from ui.jobtext import show_app_error
+from ui.limits import range_guard
 from ui.text import md_escape
-from ui.validation import phrase
+from ui.validation import problem_text
 
 STEP_ORDER = ("parameters", "structure", "lessons", "slides", "export")
 
@@ -57,6 +58,7 @@ def header(icon: str, key: str) -> None:
         st.error(t("not_allowed", msg=f"{md_escape(actor.email)} ({t('role_' + actor.role.value)})"))
         st.stop()
     uploader_texts()
+    range_guard()  # issue-12: number limits said in our words, Streamlit's typing hints translated
 
 
 def _css_text(text: str) -> str:
@@ -143,7 +145,7 @@ def show_error(exc: AppError) -> None:
     problems = getattr(exc, "errors", None) or []
     show_app_error(exc.code, [f"{p.get('field')}: {p.get('message')}" for p in problems] or exc.message)
     for problem in problems:
-        st.caption(f"• {md_escape(problem.get('field') or '—')}: {md_escape(phrase(problem))}")
+        st.caption("• " + md_escape(problem_text(problem)))
 
 
 def started(fn: Callable[..., Job], /, *, remember: str | None = None, **kwargs: Any) -> Job | None:

@@ -36,7 +36,10 @@ def lesson_workspace(
     course: CourseDoc, lesson: LessonDoc, *, node_type: str, preview_md: Callable[[str], str]
 ) -> None:
     key = f"{node_type}-{lesson.id}"
-    top = st.columns([4, 1], vertical_alignment="center")
+    # One wrapping row, not fixed columns: at 800 px the lock button keeps its whole label
+    # ("Закрепить" was cut to "Закр…") and moves under the caption when there is no room.
+    row = st.container(horizontal=True, vertical_alignment="center", horizontal_alignment="distribute")
+    top = [row, row]
     if lesson.provenance and lesson.provenance.prompt_id and node_type == "lesson":
         p = lesson.provenance
         top[0].caption(

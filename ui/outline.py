@@ -11,14 +11,15 @@ import streamlit as st
 from core.db import id_of, session_scope
 from core.errors import AppError
 from core.models import NodeType
-from core.schemas import OutlineLesson
+from core.schemas import OutlineLesson, OutlineModule
 from core.services import courses as svc
 from core.services.courses import CourseDoc, ModuleDoc
 from core.services.revisions import save_edit
 from ui import state
 from ui.i18n import label, t, tn
 from ui.layout import md_escape, show_error
-from ui.validation import limits
+from ui.limits import bounds, max_chars
+from ui.validation import limits, problem_line
 
 
 def _lines(text: str) -> list[str]:
@@ -181,7 +182,13 @@ def module_editor(course: CourseDoc, module: ModuleDoc, number: int) -> None:
 
     with st.form(f"module-{mid}-form"):
         k = f"module-{mid}-v{module.version}-e{epoch}"
-        title = st.text_input(t("module_title"), module.title, key=f"{k}-title", disabled=module.locked)
+        title = st.text_input(
+            t("module_title"),
+            module.title,
+            max_chars=max_chars(OutlineModule, "title"),
+            key=f"{k}-title",
+            disabled=module.locked,
+        )
         objectives = st.text_area(
             t("objectives_lines"),
             "\n".join(module.objectives),
@@ -195,17 +202,24 @@ def module_editor(course: CourseDoc, module: ModuleDoc, number: int) -> None:
             st.markdown(f"**{number}.{li}**" + (" :material/lock:" if lesson.locked else ""))
             c1, c2, c3 = st.columns([4, 1, 4])
             edits[lesson.id] = (
-                c1.text_input(t("lesson_title"), lesson.title, key=f"{lk}-title", disabled=lesson.locked),
+                c1.text_input(
+                    t("lesson_title"),
+                    lesson.title,
+                    max_chars=max_chars(OutlineLesson, "title"),
+                    key=f"{lk}-title",
+                    disabled=lesson.locked,
+                ),
                 int(
-                    # No widget limits (they make Streamlit drop an out-of-range value
-                    # silently); the schema's range is in the help, its check names the field.
-                    c2.number_input(
+                    # The schema's range on the widget; the range guard says an out-of-range
+                    # number in the server's words and holds the form back.
+                    c2.number_input(  # type: ignore[call-overload]  # bounds() may be empty
                         t("minutes"),
                         value=lesson.duration_minutes,
                         step=1,
                         key=f"{lk}-minutes",
                         disabled=lesson.locked,
                         help=t("range_help", low=MINUTES[0], high=MINUTES[1]),
+                        **bounds(OutlineLesson, "duration_minutes", lesson.duration_minutes),
                     )
                 ),
                 c3.text_area(
@@ -301,8 +315,15 @@ def course_text_editor(course_id: int) -> None:
     with st.expander(":material/edit: " + t("edit_course_text")):
         with st.form(f"course-{course_id}-text", border=False):
             k = f"course-{course_id}-v{row.version}"
-            title = st.text_input(t("course_title"), row.title, max_chars=200, key=f"{k}-title")
-            summary = st.text_area(t("course_summary"), row.summary, max_chars=4000, key=f"{k}-summary")
+            title = st.text_input(
+                t("course_title"), row.title, max_chars=max_chars(svc.CourseText, "title"), key=f"{k}-title"
+            )
+            summary = st.text_area(
+                t("course_summary"),
+                row.summary,
+                max_chars=max_chars(svc.CourseText, "summary"),
+                key=f"{k}-summary",
+            )
             if st.form_submit_button(t("save_course_text"), type="primary"):
                 try:
                     with session_scope() as session:
@@ -355,7 +376,7 @@ def outline_draft_panel(course_id: int, *, opened: bool) -> None:
     with st.expander(":material/draft: " + t("outline_draft_open", rev=draft.id), expanded=opened):
         st.caption(t("outline_draft_hint"))
         for problem in draft.content.get("problems") or []:
-            st.caption("• " + md_escape(str(problem)))
+            st.caption("• " + md_escape(problem_line(str(problem))))
         with st.form(f"outline-draft-{draft.id}", border=False):
             text = st.text_area(
                 t("outline_draft_text"), raw, height=320, key=f"outline-draft-{draft.id}-text"

@@ -87,7 +87,14 @@ def _load(data: bytes | str | dict[str, Any]) -> dict[str, Any]:
         raise _refuse(f"the file is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB")
     try:
         obj = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except json.JSONDecodeError as exc:
+        refused = _refuse(f"not valid JSON ({exc})")
+        # issue-12: typed, so the UI names the line and column in the person's language.
+        refused.errors[0].update(
+            type="json_invalid", ctx={"line": exc.lineno, "column": exc.colno, "reason": exc.msg}
+        )
+        raise refused from exc
+    except UnicodeDecodeError as exc:
         raise _refuse(f"not valid JSON ({exc})") from exc
     except RecursionError:  # issue 10: thousands of nested brackets
         raise _refuse(f"the JSON is nested more than {MAX_JSON_DEPTH} levels deep") from None

@@ -51,7 +51,10 @@ class CostFilter:
 
     def __post_init__(self) -> None:
         if self.start and self.end and self.start > self.end:
-            _invalid({"start": f"the range starts ({self.start}) after it ends ({self.end})"})
+            _invalid(
+                {"start": f"the range starts ({self.start}) after it ends ({self.end})"},
+                {"start": ("range_reversed", {"start": str(self.start), "end": str(self.end)})},
+            )
 
     def to_query(self) -> dict[str, str]:
         """A flat mapping for a URL query, so a view can be shared as a link."""
@@ -69,6 +72,7 @@ class CostFilter:
         """The inverse of to_query; unknown keys are ignored, bad values are refused."""
         kwargs: dict[str, Any] = {}
         problems: dict[str, str] = {}
+        kinds: dict[str, tuple[str, dict[str, str]]] = {}
         for f in fields(cls):
             raw = (query.get(f.name) or "").strip()
             if not raw:
@@ -78,22 +82,29 @@ class CostFilter:
                     kwargs[f.name] = date.fromisoformat(raw)
                 except ValueError:
                     problems[f.name] = f"not a date (YYYY-MM-DD): {raw!r}"
+                    kinds[f.name] = ("date_invalid", {"value": raw})
             elif f.name == "course_ids":
                 try:
                     kwargs[f.name] = tuple(int(v) for v in raw.split(",") if v)
                 except ValueError:
                     problems[f.name] = f"not a list of course numbers: {raw!r}"
+                    kinds[f.name] = ("ids_invalid", {"value": raw})
             else:
                 kwargs[f.name] = tuple(v for v in raw.split(",") if v)
         if problems:
-            _invalid(problems)
+            _invalid(problems, kinds)
         return cls(**kwargs)
 
 
-def _invalid(problems: dict[str, str]) -> None:
+def _invalid(problems: dict[str, str], kinds: dict[str, tuple[str, dict[str, str]]] | None = None) -> None:
+    # `kinds` (issue-12): an error type and its values, so the UI says it in its language.
+    typed = kinds or {}
     raise InvalidInput(
         "cost view filters are invalid: " + "; ".join(f"{k}: {v}" for k, v in problems.items()),
-        [{"field": k, "message": v} for k, v in problems.items()],
+        [
+            {"field": k, "message": v, **({"type": typed[k][0], "ctx": typed[k][1]} if k in typed else {})}
+            for k, v in problems.items()
+        ],
     )
 
 

@@ -277,7 +277,10 @@ def get_lesson(session: Session, lesson_id: int) -> Lesson:
 
 def _refuse_locked(node: Module | Lesson, what: str) -> None:
     if node.locked:
-        raise InvalidInput(f"{what} {node.id} is locked", [{"field": "locked", "message": "unlock it first"}])
+        raise InvalidInput(
+            f"{what} {node.id} is locked",
+            [{"field": "locked", "message": "unlock it first", "type": "node_locked"}],  # typed: issue-12
+        )
 
 
 def outline_text_checked(content: dict[str, Any]) -> dict[str, Any]:
@@ -459,7 +462,8 @@ def delete_module(session: Session, *, actor: Actor, module_id: int) -> Revision
     lessons = _lessons_in(session, module_id)
     if any(lesson.locked for lesson in lessons):
         raise InvalidInput(
-            f"module {module_id} has locked lessons", [{"field": "locked", "message": "unlock them first"}]
+            f"module {module_id} has locked lessons",
+            [{"field": "locked", "message": "unlock them first", "type": "lessons_locked"}],
         )
     kept = _keep_deleted(
         session,
@@ -521,7 +525,13 @@ def undo_delete(session: Session, *, actor: Actor, revision_id: int) -> None:
         if session.get(Module, module_id) is None:
             raise InvalidInput(
                 "the lesson's module was deleted too",
-                [{"field": "module", "message": "put its module back first, then the lesson"}],
+                [
+                    {
+                        "field": "module",
+                        "message": "put its module back first, then the lesson",
+                        "type": "module_deleted",
+                    }
+                ],
             )
     new_ids: dict[int, int] = {}
     for data in kept.get("lessons", []):

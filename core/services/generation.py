@@ -443,7 +443,16 @@ def accept_outline_draft(session: Session, *, actor: Actor, course_id: int, text
         data = json.loads(_strip_fence(text))
     except json.JSONDecodeError as exc:
         raise InvalidInput(
-            "the draft is not valid JSON", [{"field": "draft", "message": f"line {exc.lineno}: {exc.msg}"}]
+            "the draft is not valid JSON",
+            [
+                {
+                    "field": "draft",
+                    "message": f"line {exc.lineno}: {exc.msg}",
+                    # issue-12: the UI names the line and column in the person's language.
+                    "type": "json_invalid",
+                    "ctx": {"line": exc.lineno, "column": exc.colno, "reason": exc.msg},
+                }
+            ],
         ) from exc
     try:
         outline = Outline.model_validate(data)

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from core.auth import Actor, Can, require
 from core.db import session_scope
-from core.errors import AppError, Code
+from core.errors import AppError, Code, InvalidInput
 from core.jobs import JobContext, start_job
 from core.llm.gateway import CallContext, generate
 from core.llm.providers import get_provider
@@ -353,11 +353,19 @@ def start_playground(
     require(actor, Can.run_prompts)
     if not 1 <= len(variants) <= 2:
         raise AppError(Code.VALIDATION, "a playground run has one or two variants")
+    if not isinstance(variables, dict):
+        raise InvalidInput(
+            "the variables must be a JSON object",
+            [{"field": "variables", "message": "must be a JSON object", "type": "dict_type"}],
+        )
     for variant in variants:
         spec = variant_spec(prompt_id, variant)
         missing = [v for v in spec.variables if v not in variables]
         if missing:
-            raise AppError(Code.VALIDATION, f"fill the variables: {', '.join(missing)}")
+            raise InvalidInput(
+                f"fill the variables: {', '.join(missing)}",
+                [{"field": name, "message": "missing", "type": "missing"} for name in missing],
+            )
     payload = {
         "prompt_id": prompt_id,
         "variants": [asdict(v) for v in variants],

@@ -205,6 +205,7 @@ class SaveResult:
     version: int  # the node's version after the save (or the winner's, on conflict)
     message: str = ""
     problems: list[str] = field(default_factory=list)  # why an invalid edit was kept as a draft
+    errors: list[dict[str, Any]] = field(default_factory=list)  # the same problems, structured (issue-12)
     # issue 9: moderation/PII findings of this save; blocked = kept as a quarantined revision
     findings: list[dict[str, Any]] = field(default_factory=list)
     blocked: bool = False
@@ -297,6 +298,7 @@ def save_edit(
             version=int(getattr(node, version_col.key)),
             message=f"Not applied: the {node_type} is not valid yet. Your text is kept as draft revision {draft.id}.",
             problems=problems,
+            errors=list(exc.errors),
             findings=findings,
         )
     course_id = node.course_id
@@ -498,8 +500,20 @@ def reject_proposal(session: Session, *, revision_id: int, actor: Actor) -> Revi
 # ------------------------------------------------------------ diffs
 
 
-def content_text(node_type: str, content: dict[str, Any]) -> str:
+# The headings content_text writes between fields; the UI passes them in its language.
+CONTENT_LABELS = {
+    "duration": "Duration: {n} min",
+    "objectives": "Objectives:",
+    "key_points": "Key points:",
+    "exercise": "Exercise: {title}",
+    "question": "Q: {text}",
+    "notes": "Notes: {text}",
+}
+
+
+def content_text(node_type: str, content: dict[str, Any], labels: dict[str, str] | None = None) -> str:
     """A readable text form of a node's content, the thing diffs compare."""
+    said = {**CONTENT_LABELS, **(labels or {})}
     if "raw" in content:
         return str(content["raw"])
     if node_type == NodeType.video_script:  # issue-14
@@ -512,26 +526,26 @@ def content_text(node_type: str, content: dict[str, Any]) -> str:
             lines.append(f"## {slide.get('title', '')}")
             lines += [f"- {b}" for b in slide.get("bullets", [])]
             if slide.get("notes"):
-                lines.append(f"Notes: {slide['notes']}")
+                lines.append(said["notes"].format(text=slide["notes"]))
             lines.append("")
         return "\n".join(lines)
     if content.get("title"):
         lines.append(f"# {content['title']}")
     if content.get("duration_minutes"):
-        lines.append(f"Duration: {content['duration_minutes']} min")
+        lines.append(said["duration"].format(n=content["duration_minutes"]))
     if content.get("summary"):
         lines.append(str(content["summary"]))
     if content.get("objectives"):
-        lines.append("Objectives:")
+        lines.append(said["objectives"])
         lines += [f"- {o}" for o in content["objectives"]]
     if content.get("body_md"):
         lines += ["", str(content["body_md"])]
     if content.get("key_points"):
-        lines += ["", "Key points:", *[f"- {p}" for p in content["key_points"]]]
+        lines += ["", said["key_points"], *[f"- {p}" for p in content["key_points"]]]
     for ex in content.get("exercises", []) or []:
-        lines += ["", f"Exercise: {ex.get('title', '')}", str(ex.get("instructions", ""))]
+        lines += ["", said["exercise"].format(title=ex.get("title", "")), str(ex.get("instructions", ""))]
     for q in content.get("quiz", []) or []:
-        lines += ["", f"Q: {q.get('question', '')}"]
+        lines += ["", said["question"].format(text=q.get("question", ""))]
         lines += [
             f"  {'*' if i == q.get('answer_index') else ' '} {opt}"
             for i, opt in enumerate(q.get("options", []))
@@ -604,7 +618,15 @@ def slides_from_text(text: str) -> dict[str, Any]:
         if not slides:
             raise InvalidInput(
                 "the deck text is not valid",
-                [{"field": f"line {n}", "message": "start each slide with a '## Title' line"}],
+                [
+                    {
+                        "field": f"line {n}",
+                        "message": "start each slide with a '## Title' line",
+                        # issue-12: the UI says it in the person's language by this type.
+                        "type": "deck_no_title",
+                        "ctx": {"line": n},
+                    }
+                ],
             )
         slide = slides[-1]
         if line.lower().startswith("notes:"):

@@ -40,7 +40,13 @@ def parse_script(text: str) -> list[ScriptBlock]:
         if title is None:
             raise InvalidInput(
                 "the video script is not valid",
-                [{"field": f"line {n}", "message": "start each scene with a '## Slide title' line"}],
+                [
+                    {
+                        "field": f"line {n}",
+                        "message": "start each scene with a '## Slide title' line",
+                        "type": "script_no_title",  # issue-12: said in the UI's language by type
+                    }
+                ],
             )
         lines.append(line)
     if title is not None:
@@ -48,13 +54,27 @@ def parse_script(text: str) -> list[ScriptBlock]:
     if not blocks:
         raise InvalidInput(
             "the video script is not valid",
-            [{"field": "text", "message": "the script is empty; write at least one '## Title' scene"}],
+            [
+                {
+                    "field": "text",
+                    "message": "the script is empty; write at least one '## Title' scene",
+                    "type": "script_empty",
+                }
+            ],
         )
     empty = [b.title or "(untitled)" for b in blocks if not b.text]
     if empty:
         raise InvalidInput(
             "the video script is not valid",
-            [{"field": t, "message": "this scene has nothing to say; write its narration"} for t in empty],
+            [
+                {
+                    "field": t,
+                    "message": "this scene has nothing to say; write its narration",
+                    "type": "script_silent",
+                    "ctx": {"title": t},
+                }
+                for t in empty
+            ],
         )
     return blocks
 

@@ -61,7 +61,9 @@ def test_invalid_script_edit_is_kept_as_draft_and_explained(course_id: int) -> N
     at.run()  # the pending text is saved (kept as a draft) before the page draws
     assert not at.exception, [e.value for e in at.exception]
     warnings = "\n".join(w.value for w in at.warning)
-    assert "line 1\\: start each scene with a" in warnings  # md-escaped, names the line
+    assert (
+        "Line 1\\: start each scene with a line" in warnings
+    )  # md-escaped, names the line (issue 12 wording)
     with session_scope() as session:
         drafts = session.exec(
             select(Revision).where(Revision.node_type == "video_script", Revision.status == "draft")

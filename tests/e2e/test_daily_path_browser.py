@@ -205,8 +205,13 @@ def daily_path(server: str, start_lang: str, shots: Path) -> None:
                 "30"
             )  # the schema allows 20
             page.get_by_role("button", name=me.ui["save"]).click()
-            me.expect(me.main_text(me.ui["too_short"])).to_be_visible()
-            me.expect(me.main_text(me.ui["too_many"])).to_be_visible()  # never a silent no-op
+            # The widget knows the schema's limit: the field says the server's phrase and the
+            # click is held back (never a silent no-op, never the old value saved).
+            me.expect(me.main_text(me.ui["too_many"])).to_be_visible()
+            me.in_language("parameters (out of range)")
+            page.get_by_role("spinbutton", name=me.ui["modules"], exact=True).fill("3")
+            page.get_by_role("button", name=me.ui["save"]).click()
+            me.expect(me.main_text(me.ui["too_short"])).to_be_visible()  # the server's check
             me.in_language("parameters (invalid)")
             me.shot("02-parameters-invalid")
 
