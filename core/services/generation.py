@@ -1002,6 +1002,10 @@ def run_regenerate(ctx: JobContext) -> dict[str, Any]:
     ctx.check_budget()
     if node_type == NodeType.module:
         outcome = _regenerate_module(ctx, course, params, node_id, instruction)
+    elif ctx.payload.get("part"):  # issue 13: only the quiz, the exercises or one passage
+        from core.services.part_regen import run_part
+
+        outcome = run_part(ctx, course, params, node_id)
     else:
         fn = _generate_details if node_type == NodeType.lesson else _generate_slides
         outcome = fn(ctx, node_id, course, params, as_proposal=True)

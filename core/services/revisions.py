@@ -513,6 +513,11 @@ def accept_proposal(session: Session, *, revision_id: int, actor: Actor) -> Revi
     rev = get_revision(session, revision_id)
     if rev.status != RevisionStatus.proposal:
         raise AppError(Code.VALIDATION, f"revision {revision_id} is {rev.status}, not a proposal")
+    if rev.parameters.get("part") and rev.node_type == NodeType.lesson:
+        # issue 13: a proposal of one part replaces only that part of today's lesson.
+        from core.services.lesson_parts import part_content
+
+        rev.content = part_content(lesson_content(_lesson(session, rev.node_id)), rev.content, rev.parameters)
     table, version_col, id_col = _version_column(rev.node_type)
     session.execute(
         update(table)
@@ -574,12 +579,21 @@ def content_text(node_type: str, content: dict[str, Any]) -> str:
         lines += ["", "Key points:", *[f"- {p}" for p in content["key_points"]]]
     for ex in content.get("exercises", []) or []:
         lines += ["", f"Exercise: {ex.get('title', '')}", str(ex.get("instructions", ""))]
+        # issue 13: how the exercise is judged is edited too, so diffs show it.
+        if ex.get("model_answer"):
+            lines.append(f"Model answer: {ex['model_answer']}")
+        if ex.get("rubric"):
+            lines.append(f"Rubric: {ex['rubric']}")
     for q in content.get("quiz", []) or []:
         lines += ["", f"Q: {q.get('question', '')}"]
         lines += [
             f"  {'*' if i == q.get('answer_index') else ' '} {opt}"
             for i, opt in enumerate(q.get("options", []))
         ]
+        if q.get("explanation"):
+            lines.append(f"  Why: {q['explanation']}")
+        if q.get("objective"):
+            lines.append(f"  Checks: {q['objective']}")
     return "\n".join(lines)
 
 

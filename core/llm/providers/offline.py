@@ -360,9 +360,10 @@ def _exercises(ctx: _Ctx, lesson: str, minutes: int) -> list[dict[str, str]]:
 def _quiz(ctx: _Ctx, lesson: str, objectives: list[str], minutes: int) -> list[dict[str, Any]]:
     bank = QUIZ[ctx.lang]
     count = 2 if ctx.shorter else _clamp(2 + minutes // 20, 2, 6)
-    objective = objectives[0] if objectives else lesson
     questions = []
     for i in range(count):
+        # issue 13: each question checks one objective, in turn, and says which.
+        objective = objectives[i % len(objectives)] if objectives else lesson
         question, correct, wrong, explanation = bank[i]
         answer = _hash(ctx.seed, "answer", lesson, i) % (len(wrong) + 1)
         options = list(wrong)
@@ -373,6 +374,7 @@ def _quiz(ctx: _Ctx, lesson: str, objectives: list[str], minutes: int) -> list[d
                 "options": options,
                 "answer_index": answer,
                 "explanation": explanation,
+                "objective": objective if objectives else "",
             }
         )
     return questions
@@ -547,8 +549,27 @@ _PATTERNS: dict[str, dict[str, str]] = {
         "lesson_title": r"^Lesson:\s*(.+)$",
         "slide_count": r"about\s+(\d+)\s+slides",
     },
+    # issue 13: the part prompts (prompts/quiz, prompts/exercises, prompts/passage)
+    "QuizSet": {
+        "course_title": r"^Course:\s*(.+?)\s*\(audience:",
+        "lesson_title": r"^Lesson:\s*(.+?)\s*\(\d+\s*minutes\)\s*$",
+        "duration_minutes": r"^Lesson:.*\((\d+)\s*minutes\)\s*$",
+        "question_count": r"exactly\s+(\d+)\s+multiple-choice",
+    },
+    "ExerciseSet": {
+        "course_title": r"^Course:\s*(.+?)\s*\(audience:",
+        "lesson_title": r"^Lesson:\s*(.+?)\s*\(\d+\s*minutes\)\s*$",
+        "duration_minutes": r"^Lesson:.*\((\d+)\s*minutes\)\s*$",
+        "exercise_count": r"exactly\s+(\d+)\s+practical exercises",
+    },
+    "PassageRewrite": {
+        "course_title": r"^Course:\s*(.+?)\s*\(audience:",
+        "lesson_title": r"^Lesson:\s*(.+)$",
+    },
 }
 _INT_VARS = {
+    "question_count",
+    "exercise_count",
     "total_duration_minutes",
     "module_count",
     "lessons_per_module",
@@ -591,6 +612,12 @@ def variables_from_messages(schema_name: str, messages: list[dict[str, Any]]) ->
         variables["key_points"] = _list_after(user, "Key points:", "Lesson text:")
         if body := re.search(r"^Lesson text:\s*$(.*)", user, re.M | re.S):
             variables["body_md"] = body.group(1).strip()
+    if schema_name in ("QuizSet", "ExerciseSet"):
+        variables["objectives"] = _list_after(user, "Objectives:", "Write ")
+    if passage := re.search(r"^Passage:\s*$(.*?)^Request from the author:", user, re.M | re.S):
+        variables["passage"] = passage.group(1).strip()
+    if request := re.search(r"^Request from the author:\s*$(.*)", user, re.M | re.S):
+        variables["instruction"] = request.group(1).strip()
     if constraints := re.search(r"Extra constraints from the author:\s*(.+)", user, re.S):
         variables["constraints"] = constraints.group(1).strip()
     for extra in users[1:]:
@@ -751,3 +778,9 @@ def _transport_fault(kind: str) -> AppError:
         "server": (Code.OPENAI_SERVER, "offline provider: simulated server error (500)"),
     }[kind]
     return AppError(code, message, retryable=True, details={"simulated": True})
+
+
+# issue 13: builders of the part prompts (quiz, exercises, passage) live in their own module.
+from core.llm.providers.offline_parts import PART_BUILDERS  # noqa: E402
+
+BUILDERS.update(PART_BUILDERS)
