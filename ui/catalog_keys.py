@@ -276,4 +276,9 @@ KEYS = (
     N_("action_E.VIDEO.TOOL_MISSING"),
     N_("error_E.VIDEO.RENDER"),
     N_("action_E.VIDEO.RENDER"),
+    # issue 13: what a lesson's Regenerate tab can redo
+    N_("regen_what_lesson"),
+    N_("regen_what_quiz"),
+    N_("regen_what_exercises"),
+    N_("regen_what_passage"),
 )

@@ -13,6 +13,7 @@ from core.llm.repair import summarize
 from core.models import Revision
 from core.services import generation
 from core.services.courses import replanned_written_lessons
+from core.services.lesson_parts import part_content
 from core.services.revisions import (
     accept_proposal,
     content_text,
@@ -31,6 +32,7 @@ from ui.i18n import label, t, tn
 from ui.jobs import is_running, job_progress, latest
 from ui.jobtext import note_text
 from ui.layout import md_escape, show_error
+from ui.part_regen import lesson_regenerate_form
 
 # Static CSS only; no user or model text is ever part of it.
 _DIFF_CSS = """<style>
@@ -101,7 +103,7 @@ def show_diff(node_type: str, old: dict, new: dict, *, key: str, labels: tuple[s
         st.segmented_control,
         t("diff_mode"),
         ["inline", "side"],
-        format_func=lambda m: label("diff", m),
+        format_func=lambda m, lang=state.lang(): label("diff", m, lang=lang),  # type: ignore[misc]
         required=True,
         key=f"{key}-mode",
     )
@@ -123,9 +125,10 @@ def show_diff(node_type: str, old: dict, new: dict, *, key: str, labels: tuple[s
         st.html(f"{_diff_open(labels[0] + ' → ' + labels[1])}{_diff_html(diff_html_inline(pairs))}</div>")
 
 
-def _label(rev: Revision) -> str:
+def _label(rev: Revision, lang: str | None = None) -> str:
+    # `lang` is bound when the widget is drawn: format_func may be called outside the run.
     when = rev.created_at.strftime("%Y-%m-%d %H:%M:%S")
-    return f"#{rev.id} · {label('source', rev.source)} · {label('rstatus', rev.status)} · {when}"
+    return f"#{rev.id} · {label('source', rev.source, lang=lang)} · {label('rstatus', rev.status, lang=lang)} · {when}"
 
 
 def repairs_line(parameters: dict) -> str:
@@ -168,7 +171,7 @@ def history_panel(*, node_type: str, node_id: int, key: str, editor_key: str) ->
         t("compare_from"),
         ids,
         index=min(1, len(ids) - 1),
-        format_func=lambda i: _label(by_id[i]),
+        format_func=lambda i, lang=state.lang(): _label(by_id[i], lang),  # type: ignore[misc]
         key=f"{key}-a-{ids[0]}",
     )
     new_id = widgets.choice(
@@ -176,7 +179,7 @@ def history_panel(*, node_type: str, node_id: int, key: str, editor_key: str) ->
         t("compare_to"),
         ids,
         index=0,
-        format_func=lambda i: _label(by_id[i]),
+        format_func=lambda i, lang=state.lang(): _label(by_id[i], lang),  # type: ignore[misc]
         key=f"{key}-b-{ids[0]}",
     )
     show_diff(
@@ -192,7 +195,7 @@ def history_panel(*, node_type: str, node_id: int, key: str, editor_key: str) ->
         c1.selectbox,
         t("restore_which"),
         restorable,
-        format_func=lambda i: _label(by_id[i]),
+        format_func=lambda i, lang=state.lang(): _label(by_id[i], lang),  # type: ignore[misc]
         key=f"{key}-restore-pick",
     )
     if c2.button(t("restore"), key=f"{key}-restore", disabled=chosen is None):
@@ -245,9 +248,17 @@ def regenerate_panel(
         )
         if proposal.note and proposal.note != instruction:
             st.caption(md_escape(note_text(proposal.note)))
-        show_diff(
-            node_type, current, proposal.content, key=f"{key}-pdiff", labels=(t("current"), t("proposal"))
-        )
+        part = str(proposal.parameters.get("part") or "")
+        if part:
+            st.caption(t("proposal_part", part=label("regen_what", part)))
+        try:
+            # issue 13: a part proposal is shown as what accepting it would make of today's lesson.
+            proposed = part_content(current, proposal.content, proposal.parameters)
+        except AppError as exc:
+            st.warning(md_escape(exc.message), icon=":material/warning:")
+            proposed = None
+        if proposed is not None:
+            show_diff(node_type, current, proposed, key=f"{key}-pdiff", labels=(t("current"), t("proposal")))
         if node_type == "module":
             with session_scope(readonly=True) as session:
                 replanned = replanned_written_lessons(session, node_id, proposal.content)
@@ -257,7 +268,7 @@ def regenerate_panel(
                     tn("module_replans_written_n", len(replanned)) + "\n\n" + lines, icon=":material/warning:"
                 )
         a, r, _ = st.columns([1, 1, 4])
-        if a.button(t("accept"), key=f"{key}-accept-{proposal.id}", type="primary"):
+        if proposed is not None and a.button(t("accept"), key=f"{key}-accept-{proposal.id}", type="primary"):
             _decide(accept_proposal, int(proposal.id or 0), editor_key, t("accepted"))
         if r.button(t("reject"), key=f"{key}-reject-{proposal.id}"):
             _decide(reject_proposal, int(proposal.id or 0), editor_key, t("rejected"))
@@ -266,6 +277,11 @@ def regenerate_panel(
         st.caption(":material/lock: " + t("locked_no_regen"))
         return
     if mine and is_running(job):
+        return
+    if node_type == "lesson":
+        with session_scope() as session:
+            body = str(current_content(session, node_type, node_id).get("body_md") or "")
+        lesson_regenerate_form(course_id=course_id, lesson_id=node_id, body=body, key=key)
         return
     with st.form(f"{key}-form", border=False):
         instruction = st.text_input(
