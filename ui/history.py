@@ -95,6 +95,7 @@ def first_change_line(pairs: list[tuple[int, str]]) -> int:
 
 def show_diff(node_type: str, old: dict, new: dict, *, key: str, labels: tuple[str, str]) -> None:
     pairs = diff(content_text(node_type, old), content_text(node_type, new))
+    lang = state.lang()
     if all(op == 0 for op, _ in pairs):
         st.caption(t("no_differences"))
         return
@@ -103,7 +104,7 @@ def show_diff(node_type: str, old: dict, new: dict, *, key: str, labels: tuple[s
         st.segmented_control,
         t("diff_mode"),
         ["inline", "side"],
-        format_func=lambda m, lang=state.lang(): label("diff", m, lang=lang),  # type: ignore[misc]
+        format_func=lambda m: label("diff", m, lang=lang),
         required=True,
         key=f"{key}-mode",
     )
@@ -163,6 +164,7 @@ def history_panel(*, node_type: str, node_id: int, key: str, editor_key: str) ->
         height=min(38 * (len(revisions) + 1), 300),
     )
     by_id = {int(r.id or 0): r for r in revisions}
+    lang = state.lang()
     ids = list(by_id)
     # Keys carry the newest id: a new revision resets the comparison to newest vs previous.
     a, b = st.columns(2)
@@ -171,7 +173,7 @@ def history_panel(*, node_type: str, node_id: int, key: str, editor_key: str) ->
         t("compare_from"),
         ids,
         index=min(1, len(ids) - 1),
-        format_func=lambda i, lang=state.lang(): _label(by_id[i], lang),  # type: ignore[misc]
+        format_func=lambda i: _label(by_id[i], lang),
         key=f"{key}-a-{ids[0]}",
     )
     new_id = widgets.choice(
@@ -179,7 +181,7 @@ def history_panel(*, node_type: str, node_id: int, key: str, editor_key: str) ->
         t("compare_to"),
         ids,
         index=0,
-        format_func=lambda i, lang=state.lang(): _label(by_id[i], lang),  # type: ignore[misc]
+        format_func=lambda i: _label(by_id[i], lang),
         key=f"{key}-b-{ids[0]}",
     )
     show_diff(
@@ -195,7 +197,7 @@ def history_panel(*, node_type: str, node_id: int, key: str, editor_key: str) ->
         c1.selectbox,
         t("restore_which"),
         restorable,
-        format_func=lambda i, lang=state.lang(): _label(by_id[i], lang),  # type: ignore[misc]
+        format_func=lambda i: _label(by_id[i], lang),
         key=f"{key}-restore-pick",
     )
     if c2.button(t("restore"), key=f"{key}-restore", disabled=chosen is None):
@@ -279,7 +281,7 @@ def regenerate_panel(
     if mine and is_running(job):
         return
     if node_type == "lesson":
-        with session_scope() as session:
+        with session_scope(readonly=True) as session:
             body = str(current_content(session, node_type, node_id).get("body_md") or "")
         lesson_regenerate_form(course_id=course_id, lesson_id=node_id, body=body, key=key)
         return

@@ -28,7 +28,7 @@ _PREFIX = "parts."
 
 
 def _load(lesson_id: int) -> dict[str, Any]:
-    with session_scope() as session:
+    with session_scope(readonly=True) as session:
         lesson = get_lesson(session, lesson_id)
         version, parts = lesson.version, parts_of(lesson)  # type: ignore[arg-type]
     items = {
@@ -68,7 +68,7 @@ def parts_editor(*, lesson_id: int, objectives: list[str], key: str) -> None:
     slot = _slot(key, lesson_id)
     if not slot["conflict"] and not _dirty(slot):
         # Nothing typed here yet: follow the lesson when someone else (or a proposal) changed it.
-        with session_scope() as session:
+        with session_scope(readonly=True) as session:
             if get_lesson(session, lesson_id).version != slot["version"]:
                 slot = _load(lesson_id)
                 st.session_state[_PREFIX + key] = slot
@@ -167,6 +167,7 @@ def _question_form(
             key=f"{key}-correct",
         )
         q["answer_index"] = int(answer or 0)
+        none = t("parts_no_objective")
         choices = (
             ["", *objectives]
             if q.get("objective", "") in ("", *objectives)
@@ -178,7 +179,7 @@ def _question_form(
                 t("parts_objective"),
                 choices,
                 index=choices.index(q.get("objective", "")),
-                format_func=lambda o, none=t("parts_no_objective"): o or none,  # type: ignore[misc]
+                format_func=lambda o: o or none,
                 key=f"{key}-objective",
             )
             or ""

@@ -31,11 +31,12 @@ def _short(text: str, n: int) -> str:
 
 
 def lesson_regenerate_form(*, course_id: int, lesson_id: int, body: str, key: str) -> None:
+    lang = state.lang()
     what = widgets.choice(
         st.radio,
         t("regen_what"),
         WHAT,
-        format_func=lambda w, lang=state.lang(): label("regen_what", w, lang=lang),  # type: ignore[misc]
+        format_func=lambda w: label("regen_what", w, lang=lang),
         horizontal=True,
         key=f"{key}-what",
     )
