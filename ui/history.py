@@ -15,6 +15,7 @@ from core.services import generation
 from core.services.courses import replanned_written_lessons
 from core.services.lesson_parts import part_content
 from core.services.revisions import (
+    TEXT_LABELS,
     accept_proposal,
     content_text,
     current_content,
@@ -94,7 +95,8 @@ def first_change_line(pairs: list[tuple[int, str]]) -> int:
 
 
 def show_diff(node_type: str, old: dict, new: dict, *, key: str, labels: tuple[str, str]) -> None:
-    pairs = diff(content_text(node_type, old), content_text(node_type, new))
+    words = {k: t(f"difftext_{k}") for k in TEXT_LABELS}
+    pairs = diff(content_text(node_type, old, words), content_text(node_type, new, words))
     lang = state.lang()
     if all(op == 0 for op, _ in pairs):
         st.caption(t("no_differences"))

@@ -57,6 +57,7 @@ def _slot(key: str, lesson_id: int) -> dict[str, Any]:
 
 def reload(key: str) -> None:
     st.session_state.pop(_PREFIX + key, None)
+    st.session_state.pop(_PREFIX + key + ".saved", None)
 
 
 def _dirty(slot: dict[str, Any]) -> bool:
@@ -69,9 +70,10 @@ def parts_editor(*, lesson_id: int, objectives: list[str], key: str) -> None:
     if not slot["conflict"] and not _dirty(slot):
         # Nothing typed here yet: follow the lesson when someone else (or a proposal) changed it.
         with session_scope(readonly=True) as session:
-            if get_lesson(session, lesson_id).version != slot["version"]:
-                slot = _load(lesson_id)
-                st.session_state[_PREFIX + key] = slot
+            moved = get_lesson(session, lesson_id).version != slot["version"]
+        if moved:
+            reload(key)  # also drops "saved": that message was about the version before
+            slot = _slot(key, lesson_id)
     actions: list[tuple[str, int, str]] = []  # (part, index, action) applied after every widget is read
     kp_tab, ex_tab, quiz_tab = st.tabs(
         # Fixed labels: a label that changed (an item count) would reset the open tab.
@@ -248,13 +250,16 @@ def _save_row(slot: dict[str, Any], key: str) -> None:
         field = str(error.get("field") or "")
         where = md_escape(_where(field)) + ": " if field else ""
         st.error(where + md_escape(_problem(error)))
-    left, right = st.columns([1, 3], vertical_alignment="center")
-    save = left.button(
-        ":material/save: " + t("parts_save"), key=f"{key}-parts-save", type="primary", disabled=not dirty
-    )
+    done = _PREFIX + key + ".saved"
     if dirty:
-        right.caption(":material/edit: " + t("parts_unsaved"))
-    if save:
+        st.session_state.pop(done, None)
+        st.caption(":material/edit: " + t("parts_unsaved"))
+    elif st.session_state.get(done):
+        # A message that stays (a toast would be gone before a screen reader or a slow eye).
+        st.success(t("parts_saved"), icon=":material/check:")
+    if st.button(
+        ":material/save: " + t("parts_save"), key=f"{key}-parts-save", type="primary", disabled=not dirty
+    ):
         _save(slot, key)
 
 
@@ -280,7 +285,7 @@ def _save(slot: dict[str, Any], key: str) -> None:
     slot["errors"] = []
     if result.saved:
         reload(key)
-        st.toast(t("parts_saved"))
+        st.session_state[_PREFIX + key + ".saved"] = result.revision_id
         st.rerun()
     if result.blocked or result.problems:
         slot["errors"] = [{"field": "", "message": p} for p in result.problems]

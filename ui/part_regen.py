@@ -72,7 +72,8 @@ def lesson_regenerate_form(*, course_id: int, lesson_id: int, body: str, key: st
     suffix = "" if what == "lesson" else f"-{what}"
     with st.form(f"{key}-form{suffix}", border=False):
         instruction = st.text_input(
-            t("instruction"),
+            # Each choice has its own label, so a person (and a screen reader) hears which one it is.
+            t("instruction") if what == "lesson" else t(f"regen_request_{what}"),
             placeholder=t("regen_passage_hint") if what == "passage" else t("instruction_hint"),
             key=f"{key}-instruction{suffix}",
         )

@@ -547,8 +547,24 @@ def reject_proposal(session: Session, *, revision_id: int, actor: Actor) -> Revi
 # ------------------------------------------------------------ diffs
 
 
-def content_text(node_type: str, content: dict[str, Any]) -> str:
+# issue 13: the words around a lesson's fields in its diff text; the UI passes them in its
+# language (a Russian diff said "Exercise:" and "Key points:" in English).
+TEXT_LABELS = {
+    "duration": "Duration: {n} min",
+    "objectives": "Objectives:",
+    "key_points": "Key points:",
+    "exercise": "Exercise:",
+    "model_answer": "Model answer:",
+    "rubric": "Rubric:",
+    "question": "Q:",
+    "why": "Why:",
+    "checks": "Checks:",
+}
+
+
+def content_text(node_type: str, content: dict[str, Any], labels: dict[str, str] | None = None) -> str:
     """A readable text form of a node's content, the thing diffs compare."""
+    w = {**TEXT_LABELS, **(labels or {})}
     if "raw" in content:
         return str(content["raw"])
     if node_type == NodeType.video_script:  # issue-14
@@ -567,33 +583,33 @@ def content_text(node_type: str, content: dict[str, Any]) -> str:
     if content.get("title"):
         lines.append(f"# {content['title']}")
     if content.get("duration_minutes"):
-        lines.append(f"Duration: {content['duration_minutes']} min")
+        lines.append(w["duration"].format(n=content["duration_minutes"]))
     if content.get("summary"):
         lines.append(str(content["summary"]))
     if content.get("objectives"):
-        lines.append("Objectives:")
+        lines.append(w["objectives"])
         lines += [f"- {o}" for o in content["objectives"]]
     if content.get("body_md"):
         lines += ["", str(content["body_md"])]
     if content.get("key_points"):
-        lines += ["", "Key points:", *[f"- {p}" for p in content["key_points"]]]
+        lines += ["", w["key_points"], *[f"- {p}" for p in content["key_points"]]]
     for ex in content.get("exercises", []) or []:
-        lines += ["", f"Exercise: {ex.get('title', '')}", str(ex.get("instructions", ""))]
+        lines += ["", f"{w['exercise']} {ex.get('title', '')}", str(ex.get("instructions", ""))]
         # issue 13: how the exercise is judged is edited too, so diffs show it.
         if ex.get("model_answer"):
-            lines.append(f"Model answer: {ex['model_answer']}")
+            lines.append(f"{w['model_answer']} {ex['model_answer']}")
         if ex.get("rubric"):
-            lines.append(f"Rubric: {ex['rubric']}")
+            lines.append(f"{w['rubric']} {ex['rubric']}")
     for q in content.get("quiz", []) or []:
-        lines += ["", f"Q: {q.get('question', '')}"]
+        lines += ["", f"{w['question']} {q.get('question', '')}"]
         lines += [
             f"  {'*' if i == q.get('answer_index') else ' '} {opt}"
             for i, opt in enumerate(q.get("options", []))
         ]
         if q.get("explanation"):
-            lines.append(f"  Why: {q['explanation']}")
+            lines.append(f"  {w['why']} {q['explanation']}")
         if q.get("objective"):
-            lines.append(f"  Checks: {q['objective']}")
+            lines.append(f"  {w['checks']} {q['objective']}")
     return "\n".join(lines)
 
 
