@@ -197,8 +197,13 @@ def answer_balance(quiz: list[dict[str, Any]]) -> dict[str, Any]:
     return {"score": round(max(0.0, min(1.0, score)), 4), "positions": dict(sorted(positions.items()))}
 
 
+def body_words(minutes: int, lang: str) -> int:
+    """How long a lesson body should be: what the lesson prompt asks for and length_fit checks."""
+    return round(max(1, minutes) * READING_WPM.get(lang, READING_WPM["en"]) * READING_SHARE)
+
+
 def length_fit(body: str, minutes: int, lang: str) -> dict[str, Any]:
-    target = max(1, minutes) * READING_WPM.get(lang, READING_WPM["en"]) * READING_SHARE
+    target = body_words(minutes, lang)
     words = len(_words(body))
     if not words:
         return {"score": 0.0, "words": 0, "target_words": round(target)}

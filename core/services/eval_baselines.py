@@ -23,17 +23,20 @@ BASELINES_DIR = ROOT / "evals" / "baselines"
 CONSTANT_SCORES: dict[str, tuple[str, ...]] = {"offline": ("schema_validity", "split_stability")}
 
 
-def baseline_path(provider: str, model: str, folder: Path | None = None) -> Path:
+def baseline_path(provider: str, model: str, folder: Path | None = None, prompt_id: str = "outline") -> Path:
+    """The outline's baselines sit in evals/baselines/ itself (the nightly run's prompt);
+    every other prompt's in a folder named for it (evals/baselines/lesson/...)."""
     # Model names carry dots and slashes ("gpt-4.1-mini", "org/model"): keep a plain file name.
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{provider}-{model}")
-    return (folder or BASELINES_DIR) / f"{safe}.json"
+    root = folder or BASELINES_DIR
+    return (root if prompt_id == "outline" else root / prompt_id) / f"{safe}.json"
 
 
 def find_baseline(
     provider: str, model: str, prompt_id: str, folder: Path | None = None
 ) -> tuple[dict[str, Any] | None, str]:
     """(baseline, note): the matching baseline, or None and why there is none."""
-    path = baseline_path(provider, model, folder)
+    path = baseline_path(provider, model, folder, prompt_id)
     if not path.exists():
         return (
             None,

@@ -41,7 +41,7 @@ KIND_EVAL = "eval"
 QUALITY_SCORES = ("schema_validity", "field_completeness", "constraint_adherence", "split_stability")
 # Gated when the baseline used the same provider: a relative rise past the threshold fails.
 COST_SCORES = ("cost_usd_per_run",)
-SUPPORTED_PROMPTS = ("outline",)
+SUPPORTED_PROMPTS = ("outline", "lesson")
 
 
 # ---------------------------------------------------------------- golden set
@@ -298,6 +298,10 @@ def evaluate(
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Run every case `repeats` times and build the report (without baseline comparison)."""
+    if spec.prompt_id == "lesson":  # issue 13: lessons are scored on their content
+        from core.services.lesson_eval import evaluate_lessons
+
+        return evaluate_lessons(spec=spec, cases=cases, provider=provider, repeats=repeats, progress=progress)
     if spec.prompt_id not in SUPPORTED_PROMPTS:
         raise AppError(
             Code.VALIDATION,
@@ -370,13 +374,14 @@ def compare(report: dict[str, Any], baseline: dict[str, Any], threshold: float) 
     constant = ungated(report.get("provider"))  # issue 13: scores that cannot vary here do not gate
     rows = []
     dropped = []
-    for name in (*QUALITY_SCORES, "remediation_rate", *COST_SCORES, "latency_ms_mean"):
+    gated = tuple(report.get("gated_scores") or QUALITY_SCORES)  # issue 13: each prompt its own scores
+    for name in (*gated, "remediation_rate", *COST_SCORES, "latency_ms_mean"):
         cur, base = now.get(name), before.get(name)
         delta = (
             round(cur - base, 6) if isinstance(cur, int | float) and isinstance(base, int | float) else None
         )
         failed = False
-        if delta is not None and name in QUALITY_SCORES and name not in constant:
+        if delta is not None and name in gated and name not in constant:
             failed = -delta > threshold + 1e-9
         elif delta is not None and name in COST_SCORES and same_provider and base > 0:
             failed = delta / base > threshold + 1e-9
@@ -443,6 +448,15 @@ def markdown_report(report: dict[str, Any]) -> str:
         lines.append("")
     lines += ["| score | value |", "|---|---|"]
     lines += [f"| {k} | {_fmt(v)} |" for k, v in report["scores"].items()]
+    if "judge" in report:
+        lines += ["", f"- judge: {report['judge'].get('reason') or report['judge'].get('score')}"]
+    if report.get("gated_scores"):
+        # issue 13: content-scored prompts list each case's scores instead of outline checks.
+        names = [n for n in report["gated_scores"] if n != "schema_validity"]
+        lines += ["", "## Cases", "", "| case | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+        for case in report["per_case"]:
+            lines.append(f"| {case['id']} | " + " | ".join(_fmt(case["scores"].get(n)) for n in names) + " |")
+        return "\n".join(lines) + "\n"
     lines += ["", "## Cases", "", "| case | valid | adherence | stability | failed checks / problems |"]
     lines.append("|---|---|---|---|---|")
     for case in report["per_case"]:

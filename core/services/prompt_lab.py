@@ -500,6 +500,13 @@ def variables_for(params: CourseParams, course_title: str | None = None) -> dict
         "body_md": f"# {lesson_title}\n\n" + f"An introduction to {params.topic}. " * 12,
         "key_points": [f"{params.topic}: key point {i + 1}" for i in range(3)],
         "slide_count": 5,
+        # issue 13: the part prompts (quiz, exercises, passage) and lesson 1.2.0
+        "question_count": 3,
+        "exercise_count": 2,
+        "passage": f"An introduction to {params.topic}. " * 3,
+        "neighbours": [],
+        "body_words": round(lesson_minutes * 90),
+        "words_per_minute": 180,
     }
     return {**base, **extra}
 
