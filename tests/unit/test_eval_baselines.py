@@ -41,6 +41,11 @@ def test_the_matching_baseline_is_found_and_a_missing_one_is_said(tmp_path: Path
     baseline_path("openai", "gpt-4.1-mini", tmp_path).write_text(json.dumps(_report("openai")), "utf-8")
     baseline, note = find_baseline("openai", "gpt-4.1-mini", "outline", tmp_path)
     assert baseline is not None and baseline["provider"] == "openai" and "openai-gpt-4.1-mini.json" in note
+    # another prompt's baselines live in a folder of its own; a report of the wrong prompt is refused
+    lesson_path = baseline_path("openai", "gpt-4.1-mini", tmp_path, "lesson")
+    assert lesson_path == tmp_path / "lesson" / "openai-gpt-4.1-mini.json"
+    lesson_path.parent.mkdir()
+    lesson_path.write_text(json.dumps(_report("openai")), "utf-8")  # prompt_id says outline
     baseline, note = find_baseline("openai", "gpt-4.1-mini", "lesson", tmp_path)
     assert baseline is None and "not 'lesson'" in note
 
