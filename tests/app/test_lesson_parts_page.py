@@ -114,3 +114,24 @@ def test_regenerate_only_the_exercises_then_accept(course_id: int) -> None:
         ex["rubric"] or ex["model_answer"] for ex in now.exercises
     )
     assert now.body_md == lesson.body_md and now.quiz == lesson.quiz and now.key_points == lesson.key_points
+
+
+def test_regenerate_a_passage_then_accept_changes_only_that_passage(course_id: int) -> None:
+    lesson = _first(course_id)
+    at = open_page("lessons", course_id=course_id)
+    at.radio(key=f"lesson-{lesson.id}-regen-what.en").set_value("passage").run()
+    at.selectbox(key=f"lesson-{lesson.id}-regen-from.en").set_value(1).run()
+    passage = next(t.value for t in at.text if t.value and t.value in lesson.body_md)
+    at.text_input(key=f"lesson-{lesson.id}-regen-instruction-passage").set_value("add an example")
+    next(b for b in at.button if b.label == "Regenerate").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    finish_job(course_id, ("regenerate",))
+    at.run()
+    assert "Changes only: A passage of the text" in texts(at)
+    next(b for b in at.button if b.label == "Accept").click().run()
+    with session_scope() as session:
+        now = get_lesson(session, lesson.id)
+    before, _, after = lesson.body_md.partition(passage)
+    assert now.body_md.startswith(before) and now.body_md.endswith(after)
+    assert len(now.body_md) > len(lesson.body_md)  # the example was added inside the passage
+    assert now.quiz == lesson.quiz and now.exercises == lesson.exercises
