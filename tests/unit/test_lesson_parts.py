@@ -159,3 +159,31 @@ def test_blank_rows_are_dropped_and_the_right_answer_follows_its_text() -> None:
     assert parts["quiz"][0]["options"] == ["x", "y"] and parts["quiz"][0]["answer_index"] == 1
     assert move([1, 2, 3], 0, 1) == [2, 1, 3] and move([1, 2, 3], 2, 5) == [1, 2, 3]
     assert move([1, 2, 3], 5, -1) == [1, 2, 3]
+
+
+def test_judging_fields_and_objectives_survive_export_and_import(db: str) -> None:
+    from core.exporters import export_course, import_course_json
+
+    lesson = _lesson()
+    base = parts_of(lesson)
+    exercises = [{**base["exercises"][0], "model_answer": "Profile first.", "rubric": "- names the types"}]
+    with session_scope() as session:
+        saved = save_parts(
+            session,
+            lesson_id=int(lesson.id or 0),
+            parts={"quiz": _edited_quiz(lesson), "exercises": exercises},
+            base=base,
+            expected_version=lesson.version,
+            actor=person("ann"),
+        )
+    assert saved.saved
+    with session_scope() as session:
+        data, _, _ = export_course(session, lesson.course_id, "json", "minimal")
+        new_id = import_course_json(session, data, actor=person("ann"))
+    with session_scope() as session:
+        copy_ = session.exec(select(Lesson).where(Lesson.course_id == new_id)).one()
+    assert (
+        copy_.exercises[0]["model_answer"] == "Profile first."
+        and copy_.exercises[0]["rubric"] == "- names the types"
+    )
+    assert copy_.quiz[0]["objective"] == lesson.objectives[0]
