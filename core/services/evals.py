@@ -41,7 +41,7 @@ KIND_EVAL = "eval"
 QUALITY_SCORES = ("schema_validity", "field_completeness", "constraint_adherence", "split_stability")
 # Gated when the baseline used the same provider: a relative rise past the threshold fails.
 COST_SCORES = ("cost_usd_per_run",)
-SUPPORTED_PROMPTS = ("outline", "lesson")
+SUPPORTED_PROMPTS = ("outline", "lesson", "slides")
 
 
 # ---------------------------------------------------------------- golden set
@@ -302,6 +302,10 @@ def evaluate(
         from core.services.lesson_eval import evaluate_lessons
 
         return evaluate_lessons(spec=spec, cases=cases, provider=provider, repeats=repeats, progress=progress)
+    if spec.prompt_id == "slides":
+        from core.services.slides_eval import evaluate_slides
+
+        return evaluate_slides(spec=spec, cases=cases, provider=provider, repeats=repeats, progress=progress)
     if spec.prompt_id not in SUPPORTED_PROMPTS:
         raise AppError(
             Code.VALIDATION,

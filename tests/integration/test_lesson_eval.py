@@ -99,3 +99,31 @@ def test_fake_openai_scores_follow_the_prompt_and_the_gate_catches_a_worse_one(
     assert good["provider"] == "openai" and good["scores"]["runs"] > 0
     assert "schema_validity" not in comparison["dropped"]
     _check(good, old, comparison)
+
+
+def _worse_slides():
+    """Slides 1.1.0 without its size rule (and the variable that fed it)."""
+    data = yaml.safe_load((PROMPTS_DIR / "slides" / "1.1.0.yaml").read_text(encoding="utf-8"))
+    template = re.sub(r"Make about \{\{ slide_count \}\} slides\.\s*", "", data["template"])
+    assert "slide_count" not in template
+    variables = [v for v in data["variables"] if v != "slide_count"]
+    data.update(
+        version="1.9.0", changelog="Simplified.", template=template, variables=variables, checksum=None
+    )
+    return parse_prompt(data)
+
+
+@pytest.mark.parametrize("via", ["offline", "fake_openai"])
+def test_slides_are_scored_and_a_deck_prompt_without_its_size_rule_is_caught(
+    db: str, golden: list, via: str, request: pytest.FixtureRequest
+) -> None:
+    if via == "fake_openai":
+        request.getfixturevalue("fake_openai")
+    provider = get_provider()
+    good = evaluate(spec=get_registry().get("slides", "1.1.0"), cases=golden, provider=provider, repeats=1)
+    worse = evaluate(spec=_worse_slides(), cases=golden, provider=provider, repeats=1)
+    assert good["provider"] == ("offline" if via == "offline" else "openai")
+    scores = good["scores"]
+    assert scores["schema_validity"] == 1.0 and scores["runs"] > 0
+    assert all(0 <= scores[n] <= 1 for n in good["gated_scores"])
+    assert "count_fit" in compare(worse, good, threshold=0.05)["dropped"], (good["scores"], worse["scores"])
