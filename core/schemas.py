@@ -98,9 +98,15 @@ class Outline(_Strict):
         return sum(m.duration_minutes for m in self.modules)
 
 
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=3000)]
+
+
 class Exercise(_Strict):
     title: ShortText
     instructions: Annotated[str, StringConstraints(strip_whitespace=True, min_length=10, max_length=3000)]
+    # issue 13: how a learner's answer is judged; older content has neither (empty).
+    model_answer: LongText = ""
+    rubric: LongText = ""
 
 
 class QuizQuestion(_Strict):
@@ -108,11 +114,15 @@ class QuizQuestion(_Strict):
     options: list[Bullet] = Field(min_length=2, max_length=5)
     answer_index: int = Field(ge=0)
     explanation: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] = ""
+    # issue 13: the lesson objective this question checks (empty in older content).
+    objective: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
 
     @model_validator(mode="after")
     def _answer_in_options(self) -> QuizQuestion:
         if self.answer_index >= len(self.options):
             raise ValueError(f"answer_index {self.answer_index} is outside the {len(self.options)} options")
+        if len({o.casefold() for o in self.options}) != len(self.options):
+            raise ValueError("options repeat: every option must differ from the others")
         return self
 
 
@@ -121,6 +131,24 @@ class LessonDetail(_Strict):
     key_points: list[Bullet] = Field(min_length=3, max_length=8)
     exercises: list[Exercise] = Field(min_length=1, max_length=5)
     quiz: list[QuizQuestion] = Field(min_length=2, max_length=6)
+
+
+class QuizSet(_Strict):
+    """issue 13: a regenerated quiz, nothing else of the lesson."""
+
+    quiz: list[QuizQuestion] = Field(min_length=2, max_length=6)
+
+
+class ExerciseSet(_Strict):
+    """issue 13: regenerated exercises, nothing else of the lesson."""
+
+    exercises: list[Exercise] = Field(min_length=1, max_length=5)
+
+
+class PassageRewrite(_Strict):
+    """issue 13: one rewritten passage of a lesson body."""
+
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10000)]
 
 
 class Slide(_Strict):
@@ -201,4 +229,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "LessonDetail": LessonDetail,
     "SlideDeck": SlideDeck,
     "GroundedLesson": GroundedLesson,  # issue-17
+    "QuizSet": QuizSet,
+    "ExerciseSet": ExerciseSet,
+    "PassageRewrite": PassageRewrite,
 }

@@ -135,12 +135,13 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"{spec.prompt_id} {spec.version} on {report['provider']}: "
         + ", ".join(
-            f"{k}={scores[k]}"
+            f"{k}={scores.get(k)}"
+            # issue 13: a content-scored prompt (lesson) names its own scores
             for k in (
-                "schema_validity",
-                "field_completeness",
-                "constraint_adherence",
-                "split_stability",
+                *(
+                    report.get("gated_scores")
+                    or ("schema_validity", "field_completeness", "constraint_adherence", "split_stability")
+                ),
                 "cost_usd_per_run",
                 "latency_ms_mean",
             )

@@ -11,13 +11,22 @@ from core.jobs import get_job, start_job
 from core.models import JobStatus
 from core.prompts import LABELS
 from core.services import evals
+from core.services.lesson_eval import LESSON_SCORES
 from core.services.prompt_lab import list_versions
+from core.services.slides_eval import SLIDE_SCORES
 from ui import state
 from ui.i18n import label, t
 from ui.jobtext import show_app_error
 from ui.layout import header, md_escape, started
 
-SCORE_COLUMNS = (*evals.QUALITY_SCORES, "cost_usd_per_run", "latency_ms_mean")
+# issue 13: lesson and slides runs have scores of their own; columns no run has are left out.
+SCORE_COLUMNS = (
+    *evals.QUALITY_SCORES,
+    *LESSON_SCORES[1:],
+    *SLIDE_SCORES[1:],
+    "cost_usd_per_run",
+    "latency_ms_mean",
+)
 
 
 def run_label(run: Any) -> str:
@@ -26,20 +35,25 @@ def run_label(run: Any) -> str:
 
 header(":material/analytics:", "nav_evaluations")
 
-with st.expander(t("ev_new")), st.form("ev-new"):
-    with read_session() as session:
-        versions = [v.version for v in list_versions(session, "outline")]
-    target = st.selectbox(t("ev_target"), [f"label:{name}" for name in LABELS] + versions, key="ev-target")
-    repeats = st.number_input(t("ev_repeats"), min_value=1, max_value=5, value=2, key="ev-repeats")
-    if st.form_submit_button(t("ev_start")):
-        which = {"label": target.split(":", 1)[1]} if target.startswith("label:") else {"version": target}
-        started(
-            start_job,
-            remember="ev-job",
-            actor=state.actor(),
-            kind=evals.KIND_EVAL,
-            payload={"prompt_id": "outline", "repeats": repeats, **which},
+with st.expander(t("ev_new")):
+    # issue 13: the lesson and slides prompts are evaluated too, on their content.
+    prompt_id = st.selectbox(t("ev_prompt"), evals.SUPPORTED_PROMPTS, key="ev-prompt")
+    with st.form("ev-new"):
+        with read_session() as session:
+            versions = [v.version for v in list_versions(session, prompt_id)]
+        target = st.selectbox(
+            t("ev_target"), [f"label:{name}" for name in LABELS] + versions, key="ev-target"
         )
+        repeats = st.number_input(t("ev_repeats"), min_value=1, max_value=5, value=2, key="ev-repeats")
+        if st.form_submit_button(t("ev_start")):
+            which = {"label": target.split(":", 1)[1]} if target.startswith("label:") else {"version": target}
+            started(
+                start_job,
+                remember="ev-job",
+                actor=state.actor(),
+                kind=evals.KIND_EVAL,
+                payload={"prompt_id": prompt_id, "repeats": repeats, **which},
+            )
 
 if st.session_state.get("ev-job"):
     job_id = int(st.session_state["ev-job"])
@@ -60,6 +74,7 @@ if st.session_state.get("ev-job"):
 
 with read_session() as session:
     runs = evals.list_runs(session)
+shown = {name for r in runs for name, value in r.scores.items() if value is not None}
 st.subheader(t("ev_runs"))
 if not runs:
     st.info(t("ev_none"))
@@ -73,7 +88,7 @@ st.dataframe(
             t("evcol_target"): r.target,
             t("evcol_provider"): r.provider,
         }
-        | {label("score", name): r.scores.get(name) for name in SCORE_COLUMNS}
+        | {label("score", name): r.scores.get(name) for name in SCORE_COLUMNS if name in shown}
         for r in runs
     ],
     hide_index=True,
@@ -124,5 +139,10 @@ for note in comparison["notes"]:
         st.caption(t("ev_note_provider"))
     elif note.startswith("baseline used a different"):
         st.caption(t("ev_note_size"))
+    elif note.startswith("not gated for"):  # issue 13
+        names = [n.strip() for n in note.split(":", 1)[1].split(",")]
+        st.caption(t("ev_note_ungated", names=", ".join(label("score", n) for n in names)))
+    elif note.startswith("baseline model"):
+        st.caption(t("ev_note_model"))
     else:
         st.caption(md_escape(note))

@@ -10,6 +10,7 @@ from ui import state
 from ui.i18n import label, t, tn
 from ui.jobs import follow_job, is_running
 from ui.layout import course_and_job, header, started
+from ui.lesson_parts import parts_editor
 from ui.lessons import lesson_workspace, pick_lesson
 from ui.sources import lesson_sources
 
@@ -34,8 +35,12 @@ if (
     st.rerun()
 
 
+LANG = state.lang()
+
+
 def status(lesson: LessonDoc) -> str:
-    return label("lstatus", lesson.detail_status)
+    # Bound to the page's language: AppTest and the browser call format_func later.
+    return label("lstatus", lesson.detail_status, lang=LANG)
 
 
 lesson = pick_lesson(course, key=f"lessons-{course.id}-pick", status=status)
@@ -44,16 +49,9 @@ if lesson.detail_status == "pending" and not lesson.body_md:
 else:
     lesson_workspace(course, lesson, node_type="lesson", preview_md=lambda text: text)
     lesson_sources(course.id, lesson.id, [lsn.id for lsn in course.lessons])  # issue-17
-    with st.expander(t("lesson_extras")):
-        st.markdown("**" + t("key_points") + "**")
-        for point in lesson.key_points:
-            st.text("• " + point)
-        st.markdown("**" + t("exercises") + "**")
-        for ex in lesson.exercises:
-            st.text(f"{ex.get('title', '')}: {ex.get('instructions', '')}")
-        st.markdown("**" + t("quiz") + "**")
-        for q in lesson.quiz:
-            st.text(q.get("question", ""))
+    # issue 13: key points, exercises and the quiz are edited in forms, saved as revisions.
+    st.subheader(t("lesson_extras"))
+    parts_editor(lesson_id=lesson.id, objectives=list(lesson.objectives), key=f"lesson-{lesson.id}-parts")
 
 st.divider()
 if written and st.button(":material/slideshow: " + t("make_slides"), type="primary", key="lessons-to-slides"):

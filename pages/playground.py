@@ -103,7 +103,11 @@ try:
     lab.ensure_mirrored()
 except AppError as exc:
     show_error(exc)
-prompt_id = st.selectbox(t("pg_prompt"), registry.ids(), key="pg-prompt")
+# The pipeline's step prompts first, then issue 13's part prompts (quiz, exercises, passage).
+PARTS = ("quiz", "exercises", "passage")
+prompt_id = st.selectbox(
+    t("pg_prompt"), sorted(registry.ids(), key=lambda p: (p in PARTS, p)), key="pg-prompt"
+)
 with session_scope() as session:
     versions = lab.list_versions(session, prompt_id)
     sources = lab.sample_sources(session)
@@ -118,8 +122,14 @@ def fmt(v: str) -> str:
 
 if opened := st.session_state.pop("pg-open-version", None):
     st.session_state[f"pg-version-{prompt_id}"] = opened  # set before the widget exists
+# Opens on what production runs (a newer version may wait on staging), else the newest.
+in_production = current.get("production")
 version = st.selectbox(
-    t("pg_version"), list(labels_of), index=len(labels_of) - 1, format_func=fmt, key=f"pg-version-{prompt_id}"
+    t("pg_version"),
+    list(labels_of),
+    index=list(labels_of).index(in_production) if in_production in labels_of else len(labels_of) - 1,
+    format_func=fmt,
+    key=f"pg-version-{prompt_id}",
 )
 spec = get_spec(prompt_id, version)
 draft = editor(f"{prompt_id}@{version}", spec.template)

@@ -125,7 +125,7 @@ def _save(slot: dict[str, Any]) -> None:
                     node_type=slot["node_type"],
                     node_id=slot["node_id"],
                     content=content,
-                    expected_version=slot["version"],
+                    expected_version=_expected_version(slot, session),
                     actor=state.actor(),
                 )
     except AppError as exc:
@@ -157,6 +157,18 @@ def _blocked(result: SaveResult) -> list[dict[str, Any]]:
         for f in result.findings
         if f.get("action") == "block"
     ]
+
+
+def _expected_version(slot: dict[str, Any], session: Any) -> int:
+    """The version this save is based on. When only a lesson's quiz, exercises or key
+    points were saved since (issue 13), the body this editor last saved is still the
+    current body: the edit builds on the newest version instead of conflicting."""
+    if slot["node_type"] != NodeType.lesson:
+        return int(slot["version"])
+    lesson = get_lesson(session, slot["node_id"])
+    if lesson.version != slot["version"] and lesson.body_md == slot["saved"]:
+        return int(lesson.version)
+    return int(slot["version"])
 
 
 def _pending(slot: dict[str, Any]) -> bool:

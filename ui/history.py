@@ -13,8 +13,9 @@ from core.llm.repair import summarize
 from core.models import Revision
 from core.services import generation
 from core.services.courses import replanned_written_lessons
+from core.services.lesson_parts import part_content
 from core.services.revisions import (
-    CONTENT_LABELS,
+    TEXT_LABELS,
     accept_proposal,
     content_text,
     current_content,
@@ -32,6 +33,7 @@ from ui.i18n import label, t, tn
 from ui.jobs import is_running, job_progress, latest
 from ui.jobtext import note_text
 from ui.layout import md_escape, show_error
+from ui.part_regen import lesson_regenerate_form
 from ui.scroll import diff_jump, diff_jump_button
 from ui.validation import problem_text
 
@@ -99,8 +101,9 @@ def first_change_line(pairs: list[tuple[int, str]]) -> int:
 
 
 def show_diff(node_type: str, old: dict, new: dict, *, key: str, labels: tuple[str, str]) -> None:
-    said = {name: t(f"dl_{name}") for name in CONTENT_LABELS}
-    pairs = diff(content_text(node_type, old, said), content_text(node_type, new, said))
+    words = {k: t(f"difftext_{k}") for k in TEXT_LABELS}
+    pairs = diff(content_text(node_type, old, words), content_text(node_type, new, words))
+    lang = state.lang()
     if all(op == 0 for op, _ in pairs):
         st.caption(t("no_differences"))
         return
@@ -109,7 +112,7 @@ def show_diff(node_type: str, old: dict, new: dict, *, key: str, labels: tuple[s
         st.segmented_control,
         t("diff_mode"),
         ["inline", "side"],
-        format_func=lambda m: label("diff", m),
+        format_func=lambda m: label("diff", m, lang=lang),
         required=True,
         key=f"{key}-mode",
     )
@@ -136,9 +139,10 @@ def show_diff(node_type: str, old: dict, new: dict, *, key: str, labels: tuple[s
         )
 
 
-def _label(rev: Revision) -> str:
+def _label(rev: Revision, lang: str | None = None) -> str:
+    # `lang` is bound when the widget is drawn: format_func may be called outside the run.
     when = rev.created_at.strftime("%Y-%m-%d %H:%M:%S")
-    return f"#{rev.id} · {label('source', rev.source)} · {label('rstatus', rev.status)} · {when}"
+    return f"#{rev.id} · {label('source', rev.source, lang=lang)} · {label('rstatus', rev.status, lang=lang)} · {when}"
 
 
 def repairs_line(parameters: dict) -> str:
@@ -173,6 +177,7 @@ def history_panel(*, node_type: str, node_id: int, key: str, editor_key: str) ->
         height=min(38 * (len(revisions) + 1), 300),
     )
     by_id = {id_of(r): r for r in revisions}
+    lang = state.lang()
     ids = list(by_id)
     # Keys carry the newest id: a new revision resets the comparison to newest vs previous.
     a, b = st.columns(2)
@@ -181,7 +186,7 @@ def history_panel(*, node_type: str, node_id: int, key: str, editor_key: str) ->
         t("compare_from"),
         ids,
         index=min(1, len(ids) - 1),
-        format_func=lambda i: _label(by_id[i]),
+        format_func=lambda i: _label(by_id[i], lang),
         key=f"{key}-a-{ids[0]}",
     )
     new_id = widgets.choice(
@@ -189,7 +194,7 @@ def history_panel(*, node_type: str, node_id: int, key: str, editor_key: str) ->
         t("compare_to"),
         ids,
         index=0,
-        format_func=lambda i: _label(by_id[i]),
+        format_func=lambda i: _label(by_id[i], lang),
         key=f"{key}-b-{ids[0]}",
     )
     show_diff(
@@ -205,7 +210,7 @@ def history_panel(*, node_type: str, node_id: int, key: str, editor_key: str) ->
         c1.selectbox,
         t("restore_which"),
         restorable,
-        format_func=lambda i: _label(by_id[i]),
+        format_func=lambda i: _label(by_id[i], lang),
         key=f"{key}-restore-pick",
     )
     if c2.button(t("restore"), key=f"{key}-restore", disabled=chosen is None):
@@ -266,9 +271,17 @@ def regenerate_panel(
         )
         if proposal.note and proposal.note != instruction:
             st.caption(md_escape(note_text(proposal.note)))
-        show_diff(
-            node_type, current, proposal.content, key=f"{key}-pdiff", labels=(t("current"), t("proposal"))
-        )
+        part = str(proposal.parameters.get("part") or "")
+        if part:
+            st.caption(t("proposal_part", part=label("regen_what", part)))
+        try:
+            # issue 13: a part proposal is shown as what accepting it would make of today's lesson.
+            proposed = part_content(current, proposal.content, proposal.parameters)
+        except AppError as exc:
+            st.warning(md_escape(exc.message), icon=":material/warning:")
+            proposed = None
+        if proposed is not None:
+            show_diff(node_type, current, proposed, key=f"{key}-pdiff", labels=(t("current"), t("proposal")))
         if node_type == "module":
             with session_scope(readonly=True) as session:
                 replanned = replanned_written_lessons(session, node_id, proposal.content)
@@ -278,7 +291,7 @@ def regenerate_panel(
                     tn("module_replans_written_n", len(replanned)) + "\n\n" + lines, icon=":material/warning:"
                 )
         a, r, _ = st.columns([1, 1, 4])
-        if a.button(t("accept"), key=f"{key}-accept-{proposal.id}", type="primary"):
+        if proposed is not None and a.button(t("accept"), key=f"{key}-accept-{proposal.id}", type="primary"):
             _decide(accept_proposal, id_of(proposal), editor_key, t("accepted"))
         if r.button(t("reject"), key=f"{key}-reject-{proposal.id}"):
             _decide(reject_proposal, id_of(proposal), editor_key, t("rejected"))
@@ -287,6 +300,11 @@ def regenerate_panel(
         st.caption(":material/lock: " + t("locked_no_regen"))
         return
     if mine and is_running(job):
+        return
+    if node_type == "lesson":
+        with session_scope(readonly=True) as session:
+            body = str(current_content(session, node_type, node_id).get("body_md") or "")
+        lesson_regenerate_form(course_id=course_id, lesson_id=node_id, body=body, key=key)
         return
     with st.form(f"{key}-form", border=False):
         instruction = st.text_input(

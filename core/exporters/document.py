@@ -61,6 +61,9 @@ class ExportSlide(_Doc):
 class ExportExercise(_Doc):
     title: Line
     instructions: LongText = ""
+    # issue 13: how the work is judged (older exports have neither)
+    model_answer: LongText = ""
+    rubric: LongText = ""
 
 
 class ExportQuizQuestion(_Doc):
@@ -68,6 +71,7 @@ class ExportQuizQuestion(_Doc):
     options: list[Line] = Field(min_length=1, max_length=20)
     answer_index: int = Field(ge=0)
     explanation: LongText = ""
+    objective: Line = ""  # issue 13: the lesson objective the question checks
 
 
 class ExportVideo(_Doc):

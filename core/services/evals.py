@@ -41,7 +41,7 @@ KIND_EVAL = "eval"
 QUALITY_SCORES = ("schema_validity", "field_completeness", "constraint_adherence", "split_stability")
 # Gated when the baseline used the same provider: a relative rise past the threshold fails.
 COST_SCORES = ("cost_usd_per_run",)
-SUPPORTED_PROMPTS = ("outline", "outline_grounded")  # issue-17: the grounded outline too
+SUPPORTED_PROMPTS = ("outline", "outline_grounded", "lesson", "slides")  # issue-17, issue 13
 
 
 # ---------------------------------------------------------------- scoring one answer
@@ -266,6 +266,14 @@ def evaluate(
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Run every case `repeats` times and build the report (without baseline comparison)."""
+    if spec.prompt_id == "lesson":  # issue 13: lessons are scored on their content
+        from core.services.lesson_eval import evaluate_lessons
+
+        return evaluate_lessons(spec=spec, cases=cases, provider=provider, repeats=repeats, progress=progress)
+    if spec.prompt_id == "slides":
+        from core.services.slides_eval import evaluate_slides
+
+        return evaluate_slides(spec=spec, cases=cases, provider=provider, repeats=repeats, progress=progress)
     if spec.prompt_id not in SUPPORTED_PROMPTS:
         raise AppError(
             Code.VALIDATION,
@@ -331,17 +339,21 @@ def _run_json(r: RunResult) -> dict[str, Any]:
 
 def compare(report: dict[str, Any], baseline: dict[str, Any], threshold: float) -> dict[str, Any]:
     """Score-by-score deltas against a baseline, and the scores that dropped past the threshold."""
+    from core.services.eval_baselines import ungated
+
     now, before = report.get("scores", {}), baseline.get("scores", {})
     same_provider = report.get("provider") == baseline.get("provider")
+    constant = ungated(report.get("provider"))  # issue 13: scores that cannot vary here do not gate
     rows = []
     dropped = []
-    for name in (*QUALITY_SCORES, "remediation_rate", *COST_SCORES, "latency_ms_mean"):
+    gated = tuple(report.get("gated_scores") or QUALITY_SCORES)  # issue 13: each prompt its own scores
+    for name in (*gated, "remediation_rate", *COST_SCORES, "latency_ms_mean"):
         cur, base = now.get(name), before.get(name)
         delta = (
             round(cur - base, 6) if isinstance(cur, int | float) and isinstance(base, int | float) else None
         )
         failed = False
-        if delta is not None and name in QUALITY_SCORES:
+        if delta is not None and name in gated and name not in constant:
             failed = -delta > threshold + 1e-9
         elif delta is not None and name in COST_SCORES and same_provider and base > 0:
             failed = delta / base > threshold + 1e-9
@@ -354,6 +366,10 @@ def compare(report: dict[str, Any], baseline: dict[str, Any], threshold: float) 
             f"baseline provider {baseline.get('provider')!r} differs from {report.get('provider')!r}; "
             "cost is not compared"
         )
+    if constant:
+        notes.append(f"not gated for {report.get('provider')} (cannot vary there): {', '.join(constant)}")
+    if same_provider and baseline.get("model") != report.get("model"):
+        notes.append(f"baseline model {baseline.get('model')!r} differs from {report.get('model')!r}")
     if baseline.get("cases") != report.get("cases") or baseline.get("repeats") != report.get("repeats"):
         notes.append("baseline used a different golden set size or repeat count")
     return {
@@ -404,6 +420,15 @@ def markdown_report(report: dict[str, Any]) -> str:
         lines.append("")
     lines += ["| score | value |", "|---|---|"]
     lines += [f"| {k} | {_fmt(v)} |" for k, v in report["scores"].items()]
+    if "judge" in report:
+        lines += ["", f"- judge: {report['judge'].get('reason') or report['judge'].get('score')}"]
+    if report.get("gated_scores"):
+        # issue 13: content-scored prompts list each case's scores instead of outline checks.
+        names = [n for n in report["gated_scores"] if n != "schema_validity"]
+        lines += ["", "## Cases", "", "| case | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+        for case in report["per_case"]:
+            lines.append(f"| {case['id']} | " + " | ".join(_fmt(case["scores"].get(n)) for n in names) + " |")
+        return "\n".join(lines) + "\n"
     lines += ["", "## Cases", "", "| case | valid | adherence | stability | failed checks / problems |"]
     lines.append("|---|---|---|---|---|")
     for case in report["per_case"]:
@@ -503,8 +528,12 @@ def run_eval_job(ctx: JobContext) -> dict[str, Any]:
     spec, target = resolve_spec(prompt_id, version=ctx.payload.get("version"), label=ctx.payload.get("label"))
     ctx.set_steps([("eval", f"Evaluate {prompt_id} {spec.version}")])
     ctx.step("eval", "running")
-    baseline_path = ROOT / "evals" / "baseline.json"
-    baseline = json.loads(baseline_path.read_text("utf-8")) if baseline_path.exists() else None
+    # issue 13: the baseline of this provider and model, or a plain "none" in the job's record.
+    from core.services.eval_baselines import find_baseline
+
+    provider = get_provider()
+    model = str(spec.defaults.get("model") or get_settings().model_for(spec.prompt_id))
+    baseline, baseline_note = find_baseline(getattr(provider, "name", "unknown"), model, spec.prompt_id)
     threshold = float(ctx.payload.get("threshold", 0.05))
 
     def progress(done: int, total: int) -> None:
@@ -513,7 +542,7 @@ def run_eval_job(ctx: JobContext) -> dict[str, Any]:
     report = run_evaluation(
         spec=spec,
         target=target,
-        provider=get_provider(),
+        provider=provider,
         repeats=int(ctx.payload.get("repeats", 2)),
         baseline=baseline,
         threshold=threshold,
@@ -521,5 +550,13 @@ def run_eval_job(ctx: JobContext) -> dict[str, Any]:
         progress=progress,
     )
     dropped = report.get("comparison", {}).get("dropped", [])
-    ctx.step("eval", "done", f"dropped: {', '.join(dropped)}" if dropped else "no score dropped")
-    return {"eval_run_id": report["eval_run_id"], "scores": report["scores"], "dropped": dropped}
+    if baseline is None:
+        ctx.step("eval", "done", baseline_note)
+    else:
+        ctx.step("eval", "done", f"dropped: {', '.join(dropped)}" if dropped else "no score dropped")
+    return {
+        "eval_run_id": report["eval_run_id"],
+        "scores": report["scores"],
+        "dropped": dropped,
+        "baseline": baseline_note,
+    }

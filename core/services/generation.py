@@ -721,6 +721,7 @@ def _details_inputs(
             "lesson_title": lesson.title,
             "objectives": list(lesson.objectives),
             "duration_minutes": lesson.duration_minutes,
+            **_lesson_context(session, lesson, params),
         }
         base = {
             "title": lesson.title,
@@ -728,6 +729,22 @@ def _details_inputs(
             "duration_minutes": lesson.duration_minutes,
         }
     return variables, base, expected
+
+
+def _lesson_context(session: Session, lesson: Lesson, params: CourseParams) -> dict[str, Any]:
+    """issue 13: what lesson prompts from 1.2.0 on also see: the neighbouring lessons (to
+    avoid overlap) and the body's length in words at the stated reading speed."""
+    from core.services.content_scores import READING_WPM, body_words
+
+    ordered = course_svc.lessons_of(session, lesson.course_id)
+    at = next((i for i, x in enumerate(ordered) if x.id == lesson.id), 0)
+    around = [ordered[j] for j in (at - 1, at + 1) if 0 <= j < len(ordered)]
+    lang = params.language.value
+    return {
+        "neighbours": [f"{n.title} — {'; '.join(n.objectives)}" for n in around],
+        "body_words": body_words(lesson.duration_minutes, lang),
+        "words_per_minute": READING_WPM.get(lang, READING_WPM["en"]),
+    }
 
 
 def _slide_count(duration_minutes: int) -> int:
@@ -1017,6 +1034,10 @@ def run_regenerate(ctx: JobContext) -> dict[str, Any]:
     ctx.check_budget()
     if node_type == NodeType.module:
         outcome = _regenerate_module(ctx, course, params, node_id, instruction)
+    elif ctx.payload.get("part"):  # issue 13: only the quiz, the exercises or one passage
+        from core.services.part_regen import run_part
+
+        outcome = run_part(ctx, course, params, node_id)
     else:
         fn = _generate_details if node_type == NodeType.lesson else _generate_slides
         outcome = fn(ctx, node_id, course, params, as_proposal=True)

@@ -512,6 +512,13 @@ def variables_for(params: CourseParams, course_title: str | None = None) -> dict
                 "text": f"# {params.topic}\n\nThe basics of {params.topic}, as the team's handbook explains them.",
             }
         ],
+        # issue 13: the part prompts (quiz, exercises, passage) and lesson 1.2.0
+        "question_count": 3,
+        "exercise_count": 2,
+        "passage": f"An introduction to {params.topic}. " * 3,
+        "neighbours": [],
+        "body_words": round(lesson_minutes * 90),
+        "words_per_minute": 180,
     }
     return {**base, **extra}
 

@@ -471,6 +471,13 @@ def accept_proposal(session: Session, *, revision_id: int, actor: Actor) -> Revi
     rev = get_revision(session, revision_id)
     if rev.status != RevisionStatus.proposal:
         raise AppError(Code.VALIDATION, f"revision {revision_id} is {rev.status}, not a proposal")
+    if rev.parameters.get("part") and rev.node_type == NodeType.lesson:
+        # issue 13: a proposal of one part replaces only that part of today's lesson.
+        from core.services.lesson_parts import part_content
+
+        rev.content = part_content(
+            lesson_content(get_or_404(session, Lesson, rev.node_id, "lesson")), rev.content, rev.parameters
+        )
     table, version_col, id_col = _version_column(rev.node_type)
     session.execute(
         update(table)
@@ -500,20 +507,25 @@ def reject_proposal(session: Session, *, revision_id: int, actor: Actor) -> Revi
 # ------------------------------------------------------------ diffs
 
 
-# The headings content_text writes between fields; the UI passes them in its language.
-CONTENT_LABELS = {
+# issues 12, 13: the words around a node's fields in its diff text; the UI passes them in its
+# language (a Russian diff said "Exercise:" and "Key points:" in English).
+TEXT_LABELS = {
     "duration": "Duration: {n} min",
     "objectives": "Objectives:",
     "key_points": "Key points:",
-    "exercise": "Exercise: {title}",
-    "question": "Q: {text}",
-    "notes": "Notes: {text}",
+    "exercise": "Exercise:",
+    "model_answer": "Model answer:",
+    "rubric": "Rubric:",
+    "question": "Q:",
+    "why": "Why:",
+    "checks": "Checks:",
+    "notes": "Notes:",
 }
 
 
 def content_text(node_type: str, content: dict[str, Any], labels: dict[str, str] | None = None) -> str:
     """A readable text form of a node's content, the thing diffs compare."""
-    said = {**CONTENT_LABELS, **(labels or {})}
+    w = {**TEXT_LABELS, **(labels or {})}
     if "raw" in content:
         return str(content["raw"])
     if node_type == NodeType.video_script:  # issue-14
@@ -526,30 +538,39 @@ def content_text(node_type: str, content: dict[str, Any], labels: dict[str, str]
             lines.append(f"## {slide.get('title', '')}")
             lines += [f"- {b}" for b in slide.get("bullets", [])]
             if slide.get("notes"):
-                lines.append(said["notes"].format(text=slide["notes"]))
+                lines.append(f"{w['notes']} {slide['notes']}")
             lines.append("")
         return "\n".join(lines)
     if content.get("title"):
         lines.append(f"# {content['title']}")
     if content.get("duration_minutes"):
-        lines.append(said["duration"].format(n=content["duration_minutes"]))
+        lines.append(w["duration"].format(n=content["duration_minutes"]))
     if content.get("summary"):
         lines.append(str(content["summary"]))
     if content.get("objectives"):
-        lines.append(said["objectives"])
+        lines.append(w["objectives"])
         lines += [f"- {o}" for o in content["objectives"]]
     if content.get("body_md"):
         lines += ["", str(content["body_md"])]
     if content.get("key_points"):
-        lines += ["", said["key_points"], *[f"- {p}" for p in content["key_points"]]]
+        lines += ["", w["key_points"], *[f"- {p}" for p in content["key_points"]]]
     for ex in content.get("exercises", []) or []:
-        lines += ["", said["exercise"].format(title=ex.get("title", "")), str(ex.get("instructions", ""))]
+        lines += ["", f"{w['exercise']} {ex.get('title', '')}", str(ex.get("instructions", ""))]
+        # issue 13: how the exercise is judged is edited too, so diffs show it.
+        if ex.get("model_answer"):
+            lines.append(f"{w['model_answer']} {ex['model_answer']}")
+        if ex.get("rubric"):
+            lines.append(f"{w['rubric']} {ex['rubric']}")
     for q in content.get("quiz", []) or []:
-        lines += ["", said["question"].format(text=q.get("question", ""))]
+        lines += ["", f"{w['question']} {q.get('question', '')}"]
         lines += [
             f"  {'*' if i == q.get('answer_index') else ' '} {opt}"
             for i, opt in enumerate(q.get("options", []))
         ]
+        if q.get("explanation"):
+            lines.append(f"  {w['why']} {q['explanation']}")
+        if q.get("objective"):
+            lines.append(f"  {w['checks']} {q['objective']}")
     return "\n".join(lines)
 
 

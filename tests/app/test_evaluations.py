@@ -82,3 +82,27 @@ def test_prompt_pages_open_through_the_app_navigation(db: str, page: str, lang: 
     at = open_page(page, lang=lang)
     assert not at.exception, [e.value for e in at.exception]
     assert at.title and at.info, "title and the offline banner"
+
+
+def test_a_lesson_evaluation_is_started_on_the_page_and_compared_with_its_own_baseline(
+    db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """issue 13: the lesson prompt is evaluated on content scores, against the committed
+    baseline of its provider and model (evals/baselines/lesson/offline-gpt-4.1-mini.json)."""
+    monkeypatch.setenv("EVAL_OUT_DIR", str(tmp_path / "reports"))
+    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    at.selectbox(key="ev-prompt").set_value("lesson").run()
+    at.selectbox(key="ev-target").set_value("1.2.0")
+    at.number_input(key="ev-repeats").set_value(1)
+    next(b for b in at.button if b.label == "Start").click().run()
+    assert not at.exception, at.exception
+    job = wait_for(int(at.session_state["ev-job"]), timeout=120)
+    assert job.status == JobStatus.succeeded, job.error_detail
+    assert job.result["baseline"] == "compared with offline-gpt-4.1-mini.json" and job.result["dropped"] == []
+    at.run()
+    with session_scope() as session:
+        (run,) = session.exec(select(EvalRun)).all()
+    assert run.prompt_id == "lesson" and run.scores["judge"] is None
+    assert 0 < run.scores["length_fit"] < 1 and 0 < run.scores["overlap"] < 1
+    columns = list(at.dataframe[0].value.columns)
+    assert "Length for the minutes" in columns and "Field completeness" not in columns

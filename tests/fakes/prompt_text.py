@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from core.llm.providers.offline import prompt_rules
+
 _PATTERNS: dict[str, dict[str, str]] = {
     "Outline": {
         "topic": r"^Topic:\s*(.+)$",
@@ -36,8 +38,27 @@ _PATTERNS: dict[str, dict[str, str]] = {
         "lesson_title": r"^Lesson:\s*(.+)$",
         "slide_count": r"about\s+(\d+)\s+slides",
     },
+    # issue 13: the part prompts (prompts/quiz, prompts/exercises, prompts/passage)
+    "QuizSet": {
+        "course_title": r"^Course:\s*(.+?)\s*\(audience:",
+        "lesson_title": r"^Lesson:\s*(.+?)\s*\(\d+\s*minutes\)\s*$",
+        "duration_minutes": r"^Lesson:.*\((\d+)\s*minutes\)\s*$",
+        "question_count": r"exactly\s+(\d+)\s+multiple-choice",
+    },
+    "ExerciseSet": {
+        "course_title": r"^Course:\s*(.+?)\s*\(audience:",
+        "lesson_title": r"^Lesson:\s*(.+?)\s*\(\d+\s*minutes\)\s*$",
+        "duration_minutes": r"^Lesson:.*\((\d+)\s*minutes\)\s*$",
+        "exercise_count": r"exactly\s+(\d+)\s+practical exercises",
+    },
+    "PassageRewrite": {
+        "course_title": r"^Course:\s*(.+?)\s*\(audience:",
+        "lesson_title": r"^Lesson:\s*(.+)$",
+    },
 }
 _INT_VARS = {
+    "question_count",
+    "exercise_count",
     "total_duration_minutes",
     "module_count",
     "lessons_per_module",
@@ -114,9 +135,15 @@ def variables_from_messages(schema_name: str, messages: list[dict[str, Any]]) ->
         variables["key_points"] = _list_after(user, "Key points:", "Lesson text:")
         if body := re.search(r"^Lesson text:\s*$(.*)", user, re.M | re.S):
             variables["body_md"] = body.group(1).strip()
+    if schema_name in ("QuizSet", "ExerciseSet"):
+        variables["objectives"] = _list_after(user, "Objectives:", "Write ")
+    if passage := re.search(r"^Passage:\s*$(.*?)^Request from the author:", user, re.M | re.S):
+        variables["passage"] = passage.group(1).strip()
+    if request := re.search(r"^Request from the author:\s*$(.*)", user, re.M | re.S):
+        variables["instruction"] = request.group(1).strip()
     if constraints := re.search(r"Extra constraints from the author:\s*(.+)", user, re.S):
         variables["constraints"] = constraints.group(1).strip()
     for extra in users[1:]:
         if instruction := re.match(r"Additional instruction:\s*(.+)", extra, re.S):
             variables["instruction"] = instruction.group(1).strip()
-    return variables
+    return {**variables, **prompt_rules(messages)}

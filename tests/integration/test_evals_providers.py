@@ -174,3 +174,24 @@ def test_the_nightly_cron_entry_starts_an_evaluation_job(
     assert (tmp_path / "nightly" / f"job-{job.id}" / "report.json").exists()
     with session_scope() as session:
         assert session.exec(select(EvalRun)).one().target == "label:production@1.1.0"
+
+
+def test_the_nightly_run_uses_its_own_baseline_or_says_there_is_none(
+    db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """issue 13: a baseline per provider and model; a model without one is reported, not passed."""
+    from core.jobs import wait_for
+    from core.settings import reset_settings
+    from evals.cron import nightly_eval
+
+    monkeypatch.setenv("EVAL_OUT_DIR", str(tmp_path / "nightly"))
+    job = wait_for(nightly_eval(), timeout=120)
+    assert job.status == "succeeded" and job.result["baseline"] == "compared with offline-gpt-4.1-mini.json"
+    assert job.result["dropped"] == []
+
+    monkeypatch.setenv("MODEL_OUTLINE", "gpt-4.1")  # no committed baseline for this model
+    reset_settings()
+    job = wait_for(nightly_eval(), timeout=120)
+    assert job.status == "succeeded"
+    assert job.result["baseline"].startswith("no baseline for provider 'offline' and model 'gpt-4.1'")
+    assert any("no baseline" in str(step.get("detail", "")) for step in job.steps), job.steps

@@ -225,7 +225,7 @@ def test_malformed_arguments_exit_2(argv: list[str], capsys: pytest.CaptureFixtu
     ("argv", "message"),
     [
         (["run", "--version", "9.9.9"], "no version 9.9.9 of prompt 'outline'"),
-        (["run", "--prompt", "slides"], "cannot be evaluated"),
+        (["run", "--prompt", "module"], "cannot be evaluated"),  # slides and lesson can be, since issue 13
         (["run", "--golden", "nowhere"], "no golden cases"),
         (["run", "--baseline", "missing.json"], "cannot read the baseline"),
     ],

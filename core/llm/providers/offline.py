@@ -334,6 +334,42 @@ def _lesson_body(ctx: _Ctx, lesson: str, objectives: list[str], minutes: int) ->
     return _clip_md("\n\n".join(parts) + "\n", 29000), [s[3] for s in chosen]
 
 
+def _pad_to_words(ctx: _Ctx, lesson: str, body: str, target: int) -> str:
+    """issue 13: a prompt that states the body's length in words gets about that many: the
+    writer adds worked examples before the summary until it gets there."""
+    if target <= 0:
+        return body
+    head, sep, summary = body.rpartition(f"\n\n## {ctx.p['summary']}")
+    if not sep:
+        head, summary = body, ""
+    extra: list[str] = []
+    k = 1
+    while len((head + " ".join(extra)).split()) < 0.9 * target and k <= 40:
+        block = _example_md(ctx, lesson, _hash(ctx.seed, "pad", lesson) + k, f"{ctx.p['example']} {k + 1}")
+        extra.append(block)
+        k += 1
+    padded = "\n\n".join([head.rstrip(), *extra]) + (sep + summary if sep else "\n")
+    return _clip_md(padded, 29000)
+
+
+# Rules the part of a prompt states in words: the offline writer follows what it reads, so a
+# version that drops a rule writes (and scores) worse offline too, as a model would (issue 13).
+_RULES = {
+    "_tie_objectives": re.compile(r"every\s+question\s+checks\s+one\s+objective", re.I),
+    "_body_words": re.compile(r"about\s+(\d+)\s+words", re.I),
+}
+
+
+def prompt_rules(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    text = "\n".join(str(m.get("content") or "") for m in messages if m.get("role") in ("system", "user"))
+    rules: dict[str, Any] = {}
+    if _RULES["_tie_objectives"].search(text):
+        rules["_tie_objectives"] = True
+    if found := _RULES["_body_words"].search(text):
+        rules["_body_words"] = int(found.group(1))
+    return rules
+
+
 def _clip_md(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit].rsplit("\n\n", 1)[0] + "\n"
 
@@ -358,11 +394,13 @@ def _exercises(ctx: _Ctx, lesson: str, minutes: int) -> list[dict[str, str]]:
 
 
 def _quiz(ctx: _Ctx, lesson: str, objectives: list[str], minutes: int) -> list[dict[str, Any]]:
+    # issue 13: questions name the objective they check only when the prompt asks for it.
+    tie = bool(ctx.vars.get("_tie_objectives"))
     bank = QUIZ[ctx.lang]
     count = 2 if ctx.shorter else _clamp(2 + minutes // 20, 2, 6)
-    objective = objectives[0] if objectives else lesson
     questions = []
     for i in range(count):
+        objective = (objectives[i % len(objectives)] if tie else objectives[0]) if objectives else lesson
         question, correct, wrong, explanation = bank[i]
         answer = _hash(ctx.seed, "answer", lesson, i) % (len(wrong) + 1)
         options = list(wrong)
@@ -373,6 +411,7 @@ def _quiz(ctx: _Ctx, lesson: str, objectives: list[str], minutes: int) -> list[d
                 "options": options,
                 "answer_index": answer,
                 "explanation": explanation,
+                "objective": objective if objectives and tie else "",
             }
         )
     return questions
@@ -384,6 +423,7 @@ def build_lesson(variables: dict[str, Any], seed: int = 0) -> dict[str, Any]:
     minutes = max(1, _int(variables.get("duration_minutes"), 30))
     objectives = [_clip(str(o), 200) for o in variables.get("objectives") or [] if str(o).strip()]
     body, takeaways = _lesson_body(ctx, lesson, objectives, minutes)
+    body = _pad_to_words(ctx, lesson, body, _int(variables.get("_body_words"), 0))
     return {
         "body_md": body,
         "key_points": _key_points(ctx, takeaways, minutes),
@@ -616,7 +656,9 @@ class OfflineProvider:
         fault = self._fault_for(request)
         if fault in ("rate_limit", "timeout", "server"):
             raise _transport_fault(fault)
-        content = build_content(request.schema, request.variables, self.seed)
+        content = build_content(
+            request.schema, {**request.variables, **prompt_rules(request.messages)}, self.seed
+        )
         text = json.dumps(content, ensure_ascii=False)
         lang = _lang(request.variables)
         input_tokens = sum(estimate_tokens(str(m.get("content") or "")) for m in request.messages)
@@ -681,3 +723,9 @@ def _transport_fault(kind: str) -> AppError:
         "server": (Code.OPENAI_SERVER, "offline provider: simulated server error (500)"),
     }[kind]
     return AppError(code, message, retryable=True, details={"simulated": True})
+
+
+# issue 13: builders of the part prompts (quiz, exercises, passage) live in their own module.
+from core.llm.providers.offline_parts import PART_BUILDERS  # noqa: E402
+
+BUILDERS.update(PART_BUILDERS)
