@@ -11,7 +11,6 @@ Logs name the method, host and path only: never headers (Authorization), query s
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import os
 import random
@@ -19,11 +18,11 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 import httpx
 
 from core import instrument
+from core.retry_after import parse_retry_after
 from core.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -39,30 +38,6 @@ RETRY_EXCEPTIONS: tuple[type[Exception], ...] = (
     httpx.ReadTimeout,
     httpx.ConnectError,
 )
-
-
-def parse_retry_after(headers: httpx.Headers, now: datetime | None = None) -> float | None:
-    """Seconds the server asked us to wait, from retry-after-ms or Retry-After (seconds or date)."""
-    millis = headers.get("retry-after-ms")
-    if millis:
-        try:
-            return max(0.0, float(millis) / 1000)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def redact_url(url: httpx.URL) -> str:

@@ -32,7 +32,7 @@ KINDS: dict[str, JobKind] = {
     "lessons": JobKind("core.services.generation:run_lessons"),
     "slides": JobKind("core.services.generation:run_slides"),
     "course": JobKind("core.services.generation:run_course"),
-    "regenerate": JobKind("core.services.generation:run_regenerate"),
+    "regenerate": JobKind("core.services.part_regen:run_regenerate"),  # whole nodes and parts
     "export": JobKind("core.services.exports:run_export", free=True),
     "eval": JobKind("core.services.evals:run_eval_job", needs=Can.prompts),
     "playground": JobKind("core.services.prompt_lab:run_playground", needs=Can.run_prompts),

@@ -13,7 +13,7 @@ from core.llm.repair import summarize
 from core.models import Revision
 from core.services import generation
 from core.services.courses import replanned_written_lessons
-from core.services.lesson_parts import part_content
+from core.services.part_apply import part_content
 from core.services.revisions import (
     TEXT_LABELS,
     accept_proposal,

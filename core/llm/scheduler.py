@@ -45,6 +45,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from core.retry_after import parse_retry_after
 from core.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -147,8 +148,6 @@ class Signals:
     def from_response(cls, status: int | None, headers: httpx.Headers | None) -> Signals:
         if headers is None:
             return cls(status=status)
-        from core.http import parse_retry_after
-
         remaining_tokens = _int(headers.get("x-ratelimit-remaining-tokens"))
         # Azure answers -1 where it does not track a limit (openai/openai-dotnet#838).
         return cls(

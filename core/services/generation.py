@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
@@ -1021,7 +1022,13 @@ def _regenerate_module(
     )
 
 
-def run_regenerate(ctx: JobContext) -> dict[str, Any]:
+PartRunner = Callable[[JobContext, Course, CourseParams, int], str]
+
+
+def run_regenerate(ctx: JobContext, part_runner: PartRunner | None = None) -> dict[str, Any]:
+    """One section again, as a proposal. A part of a lesson (issue 13) is run by
+    part_runner: core.services.part_regen passes it, so this module never imports that one
+    back (the regenerate kind's task is part_regen.run_regenerate)."""
     assert ctx.course_id is not None
     node_type, node_id = ctx.payload["node_type"], int(ctx.payload["node_id"])
     instruction = str(ctx.payload.get("instruction") or "")
@@ -1035,9 +1042,9 @@ def run_regenerate(ctx: JobContext) -> dict[str, Any]:
     if node_type == NodeType.module:
         outcome = _regenerate_module(ctx, course, params, node_id, instruction)
     elif ctx.payload.get("part"):  # issue 13: only the quiz, the exercises or one passage
-        from core.services.part_regen import run_part
-
-        outcome = run_part(ctx, course, params, node_id)
+        if part_runner is None:
+            raise AppError(Code.INTERNAL, "a part regeneration needs core.services.part_regen.run_regenerate")
+        outcome = part_runner(ctx, course, params, node_id)
     else:
         fn = _generate_details if node_type == NodeType.lesson else _generate_slides
         outcome = fn(ctx, node_id, course, params, as_proposal=True)

@@ -22,8 +22,6 @@ from core.schemas import LessonDetail
 from core.services.revisions import SaveResult, lesson_content, save_edit
 
 PARTS = ("key_points", "exercises", "quiz")
-# What a proposal may replace on its own; "passage" rewrites a span of body_md.
-REGEN_PARTS = ("quiz", "exercises", "passage")
 PART_FIELD = {"quiz": "quiz", "exercises": "exercises", "passage": "body_md"}
 
 
@@ -151,26 +149,3 @@ def save_parts(
 
 
 # ------------------------------------------------------------ proposals of one part
-
-
-def part_content(
-    current: dict[str, Any], proposal: dict[str, Any], parameters: dict[str, Any]
-) -> dict[str, Any]:
-    """What accepting a part proposal makes current: today's lesson with only that part
-    replaced. A whole-lesson proposal is returned as it is.
-
-    A passage proposal applies to today's body when the passage is still in it; when the
-    author has changed that passage since, accepting it is refused rather than guessed."""
-    part = str(parameters.get("part") or "")
-    if part not in REGEN_PARTS:
-        return proposal
-    if part != "passage":
-        return {**current, part: proposal[part]}
-    passage, rewrite = str(parameters.get("passage") or ""), str(parameters.get("rewrite") or "")
-    body = str(current.get("body_md") or "")
-    if passage not in body:
-        raise AppError(
-            Code.VALIDATION,
-            "the passage this proposal rewrites was changed since; reject it and ask again",
-        )
-    return {**current, "body_md": body.replace(passage, rewrite, 1)}

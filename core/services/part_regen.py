@@ -6,7 +6,7 @@ names the part. Each part has its own small prompt (prompts/quiz, prompts/exerci
 prompts/passage), so the model writes only that part and the call costs a fraction of a
 whole lesson. The proposal stores the whole lesson as it would read after accepting, and
 its parameters name the part, so accepting later applies only that part to the lesson of
-that moment (see lesson_parts.part_content).
+that moment (see part_apply.part_content).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from core.llm.gateway import CallContext, generate
 from core.models import Job, Lesson, Module, NodeType
 from core.schemas import CourseParams
 from core.services import generation
-from core.services.lesson_parts import REGEN_PARTS
+from core.services.part_apply import REGEN_PARTS
 from core.services.revisions import lesson_content
 
 MAX_PASSAGE = 6000
@@ -157,3 +157,8 @@ def run_part(ctx: JobContext, course: Any, params: CourseParams, lesson_id: int)
         as_proposal=True,
         check=checked,
     )
+
+
+def run_regenerate(ctx: JobContext) -> dict[str, Any]:
+    """The regenerate kind's task: a whole node, or only a part of a lesson."""
+    return generation.run_regenerate(ctx, part_runner=run_part)

@@ -28,6 +28,7 @@ from core.models import (
 from core.provenance import Provenance, call_fields
 from core.schemas import LessonDetail, OutlineModule, SlideDeck
 from core.services.content_check import check_content
+from core.services.part_apply import part_content
 
 LESSON_FIELDS = ("title", "objectives", "duration_minutes", "body_md", "key_points", "exercises", "quiz")
 MODULE_FIELDS = ("title", "summary", "objectives")
@@ -473,8 +474,6 @@ def accept_proposal(session: Session, *, revision_id: int, actor: Actor) -> Revi
         raise AppError(Code.VALIDATION, f"revision {revision_id} is {rev.status}, not a proposal")
     if rev.parameters.get("part") and rev.node_type == NodeType.lesson:
         # issue 13: a proposal of one part replaces only that part of today's lesson.
-        from core.services.lesson_parts import part_content
-
         rev.content = part_content(
             lesson_content(get_or_404(session, Lesson, rev.node_id, "lesson")), rev.content, rev.parameters
         )

@@ -9,7 +9,7 @@ from sqlmodel import select
 from core.db import session_scope
 from core.errors import AppError
 from core.jobs import wait_for
-from core.llm.providers.offline import build_content, variables_from_messages
+from core.llm.providers.offline import build_content
 from core.models import JobStatus, Lesson, LLMCall
 from core.prompts import get_registry
 from core.schemas import SCHEMAS
@@ -18,6 +18,7 @@ from core.services.courses import set_locked
 from core.services.part_regen import start_regenerate_part
 from tests.actors import ADMIN, person
 from tests.factories import make_course
+from tests.fakes.prompt_text import variables_from_messages
 
 PASSAGE_BODY = (
     "# Cleaning\n\n"

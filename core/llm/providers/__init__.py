@@ -52,3 +52,9 @@ def reset_provider() -> None:
     from core.llm.scheduler import reset_scheduler
 
     reset_scheduler()
+
+
+# The offline provider's builders kept in their own modules register themselves with it
+# on import (core/llm/providers/offline.py says why it does not import them).
+import core.llm.providers.offline_parts  # noqa: E402
+import core.llm.providers.offline_sources  # noqa: E402, F401

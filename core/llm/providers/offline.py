@@ -37,7 +37,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -551,17 +551,18 @@ BUILDERS = {
 }
 
 
+# Builders that live in their own modules register here when the providers package loads
+# (core/llm/providers/__init__.py imports them), so this module never imports them back:
+# the part prompts (offline_parts, issue 13) add to BUILDERS; the content built from a
+# course's sources (offline_sources, issue 17) to GROUNDED_BUILDERS.
+GROUNDED_BUILDERS: dict[str, Callable[[dict[str, Any], int], dict[str, Any]]] = {}
+
+
 def build_content(schema: type[BaseModel], variables: dict[str, Any], seed: int = 0) -> dict[str, Any]:
     """The answer for a schema, as a JSON-ready dict."""
-    if schema.__name__ in ("Outline", "GroundedLesson") and (
-        variables.get("source_headings") or variables.get("chunks")
-    ):
+    grounded = GROUNDED_BUILDERS.get(schema.__name__)
+    if grounded is not None and (variables.get("source_headings") or variables.get("chunks")):
         # issue-17: a course with sources gets extractive content with valid citations.
-        from core.llm.providers import offline_sources
-
-        grounded = (
-            offline_sources.build_outline if schema.__name__ == "Outline" else offline_sources.build_lesson
-        )
         return grounded(variables, seed)
     builder = BUILDERS.get(schema.__name__)
     if builder is None:
@@ -723,9 +724,3 @@ def _transport_fault(kind: str) -> AppError:
         "server": (Code.OPENAI_SERVER, "offline provider: simulated server error (500)"),
     }[kind]
     return AppError(code, message, retryable=True, details={"simulated": True})
-
-
-# issue 13: builders of the part prompts (quiz, exercises, passage) live in their own module.
-from core.llm.providers.offline_parts import PART_BUILDERS  # noqa: E402
-
-BUILDERS.update(PART_BUILDERS)

@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from core.llm.providers.offline import (
+    BUILDERS,
     _clamp,
     _clip,
     _Ctx,
@@ -145,3 +146,5 @@ PART_BUILDERS = {
     "ExerciseSet": build_exercise_set,
     "PassageRewrite": build_passage,
 }
+
+BUILDERS.update(PART_BUILDERS)

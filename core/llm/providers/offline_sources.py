@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from core.llm.providers import offline
+import core.llm.providers.offline as offline
 
 _SENTENCE = re.compile(r"(?<=[.!?…])\s+")
 _ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+(.+?)\s*$")
@@ -191,3 +191,6 @@ def build_lesson(variables: dict[str, Any], seed: int = 0) -> dict[str, Any]:
         "quiz": quiz,
         "citations": citations[:12],
     }
+
+
+offline.GROUNDED_BUILDERS.update({"Outline": build_outline, "GroundedLesson": build_lesson})
