@@ -168,13 +168,32 @@ class Reader:
         check_page(self.page, self.lang, where, content=content)
         self.page.screenshot(path=str(self.shots / f"{name}.png"), full_page=True)
 
-    def wait_preview(self, check: str) -> dict[str, Any]:
+    def wait_preview(self, check: str, timeout: float | None = None) -> dict[str, Any]:
         """The preview once `check` (a JS condition on {top, room}) holds, within a deadline."""
         self.page.wait_for_function(
             "() => { const b = document.querySelector('[class*=\"st-key-cs-pv-\"]');"
-            f" const top = b.scrollTop, room = b.scrollHeight - b.clientHeight; return {check}; }}"
+            f" const top = b.scrollTop, room = b.scrollHeight - b.clientHeight; return {check}; }}",
+            timeout=timeout,
         )
         return dict(self.page.evaluate(PREVIEW_JS))
+
+    def keys_then_preview(self, ace: Any, keys: str, check: str) -> dict[str, Any]:
+        """Click into the editor, press `keys`, and wait for the preview to follow. A click
+        that lands while the editor re-draws (its autosave tick) leaves no focus, so the
+        keys go nowhere; a person clicks again, so does this. The preview must still
+        follow the cursor each time the keys arrive."""
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        for _ in range(2):
+            ace.locator(".ace_content").click()
+            self.page.keyboard.press(keys)
+            try:
+                return self.wait_preview(check, timeout=15_000)
+            except PlaywrightTimeout:
+                print(f"{keys}: the keys did not reach the editor; clicking again")
+        ace.locator(".ace_content").click()
+        self.page.keyboard.press(keys)
+        return self.wait_preview(check)
 
 
 def reading(server: str, lang: str, course_id: int, shots: Path) -> None:
@@ -208,12 +227,9 @@ def reading(server: str, lang: str, course_id: int, shots: Path) -> None:
             ace = page.frame_locator("iframe[title='streamlit_ace.streamlit_ace']").first
             expect(ace.locator(".ace_content")).to_be_visible()
             page.wait_for_function("() => document.querySelector('[class*=\"st-key-cs-pv-\"] h2')")
-            ace.locator(".ace_content").click()
-            page.keyboard.press("Control+End")
-            end = me.wait_preview("room > 0 && top >= room - 2")
+            end = me.keys_then_preview(ace, "Control+End", "room > 0 && top >= room - 2")
             assert end["heads"][-1]["visible"], end
-            page.keyboard.press("Control+Home")
-            me.wait_preview("top === 0")
+            me.keys_then_preview(ace, "Control+Home", "top === 0")
             for _ in range(35):  # down to section 4 of 8
                 page.keyboard.press("ArrowDown")
             # The cursor's section is in view in the preview, which is neither at the top nor the end.
