@@ -59,17 +59,55 @@ def _wait(predicate, timeout: float, what: str, log: Path) -> None:
         time.sleep(0.05)
 
 
+def _wait_until_stopped(horses: list[psutil.Process], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    for horse in horses:
+        while time.monotonic() < deadline:
+            try:
+                states = [
+                    (task / "stat").read_text().rsplit(")", 1)[1].split()[0]
+                    for task in Path(f"/proc/{horse.pid}/task").iterdir()
+                ]
+            except (FileNotFoundError, ProcessLookupError):
+                break  # the horse is gone: nothing left to hold a lock
+            if all(state in ("T", "t") for state in states):
+                break
+            time.sleep(0.005)
+
+
+def _pg_transaction_left_open(db_url: str) -> bool:
+    """Whether a connection sits inside a transaction (a frozen horse's FOR SHARE on the
+    job row would hold the takeover's UPDATE until it resumes: PostgreSQL's row locks,
+    not the jobs' doing)."""
+    import psycopg
+
+    with psycopg.connect(db_url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'"
+        ).fetchone()
+    return bool(row and row[0])
+
+
 def _freeze_outside_a_write(horses: list[psutil.Process], db_url: str) -> None:
-    """SIGSTOP the horses. On SQLite a process frozen inside a write transaction holds the
-    database lock for everyone (a property of SQLite, not of the jobs), so thaw and try
-    again until the freeze lands between transactions."""
+    """SIGSTOP the horses. A process frozen inside a write transaction holds its locks for
+    everyone (SQLite: the database; PostgreSQL: the job row a takeover updates), so thaw
+    and try again until the freeze lands between transactions."""
     import sqlite3
 
     for _ in range(50):
         for horse in horses:
             horse.send_signal(signal.SIGSTOP)
+        # SIGSTOP lands asynchronously: until every thread reads as stopped, one of them
+        # can still take the lock right after the check below let it go.
+        _wait_until_stopped(horses)
         if not db_url.startswith("sqlite"):
-            return
+            if not _pg_transaction_left_open(db_url):
+                return
+            for horse in horses:
+                horse.send_signal(signal.SIGCONT)
+            time.sleep(0.05)
+            continue
         conn = sqlite3.connect(db_url.split("///", 1)[1], timeout=0.2, isolation_level=None)
         try:
             conn.execute("BEGIN IMMEDIATE")
