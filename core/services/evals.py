@@ -11,10 +11,8 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from itertools import combinations
@@ -29,9 +27,10 @@ from core.jobs import JobContext
 from core.llm.base import LLMProvider
 from core.llm.gateway import CallContext, generate
 from core.llm.providers import get_provider
-from core.models import EvalRun, utcnow
+from core.models import EvalRun
 from core.prompts import PromptRegistry, PromptSpec, active_prompt, get_spec
 from core.schemas import CourseParams, Language, Outline
+from core.services.eval_runs import eval_model, report_head, run_counted
 from core.services.golden import GOLDEN_DIR, Expectations, GoldenCase, load_golden
 from core.services.prompt_lab import variables_for
 from core.settings import ROOT, get_settings
@@ -279,33 +278,16 @@ def evaluate(
             Code.VALIDATION,
             f"the golden set scores course outlines; prompt {spec.prompt_id!r} cannot be evaluated on it",
         )
-    settings = get_settings()
-    model = str(spec.defaults.get("model") or settings.model_for(spec.prompt_id))
+    model = eval_model(spec)
     work = [(case, repeat) for case in cases for repeat in range(repeats)]
-    done: list[int] = []
-    lock = threading.Lock()
-
-    def one(item: tuple[GoldenCase, int]) -> RunResult:
-        result = run_case(spec=spec, case=item[0], repeat=item[1], provider=provider, model=model)
-        with lock:
-            done.append(1)
-            count = len(done)
-        if progress:
-            progress(count, len(work))
-        return result
-
-    with ThreadPoolExecutor(max_workers=settings.GENERATION_CONCURRENCY, thread_name_prefix="eval") as pool:
-        results = list(pool.map(one, work))
+    results = run_counted(
+        lambda item: run_case(spec=spec, case=item[0], repeat=item[1], provider=provider, model=model),
+        work,
+        progress,
+    )
     scores, stability = summarize(results, repeats)
     return {
-        "prompt_id": spec.prompt_id,
-        "version": spec.version,
-        "checksum": spec.checksum,
-        "provider": getattr(provider, "name", "unknown"),
-        "model": model,
-        "repeats": repeats,
-        "cases": len(cases),
-        "created_at": utcnow().isoformat(timespec="seconds"),
+        **report_head(spec, provider, model, repeats, len(cases)),
         "scores": scores,
         "per_case": [
             {

@@ -10,21 +10,18 @@ core.services.content_scores, per course (overlap is between the lessons of one 
 from __future__ import annotations
 
 import statistics
-import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from core.llm.base import LLMProvider
 from core.llm.gateway import CallContext, generate
 from core.llm.providers.offline import build_outline
-from core.models import utcnow
 from core.prompts import PromptSpec
 from core.schemas import CourseParams
 from core.services import content_scores as cs
+from core.services.eval_runs import eval_model, report_head, run_counted
 from core.services.prompt_lab import variables_for
-from core.settings import get_settings
 
 LESSONS_PER_CASE = 3
 # Gated, each 0..1 and higher is better; the judge is reported beside them (None offline).
@@ -124,23 +121,9 @@ def evaluate_lessons(
     repeats: int = 1,
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
-    settings = get_settings()
-    model = str(spec.defaults.get("model") or settings.model_for(spec.prompt_id))
+    model = eval_model(spec)
     work = [(case, r) for case in cases for r in range(repeats)]
-    done: list[int] = []
-    lock = threading.Lock()
-
-    def one(item: tuple[Any, int]) -> dict[str, Any]:
-        result = _one_case(spec, item[0], provider, model, item[1])
-        with lock:
-            done.append(1)
-            count = len(done)
-        if progress:
-            progress(count, len(work))
-        return result
-
-    with ThreadPoolExecutor(max_workers=settings.GENERATION_CONCURRENCY, thread_name_prefix="eval") as pool:
-        results = list(pool.map(one, work))
+    results = run_counted(lambda item: _one_case(spec, item[0], provider, model, item[1]), work, progress)
     calls = [c for r in results for c in r["calls"]]
     latencies = sorted(c["latency_ms"] for c in calls)
     cost = sum(c["cost_usd"] for c in calls)
@@ -161,14 +144,7 @@ def evaluate_lessons(
         else 0.0,
     }
     return {
-        "prompt_id": spec.prompt_id,
-        "version": spec.version,
-        "checksum": spec.checksum,
-        "provider": getattr(provider, "name", "unknown"),
-        "model": model,
-        "repeats": repeats,
-        "cases": len(cases),
-        "created_at": utcnow().isoformat(timespec="seconds"),
+        **report_head(spec, provider, model, repeats, len(cases)),
         "gated_scores": list(LESSON_SCORES),
         "judge": results[0]["judge"] if results else cs.judge(getattr(provider, "name", "unknown")),
         "scores": scores,

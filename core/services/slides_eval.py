@@ -15,17 +15,15 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from core.llm.base import LLMProvider
 from core.llm.gateway import CallContext, generate
 from core.llm.providers.offline import build_lesson
-from core.models import utcnow
 from core.prompts import PromptSpec
 from core.services.content_scores import _covers, _stems
+from core.services.eval_runs import eval_model, report_head, run_counted
 from core.services.lesson_eval import lesson_cases
-from core.settings import get_settings
 
 SLIDE_SCORES = ("schema_validity", "count_fit", "bullet_rules", "key_point_coverage", "notes")
 
@@ -94,13 +92,9 @@ def evaluate_slides(
     repeats: int = 1,
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
-    settings = get_settings()
-    model = str(spec.defaults.get("model") or settings.model_for(spec.prompt_id))
+    model = eval_model(spec)
     work = [case for case in cases for _ in range(repeats)]
-    with ThreadPoolExecutor(max_workers=settings.GENERATION_CONCURRENCY, thread_name_prefix="eval") as pool:
-        per_case = list(pool.map(lambda c: _one(spec, c, provider, model), work))
-    if progress:
-        progress(len(work), len(work))
+    per_case = run_counted(lambda c: _one(spec, c, provider, model), work, progress)
     decks = [d for case in per_case for d in case]
     cost = sum(d["cost_usd"] for d in decks)
 
@@ -120,14 +114,7 @@ def evaluate_slides(
         "latency_ms_mean": round(statistics.fmean(d["latency_ms"] for d in decks), 1) if decks else 0.0,
     }
     return {
-        "prompt_id": spec.prompt_id,
-        "version": spec.version,
-        "checksum": spec.checksum,
-        "provider": getattr(provider, "name", "unknown"),
-        "model": model,
-        "repeats": repeats,
-        "cases": len(cases),
-        "created_at": utcnow().isoformat(timespec="seconds"),
+        **report_head(spec, provider, model, repeats, len(cases)),
         "gated_scores": list(SLIDE_SCORES),
         "scores": scores,
         "per_case": [
